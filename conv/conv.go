@@ -1,0 +1,145 @@
+package conv
+
+import (
+	"fmt"
+
+	"github.com/emosel/emosel/internal/simd"
+	"github.com/emosel/emosel/tensor"
+)
+
+// Filter is a convolution weight [O,C,KH,KW] packed once for the GEMM,
+// together with its Params. It is immutable: to change the weights, build
+// a new Filter.
+type Filter struct {
+	o, c, kh, kw int
+	p            Params // normalised: strides and dilations ≥ 1
+	a            *simd.PackedA
+	rows         []rowOff // one per row k = (c·KH + kh)·KW + kw of the columns
+}
+
+// rowOff locates row k = (c, kh, kw) of the im2col matrix: its input
+// channel and the offsets, relative to the top-left of an output pixel's
+// window origin (oh·SH, ow·SW), of the input element it reads.
+type rowOff struct {
+	c      int32
+	dh, dw int32 // kh·DH − PH and kw·DW − PW
+}
+
+// NewFilter packs the weight w [O,C,KH,KW] (copying it: later writes to w
+// have no effect) for convolutions placed by p. It panics if w is not
+// rank 4 or p has negative entries.
+func NewFilter(w *tensor.Tensor, p Params) *Filter {
+	if w.Rank() != 4 {
+		panic(fmt.Sprintf("conv: weight %v is not [O,C,KH,KW]", w.Shape()))
+	}
+	p = p.norm()
+	f := &Filter{o: w.Dim(0), c: w.Dim(1), kh: w.Dim(2), kw: w.Dim(3), p: p}
+	k := f.c * f.kh * f.kw
+	f.a = simd.PackA(f.o, k, w.Data(), k)
+	f.rows = make([]rowOff, 0, k)
+	for c := 0; c < f.c; c++ {
+		for i := 0; i < f.kh; i++ {
+			for j := 0; j < f.kw; j++ {
+				f.rows = append(f.rows, rowOff{
+					c:  int32(c),
+					dh: int32(i*p.Dilation[0] - p.Pad[0]),
+					dw: int32(j*p.Dilation[1] - p.Pad[1]),
+				})
+			}
+		}
+	}
+	return f
+}
+
+// Shape returns the weight shape [O, C, KH, KW].
+func (f *Filter) Shape() []int { return []int{f.o, f.c, f.kh, f.kw} }
+
+// Params returns the placement with zero strides and dilations made 1.
+func (f *Filter) Params() Params { return f.p }
+
+// OutShape returns the output shape [N, O, OH, OW] for an input shape
+// [N, C, H, W], panicking (naming both shapes) if the input does not fit.
+func (f *Filter) OutShape(in []int) []int {
+	if len(in) != 4 {
+		panic(fmt.Sprintf("conv: input %v is not [N,C,H,W] (weight %v)", in, f.Shape()))
+	}
+	if in[1] != f.c {
+		panic(fmt.Sprintf("conv: input %v has %d channels, weight %v expects %d", in, in[1], f.Shape(), f.c))
+	}
+	oh, ow := f.p.OutSize(in[2], in[3], f.kh, f.kw)
+	if oh <= 0 || ow <= 0 {
+		panic(fmt.Sprintf("conv: input %v is too small for weight %v with %+v", in, f.Shape(), f.p))
+	}
+	return []int{in[0], f.o, oh, ow}
+}
+
+// Epilogue is applied to each output element as it leaves the GEMM, in
+// this order: add Bias[o]; if ReLU, y = (1+Gain[o])·max(0, y) (nil Gain is
+// a plain ReLU; NaN stays NaN); then, if Means is non-nil, the GEMM sums
+// y per output row and Means[n·O+o] is set to image n's spatial mean of
+// channel o (its previous contents are ignored).
+type Epilogue struct {
+	Bias  []float32 // [O] or nil
+	ReLU  bool
+	Gain  []float32 // [O] or nil; requires ReLU
+	Means []float32 // [N·O] or nil: output, the mean of y over OH·OW
+}
+
+// Forward convolves x with the filter and applies ep:
+//
+//	[N,C,H,W] * [O,C,KH,KW] -> [N,O,OH,OW]
+//
+// computed per image as the GEMM out[n] [O, OH·OW] = W [O, C·KH·KW] ·
+// cols [C·KH·KW, OH·OW], with the im2col columns packed panel by panel.
+func (f *Filter) Forward(x *tensor.Tensor, ep Epilogue) *tensor.Tensor {
+	out := tensor.New(f.OutShape(x.Shape())...)
+	f.ForwardInto(out, x, ep)
+	return out
+}
+
+// ForwardInto is Forward writing into dst, which must have the output
+// shape [N,O,OH,OW] and must not overlap x. Every element of dst is
+// overwritten.
+func (f *Filter) ForwardInto(dst, x *tensor.Tensor, ep Epilogue) {
+	in := x.Shape()
+	want := f.OutShape(in)
+	if !dst.HasShape(want...) {
+		panic(fmt.Sprintf("conv: output %v for input %v and weight %v, want %v", dst.Shape(), in, f.Shape(), want))
+	}
+	n, h, w := in[0], in[2], in[3]
+	oh, ow := want[2], want[3]
+	checkVec("Bias", ep.Bias, f.o)
+	checkVec("Gain", ep.Gain, f.o)
+	if ep.Gain != nil && !ep.ReLU {
+		panic("conv: Epilogue.Gain is set without ReLU")
+	}
+	if ep.Means != nil && len(ep.Means) != n*f.o {
+		panic(fmt.Sprintf("conv: Epilogue.Means has length %d, want N·O = %d·%d", len(ep.Means), n, f.o))
+	}
+	sep := simd.Epilogue{Bias: ep.Bias, ReLU: ep.ReLU, Gain: ep.Gain}
+	hw := oh * ow
+	src, out := x.Data(), dst.Data()
+	img := f.c * h * w
+	for i := 0; i < n; i++ {
+		b := newIm2col(f, src[i*img:(i+1)*img], h, w, oh, ow)
+		c := out[i*f.o*hw : (i+1)*f.o*hw]
+		if ep.Means != nil {
+			sums := ep.Means[i*f.o : (i+1)*f.o]
+			clear(sums)
+			sep.RowSums = sums
+		}
+		simd.GemmPacked(f.a, b, hw, c, hw, sep)
+		if ep.Means != nil {
+			for o := range sep.RowSums {
+				sep.RowSums[o] /= float32(hw)
+			}
+		}
+	}
+}
+
+// checkVec panics unless v is nil or has length o.
+func checkVec(name string, v []float32, o int) {
+	if v != nil && len(v) != o {
+		panic(fmt.Sprintf("conv: Epilogue.%s has length %d, weight has %d output channels", name, len(v), o))
+	}
+}

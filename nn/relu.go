@@ -1,0 +1,91 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/emosel/emosel/tensor"
+)
+
+// ReLU is max(0, x) with an optional per-channel gain:
+//
+//	[N,C,...] -> [N,C,...],  y = (1+Gain[c])·max(0, x)
+//
+// Gain nil is a plain ReLU; Gain[c] = −1 silences channel c (exactly 0 for
+// finite x). NaN stays NaN, as in PyTorch. It works on [N,C] and on
+// [N,C,H,W] (any trailing dimensions are spatial).
+//
+// If Record is set, Forward calls it with the [N,C] spatial means of y
+// (Eq 2 of the paper: the mean of the post-ReLU, post-gain map; for [N,C]
+// input, y itself). The tensor is fresh and the hook may keep it.
+//
+// Gain and Record may be changed between Forward calls, not during one.
+type ReLU struct {
+	Gain   []float32 // [C] or nil
+	Record func(means *tensor.Tensor)
+}
+
+// Forward implements Layer.
+func (r *ReLU) Forward(x *tensor.Tensor) *tensor.Tensor {
+	shape := x.Shape()
+	r.checkGain(shape)
+	n, c := shape[0], shape[1]
+	hw := 0
+	if n*c > 0 {
+		hw = x.Len() / (n * c)
+	}
+	y := tensor.New(shape...)
+	src, dst := x.Data(), y.Data()
+	var means []float32
+	if r.Record != nil {
+		means = make([]float32, n*c)
+	}
+	for i := 0; i < n*c; i++ {
+		s, d := src[i*hw:(i+1)*hw], dst[i*hw:(i+1)*hw]
+		if r.Gain == nil {
+			for j, v := range s {
+				if v < 0 { // NaN < 0 is false: NaN passes
+					v = 0
+				}
+				d[j] = v
+			}
+		} else {
+			g := 1 + r.Gain[i%c]
+			for j, v := range s {
+				if v < 0 {
+					v = 0
+				}
+				d[j] = g * v
+			}
+		}
+		if means != nil {
+			var sum float64
+			for _, v := range d {
+				sum += float64(v)
+			}
+			means[i] = float32(sum / float64(hw))
+		}
+	}
+	if r.Record != nil {
+		r.Record(tensor.From(means, n, c))
+	}
+	return y
+}
+
+// checkGain panics unless the output shape has a channel axis matching
+// Gain.
+func (r *ReLU) checkGain(shape []int) {
+	if len(shape) < 2 {
+		panic(fmt.Sprintf("nn: ReLU input %v has no channel axis (want [N,C,...])", shape))
+	}
+	if r.Gain != nil && len(r.Gain) != shape[1] {
+		panic(fmt.Sprintf("nn: ReLU gain has %d channels, input %v has %d", len(r.Gain), shape, shape[1]))
+	}
+}
+
+// String describes the layer.
+func (r *ReLU) String() string {
+	if r.Gain != nil {
+		return fmt.Sprintf("ReLU(gain[%d])", len(r.Gain))
+	}
+	return "ReLU()"
+}

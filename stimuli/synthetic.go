@@ -1,0 +1,269 @@
+package stimuli
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Synthetic returns an in-memory set of n procedurally drawn size×size gray
+// PNG images named "<name>_0000.png", … whose categories differ in low-level
+// statistics, for demos and tests:
+//
+//   - pleasant: bright (mean luminance ≈ 150–200), smooth, low-frequency
+//     blobs on a light background;
+//   - neutral: mid-gray (≈ 115–140), a medium-frequency triangle-wave
+//     grating of moderate contrast;
+//   - unpleasant: dark (≈ 80–110), high-contrast, high-frequency stripes
+//     crossed by jagged line segments, plus strong pixel noise.
+//
+// The categories are balanced (n/3 each, the remainder going to pleasant,
+// then neutral) and shuffled. Valence is drawn per category in hundredths:
+// pleasant 6.60–8.40, neutral 4.90–5.40, unpleasant 1.60–3.70, so that
+// both DefaultThresholds and SoftThresholds recover the intended category.
+// The set has no ratings file on disk (Dir and every Image.Path are "");
+// read images with Set.Open. Its Thresholds are DefaultThresholds.
+//
+// The pixels use integer arithmetic and a private SplitMix64 generator only,
+// so they are identical for a seed on every platform and Go release; the
+// PNG bytes additionally depend on image/png's compressor, which is stable
+// within a Go release.
+//
+// Synthetic panics if n < 1, size is outside 8..4096, or name is not made
+// of letters, digits, '.', '_' and '-'.
+func Synthetic(name string, n int, seed uint64, size int) *Set {
+	if n < 1 {
+		panic(fmt.Sprintf("stimuli: Synthetic needs n >= 1 images, got %d", n))
+	}
+	if size < 8 || size > 4096 {
+		panic(fmt.Sprintf("stimuli: Synthetic image size %d is outside 8..4096", size))
+	}
+	if name == "" || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" || name == "." || name == ".." {
+		panic(fmt.Sprintf("stimuli: Synthetic set name %q must be letters, digits, '.', '_' or '-'", name))
+	}
+
+	master := newRNG(seed)
+	cats := make([]Category, n)
+	for i := range cats {
+		cats[i] = Category(i % int(NumEmotions))
+	}
+	for i := n - 1; i > 0; i-- {
+		j := master.intn(i + 1)
+		cats[i], cats[j] = cats[j], cats[i]
+	}
+
+	width := max(4, len(strconv.Itoa(n-1)))
+	var csv bytes.Buffer
+	csv.WriteString("file,valence\n")
+	set := &Set{
+		Name:       name,
+		Thresholds: DefaultThresholds,
+		Images:     make([]Image, n),
+		mem:        make(map[string][]byte, n),
+	}
+	for i, c := range cats {
+		var hundredths int
+		switch c {
+		case Pleasant:
+			hundredths = 660 + master.intn(181)
+		case Neutral:
+			hundredths = 490 + master.intn(51)
+		default:
+			hundredths = 160 + master.intn(211)
+		}
+		file := fmt.Sprintf("%s_%0*d.png", name, width, i)
+		v := float64(hundredths) / 100
+		set.Images[i] = Image{File: file, Valence: v, Category: set.Thresholds.Classify(v), Line: i + 2}
+		fmt.Fprintf(&csv, "%s,%d.%02d\n", file, hundredths/100, hundredths%100)
+
+		g := image.NewGray(image.Rect(0, 0, size, size))
+		render(g.Pix, size, c, newRNG(mix(seed)^mix(uint64(i)+1)))
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, g); err != nil {
+			panic("stimuli: " + err.Error()) // cannot happen for an in-memory image.Gray
+		}
+		set.mem[file] = buf.Bytes()
+	}
+	set.ratings = csv.Bytes()
+	return set
+}
+
+// WriteSynthetic writes the images of Synthetic(name, n, seed, size) and
+// its ratings.csv (columns file, valence) into dir, creating dir if needed
+// and overwriting files of the same names. Load(dir, Config{}) then gives
+// the same images, valences, categories and Hash.
+func WriteSynthetic(dir, name string, n int, seed uint64, size int) error {
+	set := Synthetic(name, n, seed, size)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("stimuli: %w", err)
+	}
+	for _, im := range set.Images {
+		if err := os.WriteFile(filepath.Join(dir, im.File), set.mem[im.File], 0o644); err != nil {
+			return fmt.Errorf("stimuli: %w", err)
+		}
+	}
+	// The ratings go last, so an interrupted run leaves no loadable set.
+	if err := os.WriteFile(filepath.Join(dir, RatingsFile), set.ratings, 0o644); err != nil {
+		return fmt.Errorf("stimuli: %w", err)
+	}
+	return nil
+}
+
+// rng is SplitMix64: tiny, fast and fixed forever, unlike library streams
+// whose derived methods may change between releases.
+type rng struct{ s uint64 }
+
+func newRNG(seed uint64) *rng { return &rng{s: seed} }
+
+func (r *rng) next() uint64 {
+	r.s += 0x9e3779b97f4a7c15
+	return mix(r.s)
+}
+
+// mix is SplitMix64's output function.
+func mix(z uint64) uint64 {
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// intn returns a value in [0, n). The modulo bias (< n/2^64) is irrelevant
+// here.
+func (r *rng) intn(n int) int { return int(r.next() % uint64(n)) }
+
+// span returns a value in [lo, hi].
+func (r *rng) span(lo, hi int) int { return lo + r.intn(hi-lo+1) }
+
+// render renders one image of category c into pix (size×size, row-major).
+// Luminance is accumulated in 1/256 units and clamped at the end.
+func render(pix []uint8, size int, c Category, r *rng) {
+	acc := make([]int64, size*size)
+	const one = 256
+	switch c {
+	case Pleasant:
+		base := int64(r.span(150, 165))
+		for i := range acc {
+			acc[i] = base * one
+		}
+		for range r.span(3, 5) {
+			cx, cy := r.intn(size), r.intn(size)
+			rad := int64(r.span(size/4, size/2))
+			amp := int64(r.span(25, 60))
+			r2 := rad * rad
+			r4 := r2 * r2
+			for y := range size {
+				for x := range size {
+					dx, dy := int64(x-cx), int64(y-cy)
+					if d2 := dx*dx + dy*dy; d2 < r2 {
+						t := r2 - d2 // smooth bump amp·(1-ρ²)²
+						acc[y*size+x] += amp * one * t * t / r4
+					}
+				}
+			}
+		}
+		addNoise(acc, r, 3)
+	case Neutral:
+		base := int64(r.span(118, 133))
+		p := int64(max(2, r.span(size/6, size/3)))
+		a, b := direction(r, 2)
+		amp := int64(r.span(20, 34))
+		for y := range size {
+			for x := range size {
+				phase := mod(int64(x)*a+int64(y)*b, 2*p)
+				tri := phase - p
+				if tri < 0 {
+					tri = -tri
+				}
+				acc[y*size+x] = base*one + amp*one*(2*tri-p)/p
+			}
+		}
+		addNoise(acc, r, 4)
+	default: // Unpleasant
+		lo, hi := int64(r.span(15, 34)), int64(r.span(140, 164))
+		p := int64(r.span(2, 4))
+		a, b := direction(r, 3)
+		for y := range size {
+			for x := range size {
+				v := lo
+				if floorDiv(int64(x)*a+int64(y)*b, p)&1 == 1 {
+					v = hi
+				}
+				acc[y*size+x] = v * one
+			}
+		}
+		for k := range r.span(4, 7) {
+			v := lo
+			if k%2 == 1 {
+				v = hi
+			}
+			line(acc, size, r.intn(size), r.intn(size), r.intn(size), r.intn(size), v*one)
+		}
+		addNoise(acc, r, 24)
+	}
+	for i, v := range acc {
+		pix[i] = uint8(min(max(v/one, 0), 255))
+	}
+}
+
+// addNoise adds independent uniform integer noise in [-amp, amp] to each
+// pixel.
+func addNoise(acc []int64, r *rng, amp int) {
+	for i := range acc {
+		acc[i] += int64(r.span(-amp, amp)) * 256
+	}
+}
+
+// direction returns a random non-zero integer direction with components in
+// [-k, k].
+func direction(r *rng, k int) (int64, int64) {
+	for {
+		a, b := r.span(-k, k), r.span(-k, k)
+		if a != 0 || b != 0 {
+			return int64(a), int64(b)
+		}
+	}
+}
+
+// line draws a one-pixel Bresenham segment of value v.
+func line(acc []int64, size, x0, y0, x1, y1 int, v int64) {
+	dx, dy := abs(x1-x0), -abs(y1-y0)
+	sx, sy := 1, 1
+	if x0 > x1 {
+		sx = -1
+	}
+	if y0 > y1 {
+		sy = -1
+	}
+	e := dx + dy
+	for {
+		acc[y0*size+x0] = v
+		if x0 == x1 && y0 == y1 {
+			return
+		}
+		e2 := 2 * e
+		if e2 >= dy {
+			e += dy
+			x0 += sx
+		}
+		if e2 <= dx {
+			e += dx
+			y0 += sy
+		}
+	}
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func mod(a, m int64) int64 { return (a%m + m) % m }
+
+func floorDiv(a, m int64) int64 { return (a - mod(a, m)) / m }
