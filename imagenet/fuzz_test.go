@@ -1,0 +1,47 @@
+package imagenet
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzDecode feeds arbitrary bytes to the decoders (PNG, and our JPEG
+// decoder in internal/jpeg) and the grey conversion: they must return an
+// ErrFormat or ErrTooLarge error or a picture of the size the header
+// claims, and never panic. The seeds are the fixtures, good and bad.
+//
+//	go test -run '^$' -fuzz FuzzDecode -fuzztime 30s ./imagenet/
+func FuzzDecode(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.*")
+	bad, _ := filepath.Glob("testdata/bad/*")
+	for _, name := range append(files, bad...) {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	const limit = 1 << 20 // pixels, to keep each input fast
+	f.Fuzz(func(t *testing.T, data []byte) {
+		img, err := decode(data, "fuzz", limit)
+		if err != nil {
+			if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("error wraps neither sentinel: %v", err)
+			}
+			return
+		}
+		b := img.Bounds()
+		if b.Empty() || b.Dx()*b.Dy() > limit {
+			t.Fatalf("decoded bounds %v", b)
+		}
+		g := Gray(img)
+		if g.Rect.Size() != b.Size() {
+			t.Fatalf("Gray: %v from %v", g.Rect, b)
+		}
+		if r := Resize(g, 5, 3); r.Rect.Dx() != 5 || r.Rect.Dy() != 3 {
+			t.Fatalf("Resize: %v", r.Rect)
+		}
+	})
+}

@@ -1,0 +1,270 @@
+// Copyright (c) 2026, The emosel Authors. All rights reserved.
+// Use of this source code is governed by the BSD 3-Clause licence in the
+// repository root.
+
+package jpeg
+
+import (
+	"image"
+)
+
+// A plane holds one component's decoded samples, padded to whole MCUs.
+type plane struct {
+	pix    []byte
+	stride int
+}
+
+// colorSpace is how the components are to be read, chosen as libjpeg-turbo's
+// default_decompress_parms (jdapimin.c) chooses jpeg_color_space.
+type colorSpace int
+
+const (
+	csGray colorSpace = iota
+	csYCbCr
+	csRGB
+	csCMYK
+	csYCCK
+)
+
+func (d *decoder) colorSpace() colorSpace {
+	switch d.nComp {
+	case 1:
+		return csGray
+	case 3:
+		switch {
+		case d.jfif:
+			return csYCbCr
+		case d.adobeTransformValid:
+			if d.adobeTransform == adobeTransformUnknown {
+				return csRGB
+			}
+			return csYCbCr
+		case d.comp[0].c == 'R' && d.comp[1].c == 'G' && d.comp[2].c == 'B':
+			return csRGB
+		}
+		return csYCbCr
+	}
+	// Four components: CMYK unless an Adobe marker says otherwise. (Go's
+	// image/jpeg refuses a 4-component image without the marker; libjpeg
+	// assumes CMYK.)
+	if d.adobeTransformValid && d.adobeTransform != adobeTransformUnknown {
+		return csYCCK
+	}
+	return csCMYK
+}
+
+// maxSampling returns the largest horizontal and vertical sampling factors.
+func (d *decoder) maxSampling() (hmax, vmax int) {
+	for i := 0; i < d.nComp; i++ {
+		hmax = max(hmax, d.comp[i].h)
+		vmax = max(vmax, d.comp[i].v)
+	}
+	return hmax, vmax
+}
+
+// compWidth is libjpeg's downsampled_width: ceil(width * h / hmax).
+func (d *decoder) compWidth(i int) int {
+	hmax, _ := d.maxSampling()
+	return (d.width*d.comp[i].h + hmax - 1) / hmax
+}
+
+// compHeight is libjpeg's downsampled_height: ceil(height * v / vmax).
+func (d *decoder) compHeight(i int) int {
+	_, vmax := d.maxSampling()
+	return (d.height*d.comp[i].v + vmax - 1) / vmax
+}
+
+// upsampleRow writes output row y of component i, brought to full size, to
+// dst[:d.width], choosing the method as libjpeg-turbo's jinit_upsampler
+// does with do_fancy_upsampling on (the default, and PIL's setting):
+//
+//   - full size: copied;
+//   - 2:1 horizontally: triangle filter ("fancy"), or replication when the
+//     component is at most 2 samples wide;
+//   - 2:1 vertically: triangle filter;
+//   - 2:1 both ways: triangle filter in both directions, or replication
+//     when at most 2 samples wide;
+//   - anything else (4:1): replication.
+//
+// Context rows above the first and below the last sample row repeat those
+// rows, as libjpeg's main buffer controller arranges. tmp is scratch space
+// of at least d.width+1 bytes.
+func (d *decoder) upsampleRow(dst, tmp []byte, i, y int) {
+	p := &d.planes[i]
+	hmax, vmax := d.maxSampling()
+	hexp, vexp := hmax/d.comp[i].h, vmax/d.comp[i].v
+	cw, ch := d.compWidth(i), d.compHeight(i)
+	w := d.width
+	dst = dst[:w]
+
+	// near and far are the nearest input row and the next nearest one for
+	// a vertically doubled output row.
+	near := func() []byte { return p.pix[(y/2)*p.stride:][:cw] }
+	far := func() []byte {
+		r := y / 2
+		if y%2 == 0 {
+			r = max(r-1, 0)
+		} else {
+			r = min(r+1, ch-1)
+		}
+		return p.pix[r*p.stride:][:cw]
+	}
+
+	switch {
+	case hexp == 1 && vexp == 1:
+		copy(dst, p.pix[y*p.stride:][:w])
+
+	case hexp == 2 && vexp == 1 && cw > 2:
+		// h2v1_fancy_upsample: 3/4 nearer + 1/4 further, with the rounding
+		// bias alternating between 1 and 2.
+		in := p.pix[y*p.stride:][:cw]
+		out := tmp[:2*cw]
+		out[0] = in[0]
+		out[1] = byte((int(in[0])*3 + int(in[1]) + 2) >> 2)
+		for x := 1; x < cw-1; x++ {
+			v := int(in[x]) * 3
+			out[2*x] = byte((v + int(in[x-1]) + 1) >> 2)
+			out[2*x+1] = byte((v + int(in[x+1]) + 2) >> 2)
+		}
+		out[2*cw-2] = byte((int(in[cw-1])*3 + int(in[cw-2]) + 1) >> 2)
+		out[2*cw-1] = in[cw-1]
+		copy(dst, out)
+
+	case hexp == 1 && vexp == 2:
+		// h1v2_fancy_upsample: bias 1 towards the row above, 2 below.
+		in0, in1 := near(), far()
+		bias := 1 + y%2
+		for x := range dst {
+			dst[x] = byte((int(in0[x])*3 + int(in1[x]) + bias) >> 2)
+		}
+
+	case hexp == 2 && vexp == 2 && cw > 2:
+		// h2v2_fancy_upsample: 9/16, 3/16, 3/16, 1/16 with biases 8 and 7.
+		in0, in1 := near(), far()
+		out := tmp[:2*cw]
+		col := func(x int) int { return int(in0[x])*3 + int(in1[x]) }
+		this, next := col(0), col(1)
+		out[0] = byte((this*4 + 8) >> 4)
+		out[1] = byte((this*3 + next + 7) >> 4)
+		last := this
+		this = next
+		for x := 1; x < cw-1; x++ {
+			next = col(x + 1)
+			out[2*x] = byte((this*3 + last + 8) >> 4)
+			out[2*x+1] = byte((this*3 + next + 7) >> 4)
+			last, this = this, next
+		}
+		out[2*cw-2] = byte((this*3 + last + 8) >> 4)
+		out[2*cw-1] = byte((this*4 + 7) >> 4)
+		copy(dst, out)
+
+	default:
+		// int_upsample, h2v1_upsample, h2v2_upsample: replication.
+		in := p.pix[(y/vexp)*p.stride:]
+		for x := range dst {
+			dst[x] = in[x/hexp]
+		}
+	}
+}
+
+// The YCbCr -> RGB tables of libjpeg's jdcolor.c, with 16 fractional bits:
+// R = Y + crR[Cr], G = Y + (cbG[Cb]+crG[Cr])>>16, B = Y + cbB[Cb].
+var crR, cbB, crG, cbG [256]int32
+
+func init() {
+	const (
+		scaleBits = 16
+		oneHalf   = 1 << (scaleBits - 1)
+		// round(c * 2^16) for 1.40200, 1.77200, 0.71414 and 0.34414.
+		fixCrR = 91881
+		fixCbB = 116130
+		fixCrG = 46802
+		fixCbG = 22554
+	)
+	for i := range 256 {
+		x := int32(i - 128)
+		crR[i] = (fixCrR*x + oneHalf) >> scaleBits
+		cbB[i] = (fixCbB*x + oneHalf) >> scaleBits
+		crG[i] = -fixCrG * x
+		cbG[i] = -fixCbG*x + oneHalf
+	}
+}
+
+func clamp8(v int32) byte {
+	if v < 0 {
+		return 0
+	}
+	if v > 255 {
+		return 255
+	}
+	return byte(v)
+}
+
+// convert upsamples the planes and converts them to the image PIL would
+// hold: "L" (*image.Gray), "RGB" (*image.RGBA, opaque) or "CMYK" from
+// rawmode "CMYK;I" (*image.CMYK, every channel inverted from the Adobe
+// convention).
+func (d *decoder) convert() (image.Image, error) {
+	w, h := d.width, d.height
+	r := image.Rect(0, 0, w, h)
+	cs := d.colorSpace()
+	if cs == csGray {
+		img := image.NewGray(r)
+		for y := 0; y < h; y++ {
+			copy(img.Pix[y*img.Stride:][:w], d.planes[0].pix[y*d.planes[0].stride:])
+		}
+		return img, nil
+	}
+
+	var rows [maxComponents][]byte
+	for i := 0; i < d.nComp; i++ {
+		rows[i] = make([]byte, w)
+	}
+	tmp := make([]byte, w+1)
+	var pix []byte
+	var stride int
+	var img image.Image
+	if d.nComp == 3 {
+		m := image.NewRGBA(r)
+		pix, stride, img = m.Pix, m.Stride, m
+	} else {
+		m := image.NewCMYK(r)
+		pix, stride, img = m.Pix, m.Stride, m
+	}
+	for y := 0; y < h; y++ {
+		for i := 0; i < d.nComp; i++ {
+			d.upsampleRow(rows[i], tmp, i, y)
+		}
+		out := pix[y*stride:][:4*w]
+		c0, c1, c2, c3 := rows[0], rows[1], rows[2], rows[3]
+		switch cs {
+		case csYCbCr:
+			for x := 0; x < w; x++ {
+				yy, cb, cr := int32(c0[x]), c1[x], c2[x]
+				out[4*x+0] = clamp8(yy + crR[cr])
+				out[4*x+1] = clamp8(yy + (cbG[cb]+crG[cr])>>16)
+				out[4*x+2] = clamp8(yy + cbB[cb])
+				out[4*x+3] = 255
+			}
+		case csRGB:
+			for x := 0; x < w; x++ {
+				out[4*x+0], out[4*x+1], out[4*x+2], out[4*x+3] = c0[x], c1[x], c2[x], 255
+			}
+		case csCMYK:
+			for x := 0; x < w; x++ {
+				out[4*x+0], out[4*x+1], out[4*x+2], out[4*x+3] = 255-c0[x], 255-c1[x], 255-c2[x], 255-c3[x]
+			}
+		case csYCCK:
+			// libjpeg gives C = 255-R etc. from the YCC part (K as is), and
+			// PIL's "CMYK;I" inverts all four.
+			for x := 0; x < w; x++ {
+				yy, cb, cr := int32(c0[x]), c1[x], c2[x]
+				out[4*x+0] = clamp8(yy + crR[cr])
+				out[4*x+1] = clamp8(yy + (cbG[cb]+crG[cr])>>16)
+				out[4*x+2] = clamp8(yy + cbB[cb])
+				out[4*x+3] = 255 - c3[x]
+			}
+		}
+	}
+	return img, nil
+}

@@ -1,0 +1,418 @@
+// Copyright (c) 2026, The emosel Authors. All rights reserved.
+// Use of this source code is governed by the BSD 3-Clause licence in the
+// repository root.
+
+package jpeg
+
+import (
+	"fmt"
+	"math"
+)
+
+// zigzag maps a coefficient's position in zig-zag order (T.81 Figure A.6)
+// to its index in a row-major block.
+var zigzag [blockSize]uint8
+
+func init() {
+	// Walk the anti-diagonals row+col = s, downwards on odd ones and
+	// upwards on even ones.
+	k := 0
+	for s := 0; s < 15; s++ {
+		lo, hi := max(0, s-7), min(s, 7)
+		for i := lo; i <= hi; i++ {
+			row := i
+			if s%2 == 0 {
+				row = lo + hi - i
+			}
+			zigzag[k] = uint8(8*row + s - row)
+			k++
+		}
+	}
+}
+
+// allocate sizes the planes (and, for a progressive image, the coefficient
+// buffers) at the first scan: whole MCUs of whole blocks, per T.81 A.2.
+func (d *decoder) allocate() error {
+	hmax, vmax := d.maxSampling()
+	d.mcusX = (d.width + 8*hmax - 1) / (8 * hmax)
+	d.mcusY = (d.height + 8*vmax - 1) / (8 * vmax)
+	for i := 0; i < d.nComp; i++ {
+		c := &d.comp[i]
+		c.bw, c.bh = d.mcusX*c.h, d.mcusY*c.v
+		blocks := uint64(c.bw) * uint64(c.bh)
+		if blocks > math.MaxInt/(blockSize*4) {
+			return UnsupportedError("image too large for this platform")
+		}
+		d.planes[i] = plane{pix: make([]byte, int(blocks)*blockSize), stride: 8 * c.bw}
+		if d.progressive {
+			c.coef = make([]int16, int(blocks)*blockSize)
+		}
+	}
+	return nil
+}
+
+// table returns Huffman table slot of class 0 (DC) or 1 (AC) for a scan
+// that needs it.
+func (d *decoder) table(class, slot int) (*huffTable, error) {
+	if slot > 3 {
+		return nil, FormatError("bad Huffman table selector")
+	}
+	t := &d.huff[class][slot]
+	switch {
+	case !t.set:
+		return nil, FormatError(fmt.Sprintf("missing Huffman table %d/%d", class, slot))
+	case t.err != nil:
+		return nil, t.err
+	case class == 0 && t.maxSym > 15:
+		return nil, FormatError("bad DC Huffman table")
+	}
+	return t, nil
+}
+
+// scanKind is the coding of a scan: sequential, or one of the four kinds
+// of progressive scan (T.81 G.1.2).
+type scanKind int
+
+const (
+	sequential scanKind = iota
+	dcFirst
+	dcRefine
+	acFirst
+	acRefine
+)
+
+// A scanDecoder decodes one scan.
+type scanDecoder struct {
+	d      *decoder
+	s      *scanHeader
+	kind   scanKind
+	br     bitReader
+	dc, ac [maxComponents]*huffTable // by position in the scan
+	pred   [maxComponents]int32      // DC predictions, by position in the scan
+	eobrun int                       // blocks left in an end-of-band run
+	blk    block
+}
+
+// scan reads the SOS segment hdr and decodes the entropy-coded data that
+// follows it, from data[pos:]. It returns the position from which to look
+// for the next marker.
+func (d *decoder) scan(data []byte, pos int, hdr []byte) (int, error) {
+	s, err := d.parseScanHeader(hdr)
+	if err != nil {
+		return 0, err
+	}
+	d.scans++
+	if d.scans > maxScans {
+		return 0, UnsupportedError(fmt.Sprintf("more than %d scans", maxScans))
+	}
+	if d.scans == 1 {
+		if err := d.allocate(); err != nil {
+			return 0, err
+		}
+		if !d.progressive {
+			// As libjpeg-turbo's Huffman decoder does when it starts.
+			for class := range stdTables {
+				for slot, t := range stdTables[class] {
+					if h := &d.huff[class][slot]; !h.set {
+						h.build(&t.counts, t.syms)
+					}
+				}
+			}
+		}
+	}
+
+	sd := &scanDecoder{d: d, s: s, br: bitReader{data: data, pos: pos}}
+	switch {
+	case !d.progressive:
+		sd.kind = sequential
+	case s.ss == 0 && s.ah == 0:
+		sd.kind = dcFirst
+	case s.ss == 0:
+		sd.kind = dcRefine
+	case s.ah == 0:
+		sd.kind = acFirst
+	default:
+		sd.kind = acRefine
+	}
+	for i := 0; i < s.n; i++ {
+		sc := &s.comp[i]
+		c := &d.comp[sc.ci]
+		if !c.latched {
+			// The quantisation table is fixed when the component's first
+			// scan starts, as libjpeg fixes it.
+			if !d.quantSet[c.tq] {
+				return 0, FormatError(fmt.Sprintf("missing quantisation table %d", c.tq))
+			}
+			for k, q := range d.quant[c.tq] {
+				c.q[k] = int32(q)
+			}
+			c.latched = true
+		}
+		c.coded = true
+		if sd.kind == sequential || sd.kind == dcFirst {
+			if sd.dc[i], err = d.table(0, sc.td); err != nil {
+				return 0, err
+			}
+		}
+		if sd.kind == sequential || sd.kind == acFirst || sd.kind == acRefine {
+			if sd.ac[i], err = d.table(1, sc.ta); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if err := sd.run(); err != nil {
+		return 0, err
+	}
+	return sd.br.pos, nil
+}
+
+// run decodes the scan's MCUs (T.81 A.2, B.2.5, F.2.2, G.1.2).
+func (sd *scanDecoder) run() error {
+	d, s := sd.d, sd.s
+	mcusX, mcusY := d.mcusX, d.mcusY
+	if s.n == 1 {
+		// A non-interleaved scan: one block per MCU, covering just the
+		// component's samples (A.2.2).
+		ci := s.comp[0].ci
+		mcusX = (d.compWidth(ci) + 7) / 8
+		mcusY = (d.compHeight(ci) + 7) / 8
+	}
+	var (
+		ri    = d.restartInterval
+		rst   = 0
+		empty = false // the data of this restart interval has run out
+	)
+	for m := 0; m < mcusX*mcusY; m++ {
+		if ri > 0 && m > 0 && m%ri == 0 {
+			left, err := sd.br.restart(rst)
+			if err != nil {
+				return err
+			}
+			rst = (rst + 1) & 7
+			sd.pred = [maxComponents]int32{}
+			sd.eobrun = 0
+			// As in libjpeg, an interval that starts at a marker is
+			// empty if the last one was.
+			empty = empty && left
+		}
+		mx, my := m%mcusX, m/mcusX
+		for i := 0; i < s.n; i++ {
+			c := &d.comp[s.comp[i].ci]
+			if s.n == 1 {
+				sd.block(i, mx, my, empty)
+				continue
+			}
+			for y := 0; y < c.v; y++ {
+				for x := 0; x < c.h; x++ {
+					sd.block(i, mx*c.h+x, my*c.v+y, empty)
+				}
+			}
+		}
+		if sd.br.end == segEOF {
+			return errTruncated
+		}
+		if sd.br.overrun() {
+			// The segment ended (at a marker) inside this MCU, which was
+			// decoded on zero bits. Like libjpeg, leave the rest of the
+			// restart interval at zero coefficients (or, progressive, as
+			// they are: then without restarts the scan is done).
+			empty = true
+			if ri == 0 && d.progressive {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// block decodes block (bx, by) of the scan's i-th component. If empty,
+// there is no data for it: a sequential block is left at zero
+// coefficients, a progressive one as it was.
+func (sd *scanDecoder) block(i, bx, by int, empty bool) {
+	ci := sd.s.comp[i].ci
+	c := &sd.d.comp[ci]
+	if sd.kind == sequential {
+		p := &sd.d.planes[ci]
+		dst := p.pix[8*(by*p.stride+bx):]
+		if empty {
+			for y := 0; y < 8; y++ {
+				row := dst[y*p.stride:][:8]
+				for x := range row {
+					row[x] = 128 // the IDCT of a zero block
+				}
+			}
+			return
+		}
+		sd.sequentialBlock(i, c)
+		idctIslow(&sd.blk, dst, p.stride)
+		return
+	}
+	if empty {
+		return
+	}
+	off := (by*c.bw + bx) * blockSize
+	coef := (*[blockSize]int16)(c.coef[off : off+blockSize])
+	switch sd.kind {
+	case dcFirst:
+		// G.1.2.1: the DC difference, scaled by 2^Al.
+		sd.pred[i] += sd.br.receiveExtend(sd.dc[i].decode(&sd.br))
+		coef[0] = int16(sd.pred[i] << sd.s.al)
+	case dcRefine:
+		// G.1.2.1: one more bit of the DC coefficient.
+		if sd.br.bits(1) != 0 {
+			coef[0] |= 1 << sd.s.al
+		}
+	case acFirst:
+		sd.acFirstBlock(coef)
+	case acRefine:
+		sd.acRefineBlock(coef)
+	}
+}
+
+// coefIndex is the natural-order index of the k-th coefficient in zig-zag
+// order. Corrupt data can run k past 63; libjpeg then stores at index 63
+// (its zig-zag table has 16 spare entries for it), and so does this.
+func coefIndex(k int) uint8 { return zigzag[min(k, blockSize-1)] }
+
+// sequentialBlock decodes a block of a sequential scan into sd.blk,
+// dequantised (T.81 F.2.2.1, F.2.2.2). Like libjpeg, it keeps each
+// quantised coefficient to 16 bits.
+func (sd *scanDecoder) sequentialBlock(i int, c *component) {
+	b, br := &sd.blk, &sd.br
+	*b = block{}
+	sd.pred[i] += br.receiveExtend(sd.dc[i].decode(br))
+	b[0] = int32(int16(sd.pred[i])) * c.q[0]
+	ac := sd.ac[i]
+	for k := 1; k < blockSize; k++ {
+		rs := ac.decode(br)
+		r, s := int(rs>>4), rs&15
+		if s == 0 {
+			if r != 15 {
+				break // EOB
+			}
+			k += 15 // ZRL: sixteen zeros
+			continue
+		}
+		k += r
+		z := coefIndex(k)
+		b[z] = int32(int16(br.receiveExtend(s))) * c.q[z]
+	}
+}
+
+// acFirstBlock decodes the first approximation of coefficients Ss..Se of
+// a block, with end-of-band runs (G.1.2.2).
+func (sd *scanDecoder) acFirstBlock(coef *[blockSize]int16) {
+	if sd.eobrun > 0 {
+		sd.eobrun--
+		return
+	}
+	s, br := sd.s, &sd.br
+	for k := s.ss; k <= s.se; k++ {
+		rs := sd.ac[0].decode(br)
+		r, size := int(rs>>4), rs&15
+		if size == 0 {
+			if r == 15 {
+				k += 15 // ZRL
+				continue
+			}
+			// EOBr: this block and 2^r-1+RECEIVE(r) more end here.
+			sd.eobrun = 1<<r - 1 + int(br.bits(uint(r)))
+			break
+		}
+		k += r
+		coef[coefIndex(k)] = int16(br.receiveExtend(size) << s.al)
+	}
+}
+
+// acRefineBlock decodes a successive-approximation refinement of
+// coefficients Ss..Se of a block (G.1.2.3): one more bit of each
+// coefficient already nonzero, and new coefficients of magnitude 1<<Al
+// placed among the zero ones.
+func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16) {
+	s, br := sd.s, &sd.br
+	p1 := int16(1) << s.al
+	refine := func(z uint8) {
+		if br.bits(1) != 0 && coef[z]&p1 == 0 {
+			if coef[z] >= 0 {
+				coef[z] += p1
+			} else {
+				coef[z] -= p1
+			}
+		}
+	}
+	k := s.ss
+	if sd.eobrun == 0 {
+		for ; k <= s.se; k++ {
+			rs := sd.ac[0].decode(br)
+			r, size := int(rs>>4), rs&15
+			var v int16
+			if size != 0 {
+				// A new coefficient, ±1<<Al (size should be 1).
+				v = p1
+				if br.bits(1) == 0 {
+					v = -p1
+				}
+			} else if r != 15 {
+				// EOBr: no new coefficients in this block and 2^r-1 +
+				// RECEIVE(r) more; the rest of this one is refined below.
+				sd.eobrun = 1<<r + int(br.bits(uint(r)))
+				break
+			}
+			// Refine the nonzero coefficients up to the r+1-th zero one
+			// (ZRL: the 16th), where v goes.
+			for ; k <= s.se; k++ {
+				z := zigzag[k]
+				if coef[z] != 0 {
+					refine(z)
+				} else {
+					if r == 0 {
+						break
+					}
+					r--
+				}
+			}
+			if v != 0 {
+				coef[coefIndex(k)] = v
+			}
+		}
+	}
+	if sd.eobrun > 0 {
+		for ; k <= s.se; k++ {
+			if z := zigzag[k]; coef[z] != 0 {
+				refine(z)
+			}
+		}
+		sd.eobrun--
+	}
+}
+
+// finish completes the planes once all scans are read: a progressive
+// image's coefficients are dequantised and transformed, and a component
+// that no scan carried is grey (zero coefficients), as in libjpeg.
+func (d *decoder) finish() {
+	for i := 0; i < d.nComp; i++ {
+		c := &d.comp[i]
+		p := &d.planes[i]
+		if !d.progressive {
+			if !c.coded {
+				for j := range p.pix {
+					p.pix[j] = 128
+				}
+			}
+			continue
+		}
+		var b block
+		nbx, nby := (d.compWidth(i)+7)/8, (d.compHeight(i)+7)/8
+		for by := 0; by < nby; by++ {
+			for bx := 0; bx < nbx; bx++ {
+				off := (by*c.bw + bx) * blockSize
+				coef := (*[blockSize]int16)(c.coef[off : off+blockSize])
+				for k := range b {
+					b[k] = int32(coef[k]) * c.q[k]
+				}
+				idctIslow(&b, p.pix[8*(by*p.stride+bx):], p.stride)
+			}
+		}
+		c.coef = nil
+	}
+}

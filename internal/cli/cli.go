@@ -1,0 +1,106 @@
+// Package cli holds what the example commands share: building a model by
+// name, parsing the resize mode, and reporting a fatal error on one line.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/emosel/emosel/alexnet"
+	"github.com/emosel/emosel/imagenet"
+	"github.com/emosel/emosel/nn"
+	"github.com/emosel/emosel/tensor"
+	"github.com/emosel/emosel/vgg"
+)
+
+// Models lists the architectures the commands accept.
+var Models = []string{"vgg16", "alexnet", "vgg11", "vgg13", "vgg19"}
+
+// ErrUsage marks a bad flag or argument.
+var ErrUsage = errors.New("usage")
+
+// Model builds the named architecture. With weights == "" it is
+// torchvision's random initialisation from seed (the paper's untrained
+// control); otherwise the weight file is loaded.
+func Model(arch, weights string, seed uint64) (*nn.Model, error) {
+	var rng *tensor.RNG
+	if weights == "" {
+		rng = tensor.NewRNG(seed)
+	}
+	var m *nn.Model
+	switch arch {
+	case "alexnet":
+		if weights != "" {
+			return alexnet.Load(alexnet.Config{}, weights)
+		}
+		m = alexnet.New(alexnet.Config{}, rng)
+	case "vgg11", "vgg13", "vgg16", "vgg19":
+		var depth int
+		fmt.Sscanf(arch, "vgg%d", &depth)
+		cfg := vgg.Config{Depth: depth}
+		if weights != "" {
+			return vgg.Load(cfg, weights)
+		}
+		m = vgg.New(cfg, rng)
+	default:
+		return nil, fmt.Errorf("%w: -model %q, want one of %s", ErrUsage, arch, strings.Join(Models, ", "))
+	}
+	return m, nil
+}
+
+// Resize parses -resize: "squash" (224×224 directly, the paper authors'
+// choice) or "crop" (shorter side 256, centre crop 224, torchvision's
+// standard).
+func Resize(s string) (imagenet.Config, error) {
+	switch s {
+	case "squash", "":
+		return imagenet.Config{Mode: imagenet.Squash}, nil
+	case "crop":
+		return imagenet.Config{Mode: imagenet.CenterCrop}, nil
+	}
+	return imagenet.Config{}, fmt.Errorf("%w: -resize %q, want squash or crop", ErrUsage, s)
+}
+
+// Fatal prints err on one line prefixed by the command's name and exits
+// with status 2 for usage errors and 1 otherwise.
+func Fatal(err error) {
+	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+	fmt.Fprintf(os.Stderr, "%s: %s\n", filepath.Base(os.Args[0]), msg)
+	if errors.Is(err, ErrUsage) {
+		os.Exit(2)
+	}
+	os.Exit(1)
+}
+
+// StageDir makes a fresh temporary directory beside out, so that a
+// command can write all its files there and Publish them into out only
+// once everything has succeeded.
+func StageDir(out string) (string, error) {
+	parent := filepath.Dir(filepath.Clean(out))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", err
+	}
+	return os.MkdirTemp(parent, "."+filepath.Base(filepath.Clean(out))+".tmp-*")
+}
+
+// Publish moves every file of the staging directory into out (created if
+// needed), replacing files of the same name, and removes the staging
+// directory.
+func Publish(stage, out string) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(stage)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.Rename(filepath.Join(stage, e.Name()), filepath.Join(out, e.Name())); err != nil {
+			return err
+		}
+	}
+	return os.Remove(stage)
+}

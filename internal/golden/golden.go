@@ -1,0 +1,65 @@
+// Package golden compares emosel's outputs with reference arrays (PyTorch
+// fixtures stored as .npy), for tests only.
+package golden
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/emosel/emosel/npy"
+	"github.com/emosel/emosel/tensor"
+)
+
+// Load reads a .npy fixture, failing the test if it cannot.
+func Load(t testing.TB, path string) *tensor.Tensor {
+	t.Helper()
+	x, err := npy.ReadFile(path)
+	if err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	return x
+}
+
+// Diff returns "" if got and want have the same shape and every element
+// satisfies |got−want| <= tol·max|want| (a relative tolerance scaled by the
+// array's largest magnitude, with NaN equal only to NaN); otherwise it
+// describes the worst element: its index, got, want and the bound.
+func Diff(got, want *tensor.Tensor, tol float64) string {
+	if !got.SameShape(want) {
+		return fmt.Sprintf("shape %v, want %v", got.Shape(), want.Shape())
+	}
+	scale := float64(want.MaxAbs())
+	bound := tol * scale
+	if bound == 0 {
+		bound = tol
+	}
+	worst, wi := -1.0, -1
+	g, w := got.Data(), want.Data()
+	for i := range w {
+		gv, wv := float64(g[i]), float64(w[i])
+		if math.IsNaN(wv) || math.IsNaN(gv) {
+			if math.IsNaN(wv) != math.IsNaN(gv) {
+				return fmt.Sprintf("index %d: got %v, want %v", i, gv, wv)
+			}
+			continue
+		}
+		if d := math.Abs(gv - wv); d > worst {
+			worst, wi = d, i
+		}
+	}
+	if worst > bound {
+		return fmt.Sprintf("worst index %d (of shape %v): got %v, want %v, |diff| %.3g > %.3g (tol %g × max|want| %.3g)",
+			wi, want.Shape(), g[wi], w[wi], worst, bound, tol, scale)
+	}
+	return ""
+}
+
+// Check fails the test with Diff's description, prefixed by what, when
+// got and want differ by more than tol relative to max|want|.
+func Check(t testing.TB, what string, got, want *tensor.Tensor, tol float64) {
+	t.Helper()
+	if d := Diff(got, want, tol); d != "" {
+		t.Errorf("%s: %s", what, d)
+	}
+}

@@ -1,0 +1,78 @@
+package golden
+
+import (
+	"context"
+	"os"
+
+	"github.com/emosel/emosel/imagenet"
+	"path/filepath"
+	"testing"
+
+	"github.com/emosel/emosel/nn"
+	"github.com/emosel/emosel/tensor"
+)
+
+// CheckModel runs m on x with every unit recorded and compares each unit's
+// [N,C] spatial means with dir/<prefix>.means.<unit>.npy and the output
+// with dir/<prefix>.logits.npy, within tol relative to each array's
+// largest magnitude.
+func CheckModel(t testing.TB, m *nn.Model, x *tensor.Tensor, dir, prefix string, tol float64) {
+	t.Helper()
+	got := map[string]*tensor.Tensor{}
+	m.Record(func(unit string, means *tensor.Tensor) { got[unit] = means })
+	defer m.Record(nil)
+	logits := m.Forward(x)
+	for _, u := range m.Units {
+		want := Load(t, filepath.Join(dir, prefix+".means."+u.Name+".npy"))
+		g, ok := got[u.Name]
+		if !ok {
+			t.Errorf("%s: unit %s was not recorded", prefix, u.Name)
+			continue
+		}
+		Check(t, prefix+" "+u.Name+" means", g, want, tol)
+	}
+	Check(t, prefix+" logits", logits, Load(t, filepath.Join(dir, prefix+".logits.npy")), tol)
+}
+
+// CheckFormats is the whole-network golden test shared by vgg and
+// alexnet: it preprocesses dir/img*.png at size×size as emosel does
+// (checking the batch against dir/input.npy), then for each of the three
+// files torchvision saved (zip, legacy and safetensors) loads the network
+// with load and runs CheckModel on prefix "small" within 1e-4.
+func CheckFormats(t *testing.T, dir string, size int, load func(path string) (*nn.Model, error)) {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "img*.png"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no images in %s: %v", dir, err)
+	}
+	x, err := imagenet.Config{Size: size}.LoadBatch(context.Background(), paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Check(t, "preprocessed input", x, Load(t, filepath.Join(dir, "input.npy")), 1e-6)
+	for _, file := range []string{"small.pt", "small_legacy.pt", "small.safetensors"} {
+		t.Run(file, func(t *testing.T) {
+			m, err := load(filepath.Join(dir, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			CheckModel(t, m, x, dir, "small", 1e-4)
+		})
+	}
+}
+
+// CheckFull is the full-size golden test: when EMOSEL_FULL_FIXTURES names
+// the directory `testdata/gen/models.py --full DIR` wrote, it loads
+// DIR/<arch>.pt with load and compares with DIR/<arch>.* on DIR/input.npy.
+func CheckFull(t *testing.T, arch string, load func(path string) (*nn.Model, error)) {
+	dir := os.Getenv("EMOSEL_FULL_FIXTURES")
+	if dir == "" {
+		t.Skip("EMOSEL_FULL_FIXTURES not set")
+	}
+	x := Load(t, filepath.Join(dir, "input.npy"))
+	m, err := load(filepath.Join(dir, arch+".pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	CheckModel(t, m, x, dir, arch, 1e-4)
+}
