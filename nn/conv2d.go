@@ -53,6 +53,13 @@ func (c *Conv2d) SetWeights(w, b *tensor.Tensor) {
 	c.f = conv.NewFilter(c.weight, c.p)
 }
 
+// adopt installs sd's tensors as the layer's own, without copying, and
+// repacks; checkState has verified their shapes.
+func (c *Conv2d) adopt(sd StateDict) {
+	c.weight, c.bias = sd["weight"], sd["bias"]
+	c.f = conv.NewFilter(c.weight, c.p)
+}
+
 // StateDict implements Stateful: "weight" and "bias".
 func (c *Conv2d) StateDict() StateDict { return paramState(c.weight, c.bias) }
 

@@ -5,9 +5,14 @@
 // # Layout
 //
 //   - layer.go: the Layer and Stateful interfaces.
-//   - conv2d.go, linear.go: Conv2d and Linear, whose weights are packed for
-//     the GEMM once, when they are built or replaced (SetWeights,
-//     LoadStateDict), never per Forward.
+//   - conv2d.go: Conv2d, whose weight is packed for the GEMM once, when it
+//     is built or replaced (SetWeights, LoadStateDict), never per Forward.
+//   - linear.go: Linear, which reads its weight in place as the GEMM's
+//     right operand and packs only the small batch, so the large fc
+//     weights are held once.
+//   - model.go: Model, a Sequential plus the paper's unit names, gains,
+//     recording hooks and LoadFile (which adopts the file's tensors
+//     instead of copying them).
 //   - relu.go: ReLU with an optional per-channel Gain, y = (1+α_c)·max(0,x)
 //     (α_c = −1 silences channel c), and a Record hook receiving [N,C]
 //     spatial means of y (Eq 2 of the paper).

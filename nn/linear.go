@@ -11,11 +11,12 @@ import (
 //
 //	[N,in] · [out,in]ᵀ + [out] -> [N,out]
 //
-// computed as Yᵀ [out,N] = W · Xᵀ with W packed once and Xᵀ read in place,
-// then transposed.
+// computed as Y = X · Wᵀ: the small batch X is packed as the GEMM's left
+// operand on each call and W is read in place as the right operand, so the
+// layer holds one copy of its (for VGG's fc6, 411 MB) weight; the bias,
+// ReLU, gain and recording then run over the small [N,out] result.
 type Linear struct {
 	weight, bias *tensor.Tensor // [out,in], [out]
-	a            *simd.PackedA
 }
 
 // NewLinear returns a layer from in to out features, initialised from rng
@@ -26,13 +27,7 @@ func NewLinear(rng *tensor.RNG, in, out int) *Linear {
 		rng.KaimingUniformDefault(l.weight)
 		rng.BiasUniformDefault(l.bias, l.weight.Shape())
 	}
-	l.pack()
 	return l
-}
-
-func (l *Linear) pack() {
-	out, in := l.weight.Dim(0), l.weight.Dim(1)
-	l.a = simd.PackA(out, in, l.weight.Data(), in)
 }
 
 // Weight returns the weight [out,in] (the layer's own; see Stateful).
@@ -41,8 +36,8 @@ func (l *Linear) Weight() *tensor.Tensor { return l.weight }
 // Bias returns the bias [out] (the layer's own; see Stateful).
 func (l *Linear) Bias() *tensor.Tensor { return l.bias }
 
-// SetWeights copies w [out,in] and b [out] into the layer and repacks it.
-// It panics if their shapes differ from the layer's.
+// SetWeights copies w [out,in] and b [out] into the layer. It panics if
+// their shapes differ from the layer's.
 func (l *Linear) SetWeights(w, b *tensor.Tensor) {
 	if !w.SameShape(l.weight) || !b.SameShape(l.bias) {
 		panic(fmt.Sprintf("nn: Linear.SetWeights with %v and %v, want %v and %v",
@@ -50,8 +45,11 @@ func (l *Linear) SetWeights(w, b *tensor.Tensor) {
 	}
 	copy(l.weight.Data(), w.Data())
 	copy(l.bias.Data(), b.Data())
-	l.pack()
 }
+
+// adopt installs sd's tensors as the layer's own, without copying;
+// checkState has verified their shapes.
+func (l *Linear) adopt(sd StateDict) { l.weight, l.bias = sd["weight"], sd["bias"] }
 
 // StateDict implements Stateful: "weight" and "bias".
 func (l *Linear) StateDict() StateDict { return paramState(l.weight, l.bias) }
@@ -67,29 +65,46 @@ func (l *Linear) LoadStateDict(sd StateDict) error {
 
 // Forward implements Layer: [N,in] -> [N,out].
 func (l *Linear) Forward(x *tensor.Tensor) *tensor.Tensor {
-	return l.forward(x, simd.Epilogue{Bias: l.bias.Data()})
+	y := l.product(x)
+	out := l.weight.Dim(0)
+	yd, bias := y.Data(), l.bias.Data()
+	for i := range yd {
+		yd[i] += bias[i%out]
+	}
+	return y
 }
 
-// forwardReLU is Forward followed by r, fused into the GEMM epilogue.
+// forwardReLU is Forward followed by r in the same pass over the output.
 func (l *Linear) forwardReLU(x *tensor.Tensor, r *ReLU) *tensor.Tensor {
-	l.check(x)
 	r.checkGain([]int{x.Dim(0), l.weight.Dim(0)})
-	y := l.forward(x, simd.Epilogue{Bias: l.bias.Data(), ReLU: true, Gain: r.Gain})
+	y := l.product(x)
+	out := l.weight.Dim(0)
+	yd, bias := y.Data(), l.bias.Data()
+	for i := range yd {
+		c := i % out
+		v := yd[i] + bias[c]
+		if v < 0 {
+			v = 0
+		}
+		if r.Gain != nil {
+			v *= 1 + r.Gain[c]
+		}
+		yd[i] = v
+	}
 	if r.Record != nil {
 		r.Record(y.Clone())
 	}
 	return y
 }
 
-func (l *Linear) forward(x *tensor.Tensor, ep simd.Epilogue) *tensor.Tensor {
+// product returns X · Wᵀ: [N,in] · [out,in]ᵀ -> [N,out].
+func (l *Linear) product(x *tensor.Tensor) *tensor.Tensor {
 	l.check(x)
 	n, in, out := x.Dim(0), l.weight.Dim(1), l.weight.Dim(0)
-	yt := tensor.New(out, n)
-	simd.GemmPacked(l.a, simd.DenseB{Data: x.Data(), Ld: in, Trans: true}, n, yt.Data(), n, ep)
-	if n == 1 {
-		return yt.Reshape(1, out)
-	}
-	return yt.Transpose2D()
+	y := tensor.New(n, out)
+	a := simd.PackA(n, in, x.Data(), in)
+	simd.GemmPacked(a, simd.DenseB{Data: l.weight.Data(), Ld: in, Trans: true}, out, y.Data(), out, simd.Epilogue{})
+	return y
 }
 
 // check panics unless x is [N,in].

@@ -149,7 +149,7 @@ func (m *Model) LoadFile(path string, adapt func(weights.StateDict) (weights.Sta
 			return fmt.Errorf("nn: %s: %w", path, err)
 		}
 	}
-	if err := m.LoadStateDict(StateDict(sd)); err != nil {
+	if err := m.Net.load(StateDict(sd), true); err != nil {
 		var errs []error
 		if j, ok := err.(interface{ Unwrap() []error }); ok {
 			errs = j.Unwrap()

@@ -140,6 +140,17 @@ func (s *Sequential) StateDict() StateDict {
 // and loads nothing if any is wrong; otherwise it copies each tensor in
 // and repacks the weights.
 func (s *Sequential) LoadStateDict(sd StateDict) error {
+	return s.load(sd, false)
+}
+
+// adopter is a layer that can take a checked state dict's tensors as its
+// own instead of copying them.
+type adopter interface{ adopt(sd StateDict) }
+
+// load is LoadStateDict; with adopt, layers keep sd's tensors themselves
+// (no copy, so loading VGG-16 holds its 528 MB once), and the caller must
+// not use sd afterwards.
+func (s *Sequential) load(sd StateDict, adopt bool) error {
 	if err := checkState(s.StateDict(), sd); err != nil {
 		return err
 	}
@@ -151,6 +162,10 @@ func (s *Sequential) LoadStateDict(sd StateDict) error {
 		sub := StateDict{}
 		for k := range st.StateDict() {
 			sub[k] = sd[s.names[i]+"."+k]
+		}
+		if a, ok := l.(adopter); ok && adopt {
+			a.adopt(sub)
+			continue
 		}
 		if err := st.LoadStateDict(sub); err != nil {
 			return fmt.Errorf("nn: loading %s: %w", s.names[i], err) // unreachable: checked above

@@ -41,7 +41,7 @@ func main() {
 	out := fs.String("out", "", "output directory (required)")
 	resize := fs.String("resize", "squash", "squash: resize to 224x224; crop: shorter side 256, centre crop 224")
 	seed := fs.Uint64("seed", 1, "seed of the random initialisation when -weights is empty")
-	batch := fs.Int("batch", 16, "images per forward pass")
+	batch := fs.Int("batch", 8, "images per forward pass (8 keeps VGG-16 within weights + 400 MB)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: extract [flags] -out DIR IMAGE...\n\n"+
 			"Records the per-channel spatial means of every conv layer's post-ReLU output\n"+

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/emosel/emosel/alexnet"
@@ -19,13 +20,26 @@ import (
 // Models lists the architectures the commands accept.
 var Models = []string{"vgg16", "alexnet", "vgg11", "vgg13", "vgg19"}
 
+// HeadroomBytes is the memory allowed beyond the weights (see Model).
+const HeadroomBytes = 384 << 20
+
 // ErrUsage marks a bad flag or argument.
 var ErrUsage = errors.New("usage")
 
 // Model builds the named architecture. With weights == "" it is
 // torchvision's random initialisation from seed (the paper's untrained
 // control); otherwise the weight file is loaded.
+//
+// It also sets the Go runtime's soft memory limit to the weight file's size
+// plus HeadroomBytes, so that the garbage collector keeps a command's peak
+// memory near one copy of the weights plus the activations, whatever the
+// number of images.
 func Model(arch, weights string, seed uint64) (*nn.Model, error) {
+	if weights != "" {
+		if st, err := os.Stat(weights); err == nil {
+			debug.SetMemoryLimit(st.Size() + HeadroomBytes)
+		}
+	}
 	var rng *tensor.RNG
 	if weights == "" {
 		rng = tensor.NewRNG(seed)
