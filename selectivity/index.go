@@ -126,7 +126,7 @@ func checkInput(resp *tensor.Tensor, labels []stimuli.Category) (int, int) {
 //
 // Statistics accumulate in float64 in two passes (means, then centred sums
 // of squares). Index returns an error wrapping ErrLabels if an emotion has
-// no images (or fewer than two with cfg.SampleVariance). It panics if resp
+// fewer than MinImages (2) images. It panics if resp
 // is not [N, C], if len(labels) != N, or on a label beyond Unknown.
 func Index(resp *tensor.Tensor, labels []stimuli.Category, cfg Config) (*Result, error) {
 	if labels == nil {
@@ -141,10 +141,7 @@ func Index(resp *tensor.Tensor, labels []stimuli.Category, cfg Config) (*Result,
 			res.N[l]++
 		}
 	}
-	need := 1
-	if cfg.SampleVariance {
-		need = 2
-	}
+	need := MinImages
 	for e := range stimuli.NumEmotions {
 		if res.N[e] < need {
 			return nil, fmt.Errorf("%w: %d %v images (labels: %d pleasant, %d neutral, %d unpleasant, %d unknown), need at least %d",

@@ -77,63 +77,41 @@ func (r *Result) Select(keep float64) *Selection {
 	return s
 }
 
-// Overlap compares the channels selective for one emotion in two sets.
+// Overlap compares the channels selective for one emotion in two or more
+// sets.
 type Overlap struct {
 	Emotion stimuli.Category
-	// Channels are selective for Emotion in both sets, ascending: the
+	// Channels are selective for Emotion in every set, ascending: the
 	// paper's emotion-selective neurons.
 	Channels []int
-	// Population counts the channels with a finite SI in both sets: the
-	// only ones that could be selective in both. Dead channels are left
-	// out, since counting them would shrink the chance overlap and inflate
-	// significance.
+	// Population is the number of channels the chance model draws from:
+	// the layer's channel count (ChanceAll), or the channels with a
+	// finite SI in every set (ChanceValid, and always for Compare).
 	Population int
-	N1, N2     int // channels of Population selective for Emotion in set 1, set 2
-	// Expected is the overlap of two random subsets of sizes N1 and N2
-	// drawn from Population: N1·N2/Population (0 if Population is 0).
+	// N counts, per set, the channels of Population selective for
+	// Emotion; N1 and N2 are N[0] and N[1].
+	N      []int
+	N1, N2 int
+	// Expected is the size of the intersection of independent random
+	// subsets of sizes N drawn from Population: N1·N2/Population for two
+	// sets (0 if Population is 0).
 	Expected float64
-	// P is the exact one-sided hypergeometric p-value P(X >= len(Channels)).
+	// P is the exact one-sided p-value P(X >= len(Channels)) of that
+	// chance model (hypergeometric for two sets).
 	P float64
 }
 
 // Compare finds, per emotion, the channels selective for it in both a and
-// b, and the overlap expected by chance. It panics if a and b have
-// different channel counts.
+// b, and the overlap expected by chance among the channels with a finite
+// SI in both sets: Overlaps(ChanceValid, a, b). Dead channels are left out
+// of that population since they can never be selective; counting them
+// (ChanceAll, the paper's choice) shrinks the chance overlap. It panics if
+// a and b have different channel counts.
 func Compare(a, b *Selection) [stimuli.NumEmotions]Overlap {
 	if len(a.Kept) != len(b.Kept) {
 		panic(fmt.Sprintf("selectivity: Compare of selections with %d and %d channels", len(a.Kept), len(b.Kept)))
 	}
-	pop := 0
-	for i := range a.Valid {
-		if a.Valid[i] && b.Valid[i] {
-			pop++
-		}
-	}
-	var out [stimuli.NumEmotions]Overlap
-	for e := range stimuli.NumEmotions {
-		o := Overlap{Emotion: e, Population: pop}
-		for _, i := range a.Selective[e] {
-			if b.Valid[i] {
-				o.N1++
-			}
-		}
-		for _, i := range b.Selective[e] {
-			if a.Valid[i] {
-				o.N2++
-			}
-		}
-		for _, i := range a.Selective[e] {
-			if _, found := slices.BinarySearch(b.Selective[e], i); found {
-				o.Channels = append(o.Channels, i)
-			}
-		}
-		if pop > 0 {
-			o.Expected = float64(o.N1) * float64(o.N2) / float64(pop)
-		}
-		o.P = UpperTail(pop, o.N1, o.N2, len(o.Channels))
-		out[e] = o
-	}
-	return out
+	return Overlaps(ChanceValid, a, b)
 }
 
 // UpperTail returns P(X >= k) for X hypergeometric: the number of marked
