@@ -8,6 +8,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 
@@ -30,12 +31,12 @@ func main() {
 	fs.Parse(os.Args[1:])
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *model, *weights, *resize, *seed, *k, fs.Args()); err != nil {
+	if err := run(ctx, os.Stdout, *model, *weights, *resize, *seed, *k, fs.Args()); err != nil {
 		cli.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, arch, weights, resize string, seed uint64, k int, images []string) error {
+func run(ctx context.Context, stdout io.Writer, arch, weights, resize string, seed uint64, k int, images []string) error {
 	if len(images) == 0 {
 		return fmt.Errorf("%w: no images given", cli.ErrUsage)
 	}
@@ -63,9 +64,9 @@ func run(ctx context.Context, arch, weights, resize string, seed uint64, k int, 
 			return fmt.Errorf("%s has %d outputs, not the %d ImageNet classes", arch, logits.Dim(1), imagenet.NumClasses)
 		}
 		idx, prob := imagenet.TopK(logits.Data(), k)
-		fmt.Println(path)
+		fmt.Fprintln(stdout, path)
 		for i, c := range idx {
-			fmt.Printf("  %6.2f%%  %4d  %s\n", 100*prob[i], c, imagenet.Label(c))
+			fmt.Fprintf(stdout, "  %6.2f%%  %4d  %s\n", 100*prob[i], c, imagenet.Label(c))
 		}
 	}
 	return nil
