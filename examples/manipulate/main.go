@@ -1,0 +1,455 @@
+// Command manipulate runs the functional half of Liu et al. (2024): it
+// trains the 2-unit emotion readouts on the frozen network's fc7 features,
+// then lesions (α = −1) or enhances (α > 0) the emotion-selective neurons
+// found by the selectivity stage, layer by layer, against R count-matched
+// random draws of neurons, and writes Table 1 and Figs 3C, 4–6.
+//
+//	go run ./examples/manipulate -from sel -sets iaps=sets/iaps,naps=sets/naps \
+//		-model vgg16 -weights vgg16-397923af.pth -out manip
+//
+// It writes, in -out:
+//
+//	table1.csv     per set and emotion: original test F1, best enhanced F1 (layer, α, % increase),
+//	               worst lesioned F1 (layer, % decrease)
+//	lesion.csv     set,emotion,layer,units,draw,n_units,f1_test (units = selective | random)
+//	sweep.csv      set,emotion,layer,units,draw,alpha,f1_val,f1_test
+//	threshold.csv  Fig 3C: F1 after enhancing what is left when the lowest x% by SI are removed
+//	stats.csv      per layer, the rank test of the selective set among the random draws
+//	               ((1+#)/(R+1)); across layers, Wilcoxon's signed-rank test
+//	readout.csv    the readouts' val and test F1, macro-F1 and accuracy
+//	fig6, fig4_<set>, fig3c (.svg and .png)
+//
+// Every file is written atomically, and each finished (stage, set,
+// emotion, layer) is kept under -out/units, so an interrupted run resumes
+// where it stopped. -shard i/n (or SLURM_ARRAY_TASK_ID and
+// SLURM_ARRAY_TASK_COUNT) runs a deterministic part of the work; -merge
+// then combines the shards' files into the outputs an unsharded run
+// writes. -estimate measures this machine's throughput and prints the
+// predicted wall time of the study, without running it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/emosel/emosel/imagenet"
+	"github.com/emosel/emosel/internal/cli"
+	"github.com/emosel/emosel/manipulate"
+	"github.com/emosel/emosel/manipulate/study"
+	"github.com/emosel/emosel/nn"
+	"github.com/emosel/emosel/stimuli"
+)
+
+type options struct {
+	from, model, weights, resize, sets, out string
+	seed                                    uint64
+	size                                    int
+	alphas, removed, layers, stages, shard  string
+	refine                                  float64
+	draws                                   int
+	features                                string
+	merge, estimate, quiet                  bool
+	mem                                     int64
+	optimizer                               string
+	lr, momentum                            float64
+	epochs, batch                           int
+	args                                    []string
+}
+
+func main() {
+	fs := flag.NewFlagSet("manipulate", flag.ExitOnError)
+	var o options
+	fs.StringVar(&o.from, "from", "", "output directory of the selectivity stage (selectivity.csv, selective.csv); required")
+	fs.StringVar(&o.sets, "sets", "", "stimulus sets as NAME=DIR[,NAME=DIR...] (a bare DIR is named after its base name); required")
+	fs.StringVar(&o.out, "out", "", "output directory (required); a rerun with the same settings resumes it")
+	fs.StringVar(&o.model, "model", "vgg16", "architecture: "+strings.Join(cli.Models, ", "))
+	fs.StringVar(&o.weights, "weights", "", "torchvision .pth or safetensors weight file (default: random init from -seed)")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random initialisation (without -weights), the splits, the readouts and the random draws")
+	fs.StringVar(&o.resize, "resize", "squash", "squash: resize to SIZE×SIZE; crop: shorter side 256/224·SIZE, centre crop SIZE")
+	fs.IntVar(&o.size, "size", 224, "side of the network's input in pixels")
+	fs.StringVar(&o.alphas, "alphas", "0:5:0.1", "attention gains α: LO:HI:STEP or a comma-separated list, each ≥ −1")
+	fs.Float64Var(&o.refine, "refine", 0, "coarse to fine: if > 0, -alphas is the coarse grid, refined at this step around each best α")
+	fs.IntVar(&o.draws, "draws", manipulate.DefaultDraws, "random draws R of as many neurons as the selective set, per layer")
+	fs.StringVar(&o.layers, "layers", "", "comma-separated layers to manipulate (default: every conv layer)")
+	fs.StringVar(&o.stages, "stages", strings.Join(study.Stages, ","), "experiments to run: lesion (Fig 6), sweep (Figs 4–5), threshold (Fig 3C)")
+	fs.StringVar(&o.removed, "removed", "0:90:10", "threshold search: percentages of lowest-SI neurons removed, LO:HI:STEP or a list")
+	fs.StringVar(&o.features, "features", manipulate.DefaultFeatures, "the readout's input: a unit's post-ReLU output")
+	fs.StringVar(&o.shard, "shard", "", "run shard i of n (0 ≤ i < n) of the (set, emotion, layer) work, as i/n; default from SLURM_ARRAY_TASK_ID/COUNT")
+	fs.BoolVar(&o.merge, "merge", false, "combine finished shards into the outputs: -merge -out DIR [OTHER_SHARD_DIR...]")
+	fs.BoolVar(&o.estimate, "estimate", false, "measure throughput, print the predicted wall time of the study and exit")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress output (without a terminal, a line per stage replaces the bars)")
+	fs.Int64Var(&o.mem, "mem", 1024, "memory for cached activations, in MiB")
+	fs.StringVar(&o.optimizer, "optimizer", "adam", "readout optimizer: adam or sgd")
+	fs.Float64Var(&o.lr, "lr", 1e-3, "readout learning rate")
+	fs.Float64Var(&o.momentum, "momentum", 0, "readout SGD momentum")
+	fs.IntVar(&o.epochs, "epochs", 10, "readout training epochs")
+	fs.IntVar(&o.batch, "batch", 128, "readout training batch size")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: manipulate -from SELDIR -sets NAME=DIR,... -out DIR [flags]\n"+
+			"       manipulate -merge -out DIR [SHARD_DIR...]\n\n"+
+			"Trains the emotion readouts, lesions and enhances the emotion-selective neurons layer\n"+
+			"by layer against random neurons, and writes Table 1 and Figs 3C, 4-6.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	fs.Parse(os.Args[1:])
+	o.args = fs.Args()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, o, os.Stdout, os.Stderr, os.Getenv); err != nil {
+		cli.Fatal(err)
+	}
+}
+
+func usagef(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", cli.ErrUsage, fmt.Sprintf(format, args...))
+}
+
+func run(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(string) string) error {
+	if o.out == "" {
+		return usagef("-out is required")
+	}
+	if o.merge {
+		if err := study.Merge(o.out, o.args...); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "merged into %s\n", o.out)
+		return nil
+	}
+	if len(o.args) > 0 {
+		return usagef("unexpected arguments %q (shard directories go with -merge)", o.args)
+	}
+	if o.from == "" || o.sets == "" {
+		return usagef("-from and -sets are required")
+	}
+	cfg, err := config(o, getenv)
+	if err != nil {
+		return err
+	}
+	from, err := study.ReadSelectivity(o.from)
+	if err != nil {
+		return err
+	}
+	pre, err := cli.Resize(o.resize)
+	if err != nil {
+		return err
+	}
+	if o.size < 32 {
+		return usagef("-size %d, want at least 32", o.size)
+	}
+	pre.Size = o.size
+	m, err := cli.Model(o.model, o.weights, o.seed)
+	if err != nil {
+		return err
+	}
+	// cli.Model limits memory to the weights plus a headroom for one
+	// batch; the suffix re-runs hold up to -mem of activations on top.
+	if st, err := os.Stat(o.weights); o.weights != "" && err == nil {
+		debug.SetMemoryLimit(st.Size() + o.mem<<20 + cli.HeadroomBytes)
+	}
+	for _, sh := range manipulate.TraceNet(m.Net, []int{3, o.size, o.size}).Shapes {
+		for _, d := range sh {
+			if d < 1 {
+				return usagef("-size %d is too small for %s", o.size, m.Arch)
+			}
+		}
+	}
+	sets, err := loadSets(o.sets, pre)
+	if err != nil {
+		return err
+	}
+	cfg.Model, cfg.From, cfg.Sets = m, from, sets
+	cfg.ModelID = study.ParamsID(m)
+	cfg.Input = fmt.Sprintf("%v %d", pre.Mode, o.size)
+	cfg.DryRun = o.estimate
+	s, err := study.Open(o.out, cfg)
+	if err != nil {
+		return err
+	}
+	if o.estimate {
+		e, err := s.Estimate(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s, %d units of (set, emotion, layer); this is shard %d/%d with %d of them\n",
+			m.Arch, len(s.Units()), cfg.Shard, max(cfg.Shards, 1), len(s.Mine()))
+		return e.Write(stdout)
+	}
+	p := newProgress(stderr, o.quiet)
+	t0 := time.Now()
+	if err := s.Run(ctx, p); err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("interrupted; the finished units are kept in %s: run the same command to resume", o.out)
+		}
+		return err
+	}
+	if cfg.Shards > 1 {
+		fmt.Fprintf(stderr, "shard %d/%d done in %v; when every shard is done: manipulate -merge -out %s\n",
+			cfg.Shard, cfg.Shards, time.Since(t0).Round(time.Second), o.out)
+		return nil
+	}
+	fmt.Fprintf(stderr, "wrote %s, the stages' CSVs, %s and the figures to %s in %v\n", study.Table1File,
+		study.StatsFile, o.out, time.Since(t0).Round(time.Second))
+	return nil
+}
+
+// config turns the flags into a study configuration (model, sets and
+// selectivity are filled in by the caller).
+func config(o options, getenv func(string) string) (study.Config, error) {
+	var cfg study.Config
+	alphas, err := parseList("-alphas", o.alphas, 1)
+	if err != nil {
+		return cfg, err
+	}
+	for _, a := range alphas {
+		if err := manipulate.CheckAlpha(a); err != nil {
+			return cfg, usagef("-alphas: gain α = %v is outside [-1, ∞)", a)
+		}
+	}
+	removed, err := parseList("-removed", o.removed, 100)
+	if err != nil {
+		return cfg, err
+	}
+	if o.draws < 1 {
+		return cfg, usagef("-draws %d: the random control needs at least one draw", o.draws)
+	}
+	if o.refine < 0 {
+		return cfg, usagef("-refine %v, want ≥ 0", o.refine)
+	}
+	if o.mem < 1 {
+		return cfg, usagef("-mem %d, want at least 1 MiB", o.mem)
+	}
+	opt := nn.Adam
+	switch o.optimizer {
+	case "adam":
+	case "sgd":
+		opt = nn.SGD
+	default:
+		return cfg, usagef("-optimizer %q, want adam or sgd", o.optimizer)
+	}
+	if !(o.lr > 0) || o.epochs < 1 || o.batch < 1 || o.momentum < 0 {
+		return cfg, usagef("readout: -lr %v, -epochs %d, -batch %d, -momentum %v: want positive values", o.lr, o.epochs, o.batch, o.momentum)
+	}
+	for _, st := range splitList(o.stages) {
+		if !slices.Contains(study.Stages, st) {
+			return cfg, usagef("-stages: unknown stage %q (want %s)", st, strings.Join(study.Stages, ", "))
+		}
+	}
+	shard, shards, err := parseShard(o.shard, getenv)
+	if err != nil {
+		return cfg, err
+	}
+	cfg = study.Config{
+		Stages:  splitList(o.stages),
+		Layers:  splitList(o.layers),
+		Removed: removed,
+		Seed:    o.seed,
+		Shard:   shard,
+		Shards:  shards,
+		Readout: nn.TrainConfig{Optimizer: opt, LR: o.lr, Epochs: o.epochs, Batch: o.batch, Momentum: o.momentum},
+		Exp: manipulate.Config{Draws: o.draws, Alphas: alphas, Refine: o.refine, Budget: o.mem << 20,
+			Features: o.features},
+	}
+	return cfg, nil
+}
+
+// parseList parses "LO:HI:STEP" (inclusive) or a comma-separated list of
+// numbers, each divided by scale.
+func parseList(flagName, s string, scale float64) ([]float64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, usagef("%s is empty", flagName)
+	}
+	if strings.Contains(s, ":") {
+		parts := strings.Split(s, ":")
+		if len(parts) != 3 {
+			return nil, usagef("%s %q: want LO:HI:STEP or a comma-separated list", flagName, s)
+		}
+		var v [3]float64
+		for i, p := range parts {
+			f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil {
+				return nil, usagef("%s %q: %q is not a number", flagName, s, p)
+			}
+			v[i] = f
+		}
+		if !(v[2] > 0) || !(v[0] <= v[1]) || (v[1]-v[0])/v[2] > 1e5 {
+			return nil, usagef("%s %q: want LO ≤ HI and a positive STEP (at most 100000 values)", flagName, s)
+		}
+		g := manipulate.Grid(v[0], v[1], v[2])
+		for i := range g {
+			g[i] /= scale
+		}
+		return g, nil
+	}
+	var out []float64
+	for _, p := range strings.Split(s, ",") {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return nil, usagef("%s: %q is not a number", flagName, p)
+		}
+		out = append(out, f/scale)
+	}
+	return out, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parseShard parses -shard "i/n"; without it, SLURM_ARRAY_TASK_ID (minus
+// SLURM_ARRAY_TASK_MIN, if set) of SLURM_ARRAY_TASK_COUNT; otherwise 0/1.
+func parseShard(s string, getenv func(string) string) (int, int, error) {
+	src := "-shard"
+	if s == "" {
+		count := getenv("SLURM_ARRAY_TASK_COUNT")
+		if count == "" {
+			return 0, 1, nil
+		}
+		n, err := strconv.Atoi(count)
+		if err != nil {
+			return 0, 0, usagef("SLURM_ARRAY_TASK_COUNT %q is not an integer", count)
+		}
+		id, err := strconv.Atoi(getenv("SLURM_ARRAY_TASK_ID"))
+		if err != nil {
+			return 0, 0, usagef("SLURM_ARRAY_TASK_ID %q is not an integer", getenv("SLURM_ARRAY_TASK_ID"))
+		}
+		if lo := getenv("SLURM_ARRAY_TASK_MIN"); lo != "" {
+			m, err := strconv.Atoi(lo)
+			if err != nil {
+				return 0, 0, usagef("SLURM_ARRAY_TASK_MIN %q is not an integer", lo)
+			}
+			id -= m
+		}
+		s, src = fmt.Sprintf("%d/%d", id, n), "SLURM_ARRAY_TASK_ID/COUNT"
+	}
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(strings.TrimSpace(a))
+	n, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, usagef("%s %q: want i/n", src, s)
+	}
+	if n < 1 || i < 0 || i >= n {
+		return 0, 0, usagef("%s %s: want 0 ≤ i < n", src, s)
+	}
+	return i, n, nil
+}
+
+// loadSets loads -sets NAME=DIR,... and prepares them for the network.
+func loadSets(spec string, pre imagenet.Config) ([]study.Set, error) {
+	var out []study.Set
+	for _, item := range splitList(spec) {
+		name, dir, ok := strings.Cut(item, "=")
+		if !ok {
+			name, dir = filepath.Base(filepath.Clean(item)), item
+		}
+		if name == "" || dir == "" {
+			return nil, usagef("-sets item %q: want NAME=DIR", item)
+		}
+		set, err := stimuli.Load(dir, stimuli.Config{Name: name})
+		if err != nil {
+			return nil, err
+		}
+		s, err := study.FromSet(set, pre)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil, usagef("-sets names no set")
+	}
+	return out, nil
+}
+
+// progress draws one bar per stage on a terminal, prints a line per stage
+// otherwise, and nothing when quiet.
+type progress struct {
+	w     io.Writer
+	quiet bool
+	term  bool
+	bar   *progressbar.ProgressBar
+	stage string
+	start time.Time
+	total int64
+	done  int64
+}
+
+func newProgress(w io.Writer, quiet bool) *progress {
+	p := &progress{w: w, quiet: quiet}
+	if f, ok := w.(*os.File); ok {
+		p.term = term.IsTerminal(int(f.Fd()))
+	}
+	return p
+}
+
+func (p *progress) Start(stage string, total int64) {
+	p.stage, p.start, p.total, p.done = stage, time.Now(), total, 0
+	if p.quiet || total <= 0 {
+		return
+	}
+	unit := "GFLOP of suffix re-runs"
+	if stage == "features" {
+		unit = "images"
+	}
+	if !p.term {
+		fmt.Fprintf(p.w, "%s: %s %s\n", stage, scaled(stage, total), unit)
+		return
+	}
+	p.bar = progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(p.w),
+		progressbar.OptionSetDescription(fmt.Sprintf("%-9s", stage)),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionShowElapsedTimeOnFinish(),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(250*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(p.w) }))
+}
+
+// scaled prints a stage's total in its unit (MFLOP counts shown as GFLOP).
+func scaled(stage string, n int64) string {
+	if stage == "features" {
+		return strconv.FormatInt(n, 10)
+	}
+	return strconv.FormatFloat(float64(n)/1e3, 'f', 1, 64)
+}
+
+// Add advances the bar, never past its total (a refined sweep's work
+// is estimated in advance).
+func (p *progress) Add(n int64) {
+	n = min(n, p.total-p.done)
+	p.done += n
+	if p.bar != nil && n > 0 {
+		p.bar.Add64(n)
+	}
+}
+
+func (p *progress) Finish() {
+	if p.bar != nil {
+		p.bar.Finish()
+		p.bar = nil
+		return
+	}
+	if !p.quiet && p.total > 0 {
+		fmt.Fprintf(p.w, "%s: done in %v\n", p.stage, time.Since(p.start).Round(time.Second))
+	}
+}

@@ -1,0 +1,125 @@
+package manipulate
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/emosel/emosel/nn"
+	"github.com/emosel/emosel/tensor"
+)
+
+// Trace describes a network's children for one input image: Shapes[i] is
+// the output shape of child i ([1,...]) and FLOPs[i] its floating-point
+// operations (2 per multiply-add of a Conv2d or Linear; pooling, ReLU and
+// the rest count 0, being a negligible share).
+type Trace struct {
+	In     []int // [1,C,H,W]
+	Shapes [][]int
+	FLOPs  []float64
+}
+
+// TraceNet propagates the shape of one image [C,H,W] through net. Layers
+// it does not know are run on a zero image to learn their output shape.
+func TraceNet(net *nn.Sequential, image []int) Trace {
+	shape := shapeOf(1, image)
+	tr := Trace{In: slices.Clone(shape)}
+	for i := range net.Len() {
+		var flops float64
+		switch l := net.Layer(i).(type) {
+		case *nn.Conv2d:
+			w := l.Weight().Shape()
+			oh, ow := l.Params().OutSize(shape[2], shape[3], w[2], w[3])
+			flops = 2 * float64(w[0]*w[1]*w[2]*w[3]) * float64(oh*ow)
+			shape = []int{1, w[0], oh, ow}
+		case *nn.Linear:
+			w := l.Weight().Shape()
+			flops = 2 * float64(w[0]*w[1])
+			shape = []int{1, w[0]}
+		case *nn.ReLU, *nn.Dropout:
+		case *nn.MaxPool2d:
+			oh, ow := l.Pool.OutSize(shape[2], shape[3])
+			shape = []int{1, shape[1], oh, ow}
+		case *nn.AdaptiveAvgPool2d:
+			shape = []int{1, shape[1], l.H, l.W}
+		case nn.Flatten, *nn.Flatten:
+			n := 1
+			for _, d := range shape[1:] {
+				n *= d
+			}
+			shape = []int{1, n}
+		default:
+			shape = l.Forward(tensor.New(shape...)).Shape()
+		}
+		tr.Shapes = append(tr.Shapes, slices.Clone(shape))
+		tr.FLOPs = append(tr.FLOPs, flops)
+	}
+	return tr
+}
+
+// Span returns the FLOPs of children i..j-1 for one image.
+func (t Trace) Span(i, j int) float64 {
+	var s float64
+	for _, f := range t.FLOPs[i:j] {
+		s += f
+	}
+	return s
+}
+
+// size returns the element count of child i's output for one image (the
+// input's for i = −1).
+func (t Trace) size(i int) int {
+	s := t.In
+	if i >= 0 {
+		s = t.Shapes[i]
+	}
+	n := 1
+	for _, d := range s[1:] {
+		n *= d
+	}
+	return n
+}
+
+// peak returns the largest output of children i..j-1, in elements per
+// image.
+func (t Trace) peak(i, j int) int {
+	m := 0
+	for k := i; k < j; k++ {
+		m = max(m, t.size(k))
+	}
+	return m
+}
+
+// Cost is the work of running a network from one unit to the readout
+// layer, per image.
+type Cost struct {
+	Prefix float64 // FLOPs up to the unit's pre-gain output
+	Suffix float64 // FLOPs from the unit's ReLU to the readout features
+	Full   float64 // FLOPs of the whole network up to the readout features
+}
+
+// UnitCost returns the per-image FLOPs of the prefix and the suffix at
+// layer for images of shape image [C,H,W], with features the readout
+// unit (e.g. "fc7"). It panics on unknown units.
+func UnitCost(m *nn.Model, layer, features string, image []int) Cost {
+	u, end := units(m, layer, features)
+	tr := TraceNet(m.Net, image)
+	return Cost{Prefix: tr.Span(0, u.ReLU), Suffix: tr.Span(u.ReLU+1, end), Full: tr.Span(0, end)}
+}
+
+// units looks up layer and the features unit, returning layer's Unit and
+// the child index just after the features unit's ReLU. It panics if
+// either is missing or the features unit comes before layer.
+func units(m *nn.Model, layer, features string) (nn.Unit, int) {
+	u, ok := m.Unit(layer)
+	if !ok {
+		panic(fmt.Sprintf("manipulate: %s has no unit %q", m.Arch, layer))
+	}
+	f, ok := m.Unit(features)
+	if !ok {
+		panic(fmt.Sprintf("manipulate: %s has no features unit %q", m.Arch, features))
+	}
+	if f.ReLU < u.ReLU {
+		panic(fmt.Sprintf("manipulate: features unit %s comes before %s", features, layer))
+	}
+	return u, f.ReLU + 1
+}

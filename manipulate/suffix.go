@@ -1,0 +1,183 @@
+package manipulate
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/emosel/emosel/nn"
+	"github.com/emosel/emosel/tensor"
+)
+
+// DefaultBudget bounds, in bytes, the activations a chunk of images may
+// hold (the cached pre-gain activations plus the suffix's working set).
+const DefaultBudget = 1 << 30
+
+// DefaultFeatures is the readout's input: fc7's post-ReLU output.
+const DefaultFeatures = "fc7"
+
+// Suffix re-runs a network from one unit's ReLU to the readout features
+// (a later unit's post-ReLU output, fc7 by default), with a gain vector in
+// place of the unit's own:
+//
+//	h = net[0 : u.ReLU](x)              the unit's pre-gain output, cached
+//	features = net[u.ReLU+1 : end]( (1+α_c)·max(0, h) )
+//
+// The gain is applied by a ReLU of Suffix's own, so the model is never
+// changed and a Suffix may run from several goroutines at once (with the
+// model's own gains left alone). For a given image the features are
+// bitwise those of a full forward with the gain installed on the unit
+// (Model.SetGain), whatever the batch: the GEMM's summation order depends
+// only on the layer shapes.
+type Suffix struct {
+	m     *nn.Model
+	unit  nn.Unit
+	end   int
+	trace Trace
+}
+
+// NewSuffix returns the suffix of m from unit layer to the post-ReLU
+// output of unit features ("" means DefaultFeatures), for images of
+// shape image [C,H,W]. It panics on unknown units or if features comes
+// before layer.
+func NewSuffix(m *nn.Model, layer, features string, image []int) *Suffix {
+	if features == "" {
+		features = DefaultFeatures
+	}
+	u, end := units(m, layer, features)
+	return &Suffix{m: m, unit: u, end: end, trace: TraceNet(m.Net, image)}
+}
+
+// Unit returns the manipulated unit.
+func (s *Suffix) Unit() nn.Unit { return s.unit }
+
+// FLOPs returns the suffix's floating-point operations per image.
+func (s *Suffix) FLOPs() float64 { return s.trace.Span(s.unit.ReLU+1, s.end) }
+
+// PrefixFLOPs returns the prefix's floating-point operations per image.
+func (s *Suffix) PrefixFLOPs() float64 { return s.trace.Span(0, s.unit.ReLU) }
+
+// Prefix returns the unit's pre-gain output for the batch x: the output
+// of its Conv2d or Linear, before the ReLU. [N,C,H,W] -> [N,C',...]
+func (s *Suffix) Prefix(x *tensor.Tensor) *tensor.Tensor {
+	return s.m.Net.ForwardRange(0, s.unit.ReLU, x)
+}
+
+// Run applies gain ([C], nil for none) to h, a batch of Prefix outputs,
+// as the unit's ReLU would, and runs the rest of the network to the
+// readout features. h is not modified. [N,C',...] -> [N,F]
+func (s *Suffix) Run(h *tensor.Tensor, gain []float32) *tensor.Tensor {
+	y := (&nn.ReLU{Gain: gain}).Forward(h)
+	out := s.m.Net.ForwardRange(s.unit.ReLU+1, s.end, y)
+	return out.Reshape(out.Dim(0), out.Len()/max(1, out.Dim(0)))
+}
+
+// Chunk returns how many images to process at once so that their cached
+// pre-gain activations and the suffix's working set fit in budget bytes
+// (0 means DefaultBudget); at least 1.
+func (s *Suffix) Chunk(budget int64) int {
+	if budget <= 0 {
+		budget = DefaultBudget
+	}
+	h := s.trace.size(s.unit.Layer)
+	per := 4 * int64(2*h+2*s.trace.peak(s.unit.ReLU, s.end))
+	return int(max(1, min(budget/per, 4096)))
+}
+
+// Predict evaluates the readout r on images idx of imgs for each gain
+// vector in gains and returns the decisions, out[v][i] for gains[v] and
+// image idx[i]. Images are taken in chunks of Chunk(budget); the prefix of
+// each chunk is computed once and every gain's suffix re-run from it.
+// When a chunk holds fewer images than the budget allows, several gains'
+// copies of it are stacked into one batch, so that the fully connected
+// layers, whose weights dominate memory traffic at small batches, run
+// once per stack instead of once per gain. progress, if not nil, is
+// called with the number of image-suffix evaluations done after each
+// batch. Predict checks ctx between batches.
+func (s *Suffix) Predict(ctx context.Context, imgs Images, idx []int, gains [][]float32, r *Readout, budget int64, progress func(int)) ([][]bool, error) {
+	for v, g := range gains {
+		if g != nil && len(g) != s.unit.Channels {
+			panic(fmt.Sprintf("manipulate: gain %d has %d values, %s has %d channels", v, len(g), s.unit.Name, s.unit.Channels))
+		}
+	}
+	out := make([][]bool, len(gains))
+	for v := range out {
+		out[v] = make([]bool, len(idx))
+	}
+	if len(gains) == 0 {
+		return out, nil
+	}
+	chunk := s.Chunk(budget)
+	for c0 := 0; c0 < len(idx); c0 += chunk {
+		c1 := min(c0+chunk, len(idx))
+		n := c1 - c0
+		x, err := imgs.Load(ctx, idx[c0:c1])
+		if err != nil {
+			return nil, err
+		}
+		h := s.Prefix(x)
+		stack := max(1, chunk/n) // gains per batch
+		for v0 := 0; v0 < len(gains); v0 += stack {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			v1 := min(v0+stack, len(gains))
+			var y *tensor.Tensor
+			if v1-v0 == 1 {
+				y = (&nn.ReLU{Gain: gains[v0]}).Forward(h)
+			} else {
+				y = tensor.New(shapeOf((v1-v0)*n, h.Shape()[1:])...)
+				for v, g := range gains[v0:v1] {
+					copy(y.Data()[v*h.Len():], (&nn.ReLU{Gain: g}).Forward(h).Data())
+				}
+			}
+			feats := s.m.Net.ForwardRange(s.unit.ReLU+1, s.end, y)
+			pred := r.Predict(feats.Reshape(feats.Dim(0), feats.Len()/max(1, feats.Dim(0))))
+			for v := v0; v < v1; v++ {
+				copy(out[v][c0:c1], pred[(v-v0)*n:(v-v0+1)*n])
+			}
+			if progress != nil {
+				progress((v1 - v0) * n)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Features runs m on images idx of imgs to the post-ReLU output of unit
+// features ("" means DefaultFeatures) and returns it as [len(idx),F], in
+// chunks that fit budget bytes (0 means DefaultBudget). progress, if not
+// nil, is called with the number of images done after each chunk; ctx is
+// checked between chunks.
+func Features(ctx context.Context, m *nn.Model, features string, imgs Images, idx []int, budget int64, progress func(int)) (*tensor.Tensor, error) {
+	if features == "" {
+		features = DefaultFeatures
+	}
+	f, ok := m.Unit(features)
+	if !ok {
+		panic(fmt.Sprintf("manipulate: %s has no features unit %q", m.Arch, features))
+	}
+	if budget <= 0 {
+		budget = DefaultBudget
+	}
+	tr := TraceNet(m.Net, imgs.Shape())
+	end := f.ReLU + 1
+	chunk := int(max(1, min(budget/(4*int64(2*tr.peak(-1, end))), 4096)))
+	dim := tr.size(f.ReLU)
+	out := tensor.New(len(idx), dim)
+	for c0 := 0; c0 < len(idx); c0 += chunk {
+		c1 := min(c0+chunk, len(idx))
+		x, err := imgs.Load(ctx, idx[c0:c1])
+		if err != nil {
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		y := m.Net.ForwardRange(0, end, x)
+		copy(out.Data()[c0*dim:c1*dim], y.Data())
+		if progress != nil {
+			progress(c1 - c0)
+		}
+	}
+	return out, nil
+}
