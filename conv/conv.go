@@ -2,6 +2,8 @@ package conv
 
 import (
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/emosel/emosel/internal/simd"
 	"github.com/emosel/emosel/tensor"
@@ -116,25 +118,46 @@ func (f *Filter) ForwardInto(dst, x *tensor.Tensor, ep Epilogue) {
 	if ep.Means != nil && len(ep.Means) != n*f.o {
 		panic(fmt.Sprintf("conv: Epilogue.Means has length %d, want N·O = %d·%d", len(ep.Means), n, f.o))
 	}
-	sep := simd.Epilogue{Bias: ep.Bias, ReLU: ep.ReLU, Gain: ep.Gain}
 	hw := oh * ow
 	src, out := x.Data(), dst.Data()
 	img := f.c * h * w
-	for i := 0; i < n; i++ {
+	one := func(i, threads int) {
+		sep := simd.Epilogue{Bias: ep.Bias, ReLU: ep.ReLU, Gain: ep.Gain}
 		b := newIm2col(f, src[i*img:(i+1)*img], h, w, oh, ow)
 		c := out[i*f.o*hw : (i+1)*f.o*hw]
 		if ep.Means != nil {
-			sums := ep.Means[i*f.o : (i+1)*f.o]
-			clear(sums)
-			sep.RowSums = sums
+			sep.RowSums = ep.Means[i*f.o : (i+1)*f.o]
+			clear(sep.RowSums)
 		}
-		simd.GemmPacked(f.a, b, hw, c, hw, sep)
-		if ep.Means != nil {
-			for o := range sep.RowSums {
-				sep.RowSums[o] /= float32(hw)
-			}
+		simd.GemmPackedThreads(threads, f.a, b, hw, c, hw, sep)
+		for o := range sep.RowSums {
+			sep.RowSums[o] /= float32(hw)
 		}
 	}
+	// A batch runs its images in parallel, one single-threaded product
+	// each, with no synchronisation inside the GEMM; a single image splits
+	// its product instead. The outputs are the same bits either way (the
+	// recorded means may differ in the last bit, being summed in another
+	// order).
+	t := min(n, simd.Threads())
+	if t <= 1 {
+		for i := 0; i < n; i++ {
+			one(i, 0)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < t; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				one(i, 1)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // checkVec panics unless v is nil or has length o.

@@ -1,7 +1,10 @@
 package conv
 
 import (
+	"sync"
+
 	"fmt"
+	"github.com/emosel/emosel/internal/simd"
 	"math"
 
 	"github.com/emosel/emosel/tensor"
@@ -70,7 +73,7 @@ func MaxPool2d(x *tensor.Tensor, p Pool) *tensor.Tensor {
 	sh, sw, ph, pw := p.Stride[0], p.Stride[1], p.Pad[0], p.Pad[1]
 	dh, dw, kh, kw := p.Dilation[0], p.Dilation[1], p.Kernel[0], p.Kernel[1]
 	inf := float32(math.Inf(-1))
-	for pl := 0; pl < in[0]*in[1]; pl++ {
+	parallel(in[0]*in[1], oh*ow*kh*kw, func(pl int) {
 		plane := src[pl*h*w : (pl+1)*h*w]
 		o := dst[pl*oh*ow : (pl+1)*oh*ow]
 		for i := 0; i < oh; i++ {
@@ -97,8 +100,31 @@ func MaxPool2d(x *tensor.Tensor, p Pool) *tensor.Tensor {
 				o[i*ow+j] = m
 			}
 		}
-	}
+	})
 	return out
+}
+
+// parallel calls f(0) … f(n-1), spread over simd.Threads() goroutines when
+// the work (n items of cost each) is large enough to pay for them.
+func parallel(n, cost int, f func(i int)) {
+	t := min(n, simd.Threads())
+	if t <= 1 || n*cost < 1<<16 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < t; w++ {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				f(i)
+			}
+		}(w*n/t, (w+1)*n/t)
+	}
+	wg.Wait()
 }
 
 // AdaptiveAvgPool2d averages over PyTorch's adaptive bins: output row i

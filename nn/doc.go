@@ -25,6 +25,9 @@
 //     part of the list; a Conv2d or Linear directly followed by a ReLU is
 //     fused into one GEMM pass (bias, gain-ReLU and the recorded means in
 //     the GEMM epilogue).
+//   - train.go: Trainer and Train, a k-class softmax cross-entropy head
+//     on cached features with torch.optim's Adam and SGD, bit-deterministic
+//     for a seed (the paper's 2-unit emotion readouts).
 //   - state.go: StateDict, LoadStateDict's checks and the sentinel errors.
 //
 // # Initialisation

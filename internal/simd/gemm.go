@@ -82,6 +82,13 @@ type Epilogue struct {
 // GemmPacked computes C[M,n] = A·B for the packed A and the panels that b
 // supplies, then applies ep. C has row stride ldc and is not read.
 func GemmPacked(a *PackedA, b BPacker, n int, c []float32, ldc int, ep Epilogue) {
+	GemmPackedThreads(0, a, b, n, c, ldc, ep)
+}
+
+// GemmPackedThreads is GemmPacked on at most threads goroutines (0 means
+// Threads()). Callers that already run independent products in parallel,
+// such as a convolution over the images of a batch, pass 1.
+func GemmPackedThreads(threads int, a *PackedA, b BPacker, n int, c []float32, ldc int, ep Epilogue) {
 	if a == nil {
 		panic("simd: GemmPacked: nil PackedA")
 	}
@@ -126,6 +133,7 @@ func GemmPacked(a *PackedA, b BPacker, n int, c []float32, ldc int, ep Epilogue)
 		pa: a.panels(im.mr),
 		b:  b, c: c, ldc: ldc,
 		bias: ep.Bias, relu: ep.ReLU, rowSums: ep.RowSums,
+		threads: threads,
 	}
 	if ep.ReLU {
 		g.gain = ep.Gain
@@ -175,6 +183,7 @@ type gemm struct {
 	bias, gain []float32 // gain only with relu
 	relu       bool
 	rowSums    []float32
+	threads    int // 0: Threads()
 
 	kc   int // K rows per packed B panel, balanced so the blocks are near equal
 	kcIn int // K steps per kernel call: the B strip piece that stays in L1
@@ -206,6 +215,9 @@ func (g *gemm) run() {
 	g.mcp = max(1, im.mc*im.kc/(g.kc*mr))
 
 	t := Threads()
+	if g.threads > 0 {
+		t = min(t, g.threads)
+	}
 	t = min(t, max(1, 2*g.m*g.n*g.k/minFlopsPerThread), max(panels, strips))
 	if t <= 1 {
 		ws := getWorkspace(g.m)
