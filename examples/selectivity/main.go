@@ -25,6 +25,10 @@
 //	report.txt           the run: settings, category counts, skipped rows, flaws per layer
 //	cache/<set>/<net>/   the recordings, reused by later runs with the same key
 //
+// The work is done by package selectivity/study (study.Run); this command
+// parses the flags and builds the networks. examples/reproduce runs the
+// same stage as part of the whole study.
+//
 // Without -weights the "pretrained" network is itself a random
 // initialisation (from -seed), and the report says so. The random control
 // network is initialised from -control-seed (default -seed + 1). Every
@@ -41,7 +45,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +54,7 @@ import (
 	"github.com/emosel/emosel/internal/cli"
 	"github.com/emosel/emosel/nn"
 	"github.com/emosel/emosel/selectivity"
+	"github.com/emosel/emosel/selectivity/study"
 	"github.com/emosel/emosel/stimuli"
 )
 
@@ -207,52 +211,19 @@ func (o options) config() (selectivity.StudyConfig, imagenet.Config, error) {
 	return cfg, pre, nil
 }
 
-// loadSet loads one set with the thresholds of the flags, rescaled to the
-// 1–7 scale for the OASIS layout.
-func (o options) loadSet(sp setSpec) (*stimuli.Set, error) {
-	th := stimuli.Thresholds{Low: o.low, High: o.high, Band: o.band}
-	if !exists(filepath.Join(sp.dir, stimuli.RatingsFile)) && exists(filepath.Join(sp.dir, stimuli.OASISFile)) {
-		th = th.Rescale(1, 9, 1, 7)
-	}
-	set, err := stimuli.Load(sp.dir, stimuli.Config{Name: sp.name, Thresholds: th, SkipBad: o.skipBad})
-	if err != nil {
-		return nil, fmt.Errorf("set %s: %w", sp.name, err)
-	}
-	if err := selectivity.CheckSet(set); err != nil {
-		return nil, err
-	}
-	return set, nil
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
-// network is one analysed network: its model, names and study.
-type network struct {
-	label string // "pretrained", "random"
-	about string // one line for the report
-	key   string // cache directory name
-	cfg   selectivity.RecordConfig
-	model *nn.Model
-	study *selectivity.Study
-	null  *selectivity.Null // with -permutations
-	recs  []*selectivity.Recording
-}
-
 func run(ctx context.Context, o options, stderr io.Writer) error {
 	specs, err := parseSets(o.sets)
 	if err != nil {
 		return err
 	}
-	cfg, pre, err := o.config()
+	acfg, pre, err := o.config()
 	if err != nil {
 		return err
 	}
+	th := stimuli.Thresholds{Low: o.low, High: o.high, Band: o.band}
 	var sets []*stimuli.Set
 	for _, sp := range specs {
-		set, err := o.loadSet(sp)
+		set, err := study.LoadSet(sp.name, sp.dir, th, o.skipBad)
 		if err != nil {
 			return err
 		}
@@ -267,92 +238,55 @@ func run(ctx context.Context, o options, stderr io.Writer) error {
 		resize = fmt.Sprintf("%s%d", o.resize, imagenet.DefaultSize)
 	}
 
-	trained := &network{label: "pretrained"}
+	trained := study.Network{Label: "pretrained"}
 	if o.weights != "" {
 		w := filepath.Base(o.weights)
-		trained.about = fmt.Sprintf("%s with weights %s", o.model, o.weights)
-		trained.key = fmt.Sprintf("%s-%s-%s", o.model, safe(strings.TrimSuffix(w, filepath.Ext(w))), resize)
-		trained.cfg = selectivity.RecordConfig{Weights: w}
+		trained.About = fmt.Sprintf("%s with weights %s", o.model, o.weights)
+		trained.Key = fmt.Sprintf("%s-%s-%s", o.model, safe(strings.TrimSuffix(w, filepath.Ext(w))), resize)
+		trained.Record = selectivity.RecordConfig{Weights: w}
 	} else {
-		trained.label = fmt.Sprintf("random init (seed %d)", o.seed)
-		trained.about = fmt.Sprintf("%s WITHOUT trained weights: a random initialisation from seed %d stands in for the pretrained network", o.model, o.seed)
-		trained.key = fmt.Sprintf("%s-random%d-%s", o.model, o.seed, resize)
-		trained.cfg = selectivity.RecordConfig{Seed: o.seed}
+		trained.Label = fmt.Sprintf("random init (seed %d)", o.seed)
+		trained.About = fmt.Sprintf("%s WITHOUT trained weights: a random initialisation from seed %d stands in for the pretrained network", o.model, o.seed)
+		trained.Key = fmt.Sprintf("%s-random%d-%s", o.model, o.seed, resize)
+		trained.Record = selectivity.RecordConfig{Seed: o.seed}
 	}
-	if trained.model, err = build(o.model, o.weights, o.seed); err != nil {
+	if trained.Model, err = build(o.model, o.weights, o.seed); err != nil {
 		return err
 	}
-	fig2, err := fig2Layers(o.fig2, trained.model)
-	if err != nil {
-		return err
-	}
-	nets := []*network{trained}
-	if o.control {
-		c := &network{
-			label: fmt.Sprintf("random (seed %d)", o.controlSeed),
-			about: fmt.Sprintf("%s random initialisation from seed %d (control)", o.model, o.controlSeed),
-			key:   fmt.Sprintf("%s-random%d-%s", o.model, o.controlSeed, resize),
-			cfg:   selectivity.RecordConfig{Seed: o.controlSeed},
+	var fig2 []int
+	if o.fig2 != "" {
+		if fig2, err = study.Layers(trained.Model, strings.Split(o.fig2, ",")); err != nil {
+			return fmt.Errorf("%w: -fig2 %v", cli.ErrUsage, err)
 		}
-		if c.model, err = build(o.model, "", o.controlSeed); err != nil {
+	}
+	nets := []study.Network{trained}
+	if o.control {
+		c := study.Network{
+			Label:  fmt.Sprintf("random (seed %d)", o.controlSeed),
+			About:  fmt.Sprintf("%s random initialisation from seed %d (control)", o.model, o.controlSeed),
+			Key:    fmt.Sprintf("%s-random%d-%s", o.model, o.controlSeed, resize),
+			Record: selectivity.RecordConfig{Seed: o.controlSeed},
+		}
+		if c.Model, err = build(o.model, "", o.controlSeed); err != nil {
 			return err
 		}
 		nets = append(nets, c)
 	}
-
-	// Record (or reuse) every set on every network, then analyse.
-	var log strings.Builder
-	for _, n := range nets {
-		var resp []*selectivity.Responses
-		for _, set := range sets {
-			rec, err := record(ctx, n, set, pre, o, stderr, &log)
-			if err != nil {
-				return err
-			}
-			r, err := rec.Responses()
-			if err != nil {
-				return err
-			}
-			n.recs = append(n.recs, rec)
-			resp = append(resp, r)
-		}
-		if n.study, err = selectivity.Analyze(resp, cfg); err != nil {
-			return err
-		}
-		if o.permutations > 0 {
-			if n.null, err = selectivity.Permute(ctx, n.study, o.permutations, o.seed); err != nil {
-				return err
-			}
-		}
+	cfg := study.Config{
+		Sets: sets, Networks: nets, Input: pre, Resize: o.resize, Analysis: acfg,
+		Top: o.top, Batch: o.batch, Permutations: o.permutations, Seed: o.seed, Fig2: fig2,
+		Log: stderr,
 	}
-	if err := write(o, nets, sets, fig2, log.String()); err != nil {
+	if isTerminal(stderr) {
+		cfg.Progress = &bar{w: stderr}
+	}
+	res, err := study.Run(ctx, o.out, cfg)
+	if err != nil {
 		return err
 	}
-	fmt.Fprint(stderr, summary(o, nets))
+	fmt.Fprint(stderr, res.Summary())
+	fmt.Fprintf(stderr, "wrote selectivity.csv, selective.csv, overlap.csv, layers.csv, top.csv, figures and report.txt to %s\n", o.out)
 	return nil
-}
-
-// fig2Layers returns the indices among m's conv units of the layers named
-// in the comma-separated list s, or the paper's three for "".
-func fig2Layers(s string, m *nn.Model) ([]int, error) {
-	units := m.ConvUnits()
-	if s == "" {
-		l := selectivity.PaperLayers(len(units))
-		return l[:], nil
-	}
-	var out []int
-	for _, name := range strings.Split(s, ",") {
-		i := slices.IndexFunc(units, func(u nn.Unit) bool { return u.Name == name })
-		if i < 0 {
-			var names []string
-			for _, u := range units {
-				names = append(names, u.Name)
-			}
-			return nil, fmt.Errorf("%w: -fig2 layer %q is not a conv layer of %s (%s)", cli.ErrUsage, name, m.Arch, strings.Join(names, ", "))
-		}
-		out = append(out, i)
-	}
-	return out, nil
 }
 
 // safe keeps letters, digits, '.', '_' and '-' of s, replacing the rest.
@@ -365,47 +299,32 @@ func safe(s string) string {
 	}, s)
 }
 
-// record runs one set on one network into its cache directory, with a
-// progress bar on a terminal.
-func record(ctx context.Context, n *network, set *stimuli.Set, pre imagenet.Config, o options, stderr io.Writer, log *strings.Builder) (*selectivity.Recording, error) {
-	dir := filepath.Join(o.out, "cache", set.Name, n.key)
-	cfg := n.cfg
-	cfg.Batch = o.batch
-	var bar *progressbar.ProgressBar
-	if isTerminal(stderr) {
-		bar = progressbar.NewOptions(len(set.Images),
-			progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription(fmt.Sprintf("%s on %s", set.Name, n.key)),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetItsString("img"),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionClearOnFinish())
-		cfg.Progress = func(done, total int) {
-			if done == 0 {
-				bar.RenderBlank() // starts the clock for the rate and ETA
-				return
-			}
-			bar.Set(done)
-		}
-	}
-	start := time.Now()
-	rec, err := selectivity.Record(ctx, n.model, set, pre, dir, cfg)
-	if bar != nil {
-		bar.Exit()
-	}
-	if err != nil {
-		return nil, err
-	}
-	line := fmt.Sprintf("%s on %s: %d images recorded in %s", set.Name, n.key, len(set.Images), time.Since(start).Round(time.Millisecond))
-	if rec.Cached {
-		line = fmt.Sprintf("%s on %s: reused the cache in %s", set.Name, n.key, dir)
-	}
-	fmt.Fprintln(stderr, line)
-	fmt.Fprintln(log, "  "+line)
-	return rec, nil
+// bar draws a progress bar with an ETA for each recording.
+type bar struct {
+	w   io.Writer
+	bar *progressbar.ProgressBar
 }
+
+func (b *bar) Start(stage string, total int64) {
+	b.bar = progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(b.w),
+		progressbar.OptionSetDescription(stage),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("img"),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish())
+	b.bar.RenderBlank() // starts the clock for the rate and ETA
+}
+
+func (b *bar) Add(n int64) {
+	if n > 0 {
+		b.bar.Add64(n)
+	}
+}
+
+func (b *bar) Finish() { b.bar.Exit() }
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

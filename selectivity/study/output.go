@@ -1,4 +1,4 @@
-package main
+package study
 
 import (
 	"bufio"
@@ -15,45 +15,63 @@ import (
 	"github.com/emosel/emosel/stimuli"
 )
 
-// write writes every output of the run under o.out.
-func write(o options, nets []*network, sets []*stimuli.Set, fig2 []int, log string) error {
-	s := nets[0].study
+// Files Run writes into its directory (besides the figures and the
+// activations and cache directories).
+const (
+	SelectivityFile = "selectivity.csv"
+	SelectiveFile   = "selective.csv"
+	OverlapFile     = "overlap.csv"
+	LayersFile      = "layers.csv"
+	TopFile         = "top.csv"
+	NullFile        = "null.csv"
+	ReportFile      = "report.txt"
+	ControlDir      = "control"
+)
+
+// Figures lists the base names of the figures Run draws, each written as
+// .svg and .png.
+var Figures = []string{"fig2_tuning", "fig2_top", "fig3a_si", "fig3b_counts"}
+
+// write writes every output of the run under dir.
+func write(dir string, cfg Config, res *Result, log string) error {
+	nets := res.Networks
+	s := nets[0].Study
 	files := []outFile{
-		{"selectivity.csv", func(w io.Writer) error { return selectivity.WriteSelectivity(w, s) }},
-		{"selective.csv", func(w io.Writer) error { return selectivity.WriteSelective(w, s) }},
-		{"overlap.csv", func(w io.Writer) error { return selectivity.WriteOverlap(w, s) }},
-		{"layers.csv", func(w io.Writer) error {
+		{SelectivityFile, func(w io.Writer) error { return selectivity.WriteSelectivity(w, s) }},
+		{SelectiveFile, func(w io.Writer) error { return selectivity.WriteSelective(w, s) }},
+		{OverlapFile, func(w io.Writer) error { return selectivity.WriteOverlap(w, s) }},
+		{LayersFile, func(w io.Writer) error {
 			var labels []string
 			var studies []*selectivity.Study
 			for _, n := range nets {
-				labels, studies = append(labels, n.label), append(studies, n.study)
+				labels, studies = append(labels, n.Label), append(studies, n.Study)
 			}
 			return selectivity.WriteLayers(w, labels, studies)
 		}},
-		{"top.csv", func(w io.Writer) error {
+		{TopFile, func(w io.Writer) error {
 			var all []int
 			for i := range s.Layers {
 				all = append(all, i)
 			}
-			return selectivity.WriteTop(w, s, exemplars(s, all), o.top)
+			return selectivity.WriteTop(w, s, Exemplars(s, all), cfg.Top)
 		}},
 	}
-	if nets[0].null != nil {
-		files = append(files, outFile{"null.csv", func(w io.Writer) error { return selectivity.WriteNull(w, s, nets[0].null) }})
+	if nets[0].Null != nil {
+		files = append(files, outFile{NullFile, func(w io.Writer) error { return selectivity.WriteNull(w, s, nets[0].Null) }})
 	}
 	if len(nets) > 1 {
 		c := nets[1]
 		files = append(files,
-			outFile{"control/selectivity.csv", func(w io.Writer) error { return selectivity.WriteSelectivity(w, c.study) }},
-			outFile{"control/selective.csv", func(w io.Writer) error { return selectivity.WriteSelective(w, c.study) }},
-			outFile{"control/overlap.csv", func(w io.Writer) error { return selectivity.WriteOverlap(w, c.study) }},
+			outFile{ControlDir + "/" + SelectivityFile, func(w io.Writer) error { return selectivity.WriteSelectivity(w, c.Study) }},
+			outFile{ControlDir + "/" + SelectiveFile, func(w io.Writer) error { return selectivity.WriteSelective(w, c.Study) }},
+			outFile{ControlDir + "/" + OverlapFile, func(w io.Writer) error { return selectivity.WriteOverlap(w, c.Study) }},
 		)
-		if c.null != nil {
-			files = append(files, outFile{"control/null.csv", func(w io.Writer) error { return selectivity.WriteNull(w, c.study, c.null) }})
+		if c.Null != nil {
+			files = append(files, outFile{ControlDir + "/" + NullFile, func(w io.Writer) error { return selectivity.WriteNull(w, c.Study, c.Null) }})
 		}
 	}
 	for _, f := range files {
-		path := filepath.Join(o.out, filepath.FromSlash(f.path))
+		path := filepath.Join(dir, filepath.FromSlash(f.path))
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return err
 		}
@@ -61,8 +79,8 @@ func write(o options, nets []*network, sets []*stimuli.Set, fig2 []int, log stri
 			return err
 		}
 	}
-	for k, rec := range nets[0].recs {
-		if err := publish(rec, filepath.Join(o.out, "activations", sets[k].Name)); err != nil {
+	for k, rec := range nets[0].Recordings {
+		if err := publish(rec, filepath.Join(dir, "activations", res.Sets[k].Name)); err != nil {
 			return err
 		}
 	}
@@ -71,24 +89,24 @@ func write(o options, nets []*network, sets []*stimuli.Set, fig2 []int, log stri
 	var studies []*selectivity.Study
 	var labels []string
 	for _, n := range nets {
-		studies, labels = append(studies, n.study), append(labels, n.label)
+		studies, labels = append(studies, n.Study), append(labels, n.Label)
 	}
-	ex := exemplars(s, fig2)
+	ex := Exemplars(s, cfg.Fig2)
 	for _, fig := range []struct {
 		name string
 		draw func(base string) error
 	}{
-		{"fig2_tuning", func(b string) error { return plots.Tuning(s, ex, b) }},
-		{"fig2_top", func(b string) error { return plots.TopValence(s, ex, o.top, b) }},
-		{"fig3a_si", func(b string) error { return plots.SI(studies, labels, b) }},
-		{"fig3b_counts", func(b string) error { return plots.Counts(studies, labels, b) }},
+		{Figures[0], func(b string) error { return plots.Tuning(s, ex, b) }},
+		{Figures[1], func(b string) error { return plots.TopValence(s, ex, cfg.Top, b) }},
+		{Figures[2], func(b string) error { return plots.SI(studies, labels, b) }},
+		{Figures[3], func(b string) error { return plots.Counts(studies, labels, b) }},
 	} {
-		if err := fig.draw(filepath.Join(o.out, fig.name)); err != nil {
+		if err := fig.draw(filepath.Join(dir, fig.name)); err != nil {
 			return err
 		}
 	}
-	return writeAtomic(filepath.Join(o.out, "report.txt"), func(w io.Writer) error {
-		return report(w, o, nets, sets, log)
+	return writeAtomic(filepath.Join(dir, ReportFile), func(w io.Writer) error {
+		return report(w, cfg, res, log)
 	})
 }
 
@@ -96,17 +114,6 @@ func write(o options, nets []*network, sets []*stimuli.Set, fig2 []int, log stri
 type outFile struct {
 	path string // relative to -out, '/'-separated
 	fill func(io.Writer) error
-}
-
-// exemplars picks the exemplar neuron of each emotion in each layer.
-func exemplars(s *selectivity.Study, layers []int) []selectivity.Exemplar {
-	var out []selectivity.Exemplar
-	for _, l := range layers {
-		for e := range stimuli.NumEmotions {
-			out = append(out, s.Exemplar(l, e))
-		}
-	}
-	return out
 }
 
 // publish makes dst a copy of the recording (hard links where the file
@@ -202,35 +209,36 @@ func writeAtomic(path string, fill func(io.Writer) error) (err error) {
 
 // report writes report.txt: the settings, the sets, the recordings, and
 // per network and layer the channel flaws and the cross-set overlaps.
-func report(w io.Writer, o options, nets []*network, sets []*stimuli.Set, log string) error {
-	cfg := nets[0].study.Config
+func report(w io.Writer, cfg Config, res *Result, log string) error {
+	nets := res.Networks
+	acfg := nets[0].Study.Config
 	fmt.Fprintf(w, "emosel selectivity, %s\n\n", time.Now().UTC().Format(time.RFC3339))
-	fmt.Fprintf(w, "network:  %s\n", nets[0].about)
+	fmt.Fprintf(w, "network:  %s\n", nets[0].About)
 	if len(nets) > 1 {
-		fmt.Fprintf(w, "control:  %s\n", nets[1].about)
+		fmt.Fprintf(w, "control:  %s\n", nets[1].About)
 	} else {
 		fmt.Fprintf(w, "control:  none (-control=false)\n")
 	}
 	variance := "population variance (divide by N)"
-	if cfg.Index.SampleVariance {
+	if acfg.Index.SampleVariance {
 		variance = "sample variance (divide by N-1)"
 	}
-	fmt.Fprintf(w, "input:    %s (-resize %s)\n", nets[0].recs[0].Key.Resize, o.resize)
-	fmt.Fprintf(w, "SI:       max d′ of Eq 5 with %s; keep the top %g of channels with a finite SI per set and layer\n", variance, cfg.Keep)
-	fmt.Fprintf(w, "chance:   hypergeometric over %v (the `channels` column of overlap.csv)\n\n", cfg.Chance)
+	fmt.Fprintf(w, "input:    %s (-resize %s)\n", nets[0].Recordings[0].Key.Resize, cfg.Resize)
+	fmt.Fprintf(w, "SI:       max d′ of Eq 5 with %s; keep the top %g of channels with a finite SI per set and layer\n", variance, acfg.Keep)
+	fmt.Fprintf(w, "chance:   hypergeometric over %v (the `channels` column of overlap.csv)\n\n", acfg.Chance)
 
 	fmt.Fprintln(w, "sets (images per category; skipped rows):")
-	for _, s := range sets {
+	for _, s := range res.Sets {
 		fmt.Fprintln(w, "  "+strings.ReplaceAll(s.Report(), "\n", "\n  "))
 	}
 	fmt.Fprintln(w, "\nrecordings:")
 	fmt.Fprint(w, log)
 
 	for _, n := range nets {
-		s := n.study
-		fmt.Fprintf(w, "\n%s: channels per layer without an SI (dead / non-finite / no spread) and neurons selective\n", n.label)
-		if n.null != nil {
-			fmt.Fprintf(w, "for the same emotion in every set, observed/expected (p; permutation p over %d shuffles)\n", n.null.Permutations)
+		s := n.Study
+		fmt.Fprintf(w, "\n%s: channels per layer without an SI (dead / non-finite / no spread) and neurons selective\n", n.Label)
+		if n.Null != nil {
+			fmt.Fprintf(w, "for the same emotion in every set, observed/expected (p; permutation p over %d shuffles)\n", n.Null.Permutations)
 		} else {
 			fmt.Fprintf(w, "for the same emotion in every set, observed/expected (p)\n")
 		}
@@ -249,8 +257,8 @@ func report(w io.Writer, o options, nets []*network, sets []*stimuli.Set, log st
 				row += fmt.Sprintf("\t%d (%d/%d/%d)", r.Invalid(), r.Flaws[selectivity.Dead], r.Flaws[selectivity.NonFinite], r.Flaws[selectivity.NoSpread])
 			}
 			for e, ov := range l.Overlap {
-				if n.null != nil {
-					row += fmt.Sprintf("\t%d/%.1f (%.2g; %.2g)", len(ov.Channels), ov.Expected, ov.P, n.null.P[j][e])
+				if n.Null != nil {
+					row += fmt.Sprintf("\t%d/%.1f (%.2g; %.2g)", len(ov.Channels), ov.Expected, ov.P, n.Null.P[j][e])
 				} else {
 					row += fmt.Sprintf("\t%d/%.1f (%.2g)", len(ov.Channels), ov.Expected, ov.P)
 				}
@@ -265,26 +273,4 @@ func report(w io.Writer, o options, nets []*network, sets []*stimuli.Set, log st
 	fmt.Fprintln(w, "(see the selectivity package documentation). Compare with the random network rather than with p alone,")
 	fmt.Fprintln(w, "and see -permutations for a p-value that keeps the channels' correlations.")
 	return nil
-}
-
-// summary is the short account printed when the run ends.
-func summary(o options, nets []*network) string {
-	var b strings.Builder
-	for _, n := range nets {
-		s := n.study
-		var shared [stimuli.NumEmotions]int
-		sig := 0
-		for _, l := range s.Layers {
-			for e, ov := range l.Overlap {
-				shared[e] += len(ov.Channels)
-				if ov.P < 0.01 {
-					sig++
-				}
-			}
-		}
-		fmt.Fprintf(&b, "%s: selective in every set: pleasant %d, neutral %d, unpleasant %d; %d of %d layer×emotion overlaps with p < 0.01\n",
-			n.label, shared[0], shared[1], shared[2], sig, len(s.Layers)*int(stimuli.NumEmotions))
-	}
-	fmt.Fprintf(&b, "wrote selectivity.csv, selective.csv, overlap.csv, layers.csv, top.csv, figures and report.txt to %s\n", o.out)
-	return b.String()
 }
