@@ -24,9 +24,8 @@ const (
 
 // header is the parsed dict of a .npy file.
 type header struct {
-	descr   string
-	fortran bool
-	shape   []int
+	descr string
+	shape []int
 }
 
 // encodeHeader returns the magic, version, length and padded header dict

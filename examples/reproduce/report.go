@@ -99,14 +99,6 @@ func (l list) html(w *bytes.Buffer, _ string) error {
 	return nil
 }
 
-type code string
-
-func (c code) md(w *bytes.Buffer) { fmt.Fprintf(w, "```\n%s\n```\n\n", c) }
-func (c code) html(w *bytes.Buffer, _ string) error {
-	fmt.Fprintf(w, "<pre>%s</pre>\n", html.EscapeString(string(c)))
-	return nil
-}
-
 type table struct {
 	head []string
 	rows [][]string

@@ -60,7 +60,6 @@ type runner struct {
 	layers  []string  // the manipulation's layers, resolved (nil: all)
 	keys    map[string]string
 	timings []timing
-	skipped []string // what the run left out, for the report
 }
 
 // setInput identifies a set in the keys and the manifest.
