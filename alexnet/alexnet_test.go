@@ -5,12 +5,12 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/emosel/emosel/internal/golden"
+	"github.com/emosel/emosel/internal/golden/netcheck"
 	"github.com/emosel/emosel/tensor"
 )
 
 func TestKeys(t *testing.T) {
-	golden.CheckKeys(t, NewZero(), "testdata/torchvision_keys.txt")
+	netcheck.CheckKeys(t, NewZero(), "testdata/torchvision_keys.txt")
 }
 
 func TestUnits(t *testing.T) {

@@ -3,7 +3,7 @@ package alexnet
 import (
 	"testing"
 
-	"github.com/emosel/emosel/internal/golden"
+	"github.com/emosel/emosel/internal/golden/netcheck"
 	"github.com/emosel/emosel/nn"
 )
 
@@ -14,11 +14,11 @@ var small = Config{Width: 1.0 / 8, Hidden: 32, Classes: 10}
 // each format, preprocesses the PNG fixtures, and compares every unit's
 // spatial means and the logits with PyTorch's.
 func TestGolden(t *testing.T) {
-	golden.CheckFormats(t, "testdata", 64, func(path string) (*nn.Model, error) { return Load(small, path) })
+	netcheck.CheckFormats(t, "testdata", 64, func(path string) (*nn.Model, error) { return Load(small, path) })
 }
 
 // TestGoldenFull compares full-size random-init AlexNet with PyTorch when
 // EMOSEL_FULL_FIXTURES is set.
 func TestGoldenFull(t *testing.T) {
-	golden.CheckFull(t, "alexnet", func(path string) (*nn.Model, error) { return Load(Config{}, path) })
+	netcheck.CheckFull(t, "alexnet", func(path string) (*nn.Model, error) { return Load(Config{}, path) })
 }

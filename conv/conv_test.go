@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emosel/emosel/internal/golden"
 	"github.com/emosel/emosel/internal/simd"
 	"github.com/emosel/emosel/tensor"
 )
@@ -124,7 +125,7 @@ func testForwardMatchesDirect(t *testing.T) {
 		b := randTensor(r, k.o).Data()
 		want := directConv(x, w, b, k.sh, k.sw, k.ph, k.pw, k.dh, k.dw)
 		got := NewFilter(w, k.params()).Forward(x, Epilogue{Bias: b})
-		assertClose(t, k.String(), got, want, 1e-5)
+		golden.Require(t, k.String(), got, want, 1e-5)
 	}
 }
 
@@ -225,8 +226,8 @@ func testEpilogue(t *testing.T) {
 			want.Data()[i] = v
 			wantMeans.Data()[i/hw] += v / float32(hw)
 		}
-		assertClose(t, k.String(), got, want, 1e-5)
-		assertClose(t, k.String()+" means", tensor.From(means, k.n, k.o), wantMeans, 1e-5)
+		golden.Require(t, k.String(), got, want, 1e-5)
+		golden.Require(t, k.String()+" means", tensor.From(means, k.n, k.o), wantMeans, 1e-5)
 		for i, v := range got.Data() {
 			if i/hw%k.o == 0 && v != 0 {
 				t.Fatalf("%v: lesioned channel has %v at %d", k, v, i)
@@ -364,7 +365,7 @@ func TestMaxPoolMatchesNaive(t *testing.T) {
 		if oh, ow := p.OutSize(x.Dim(2), x.Dim(3)); oh <= 0 || ow <= 0 {
 			continue
 		}
-		assertClose(t, fmt.Sprintf("%+v on %v", p, x.Shape()), MaxPool2d(x, p), naiveMaxPool(x, p), 0)
+		golden.Require(t, fmt.Sprintf("%+v on %v", p, x.Shape()), MaxPool2d(x, p), naiveMaxPool(x, p), 0)
 	}
 }
 
@@ -394,7 +395,7 @@ func TestAdaptiveAvgPoolMatchesNaive(t *testing.T) {
 				}
 			}
 		}
-		assertClose(t, fmt.Sprintf("%v -> [%d %d]", x.Shape(), oh, ow), AdaptiveAvgPool2d(x, oh, ow), want, 1e-6)
+		golden.Require(t, fmt.Sprintf("%v -> [%d %d]", x.Shape(), oh, ow), AdaptiveAvgPool2d(x, oh, ow), want, 1e-6)
 	}
 }
 

@@ -3,6 +3,8 @@ package conv
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/emosel/emosel/internal/golden"
 )
 
 // The cases below mirror the tables in testdata/gen/ops.py.
@@ -20,9 +22,9 @@ func TestGoldenConv(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			load := func(k string) string { return filepath.Join("testdata", "conv_"+c.name+"."+k+".npy") }
-			x, w, b, y := readNpy(t, load("x")), readNpy(t, load("w")), readNpy(t, load("b")), readNpy(t, load("y"))
+			x, w, b, y := golden.Load(t, load("x")), golden.Load(t, load("w")), golden.Load(t, load("b")), golden.Load(t, load("y"))
 			got := NewFilter(w, c.p).Forward(x, Epilogue{Bias: b.Data()})
-			assertClose(t, c.name, got, y, 1e-5)
+			golden.Require(t, c.name, got, y, 1e-5)
 		})
 	}
 }
@@ -41,9 +43,9 @@ func TestGoldenMaxPool(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			x := readNpy(t, filepath.Join("testdata", "maxpool_"+c.name+".x.npy"))
-			y := readNpy(t, filepath.Join("testdata", "maxpool_"+c.name+".y.npy"))
-			assertClose(t, c.name, MaxPool2d(x, c.p), y, 0)
+			x := golden.Load(t, filepath.Join("testdata", "maxpool_"+c.name+".x.npy"))
+			y := golden.Load(t, filepath.Join("testdata", "maxpool_"+c.name+".y.npy"))
+			golden.Require(t, c.name, MaxPool2d(x, c.p), y, 0)
 		})
 	}
 }
@@ -60,9 +62,9 @@ func TestGoldenAdaptiveAvgPool(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			x := readNpy(t, filepath.Join("testdata", "adaptive_"+c.name+".x.npy"))
-			y := readNpy(t, filepath.Join("testdata", "adaptive_"+c.name+".y.npy"))
-			assertClose(t, c.name, AdaptiveAvgPool2d(x, c.oh, c.ow), y, 1e-6)
+			x := golden.Load(t, filepath.Join("testdata", "adaptive_"+c.name+".x.npy"))
+			y := golden.Load(t, filepath.Join("testdata", "adaptive_"+c.name+".y.npy"))
+			golden.Require(t, c.name, AdaptiveAvgPool2d(x, c.oh, c.ow), y, 1e-6)
 		})
 	}
 }

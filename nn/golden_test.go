@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/emosel/emosel/conv"
+	"github.com/emosel/emosel/internal/golden"
 	"github.com/emosel/emosel/tensor"
 )
 
@@ -16,22 +17,22 @@ func td(name string) string { return filepath.Join("testdata", name+".npy") }
 
 func TestGoldenLinear(t *testing.T) {
 	l := NewLinear(nil, 20, 7)
-	err := l.LoadStateDict(StateDict{"weight": readNpy(t, td("linear.weight")), "bias": readNpy(t, td("linear.bias"))})
+	err := l.LoadStateDict(StateDict{"weight": golden.Load(t, td("linear.weight")), "bias": golden.Load(t, td("linear.bias"))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertClose(t, "linear", l.Forward(readNpy(t, td("linear.x"))), readNpy(t, td("linear.y")), 1e-5)
+	golden.Require(t, "linear", l.Forward(golden.Load(t, td("linear.x"))), golden.Load(t, td("linear.y")), 1e-5)
 }
 
 func TestGoldenGainReLU(t *testing.T) {
-	alpha := readNpy(t, td("gainrelu.alpha")).Data()
+	alpha := golden.Load(t, td("gainrelu.alpha")).Data()
 	var means *tensor.Tensor
 	r := &ReLU{Gain: alpha, Record: func(m *tensor.Tensor) { means = m }}
-	assertClose(t, "gainrelu4d", r.Forward(readNpy(t, td("gainrelu4d.x"))), readNpy(t, td("gainrelu4d.y")), 0)
-	assertClose(t, "gainrelu4d means", means, readNpy(t, td("gainrelu4d.means")), 1e-6)
-	y2 := r.Forward(readNpy(t, td("gainrelu2d.x")))
-	assertClose(t, "gainrelu2d", y2, readNpy(t, td("gainrelu2d.y")), 0)
-	assertClose(t, "gainrelu2d means", means, y2, 0)
+	golden.Require(t, "gainrelu4d", r.Forward(golden.Load(t, td("gainrelu4d.x"))), golden.Load(t, td("gainrelu4d.y")), 0)
+	golden.Require(t, "gainrelu4d means", means, golden.Load(t, td("gainrelu4d.means")), 1e-6)
+	y2 := r.Forward(golden.Load(t, td("gainrelu2d.x")))
+	golden.Require(t, "gainrelu2d", y2, golden.Load(t, td("gainrelu2d.y")), 0)
+	golden.Require(t, "gainrelu2d means", means, y2, 0)
 }
 
 // newTiny builds the network of testdata/gen/ops.py's Tiny class, with
@@ -64,7 +65,7 @@ func loadTinyState(t *testing.T) StateDict {
 	for _, e := range ents {
 		key := strings.TrimSuffix(e.Name(), ".npy")
 		if strings.HasSuffix(key, ".weight") || strings.HasSuffix(key, ".bias") {
-			sd[key] = readNpy(t, filepath.Join(dir, e.Name()))
+			sd[key] = golden.Load(t, filepath.Join(dir, e.Name()))
 		}
 	}
 	return sd
@@ -80,11 +81,11 @@ func TestGoldenTinyNet(t *testing.T) {
 		r := net.Layer(net.Index(name)).(*ReLU)
 		r.Record = func(m *tensor.Tensor) { rec[name] = m }
 	}
-	net.Layer(net.Index("features.4")).(*ReLU).Gain = readNpy(t, td("tiny/gain.features.4")).Data()
-	x := readNpy(t, td("tiny/input"))
-	assertClose(t, "tiny output", net.Forward(x), readNpy(t, td("tiny/output")), 1e-5)
+	net.Layer(net.Index("features.4")).(*ReLU).Gain = golden.Load(t, td("tiny/gain.features.4")).Data()
+	x := golden.Load(t, td("tiny/input"))
+	golden.Require(t, "tiny output", net.Forward(x), golden.Load(t, td("tiny/output")), 1e-5)
 	for name, m := range rec {
-		assertClose(t, "tiny means "+name, m, readNpy(t, td("tiny/means."+name)), 1e-5)
+		golden.Require(t, "tiny means "+name, m, golden.Load(t, td("tiny/means."+name)), 1e-5)
 	}
 	if len(rec) != 3 {
 		t.Fatalf("recorded %d layers, want 3", len(rec))

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/emosel/emosel/conv"
+	"github.com/emosel/emosel/internal/golden"
 	"github.com/emosel/emosel/tensor"
 )
 
@@ -62,8 +63,8 @@ func TestFusedMatchesUnfused(t *testing.T) {
 	for i := 0; i < net.Len(); i++ {
 		h = net.ForwardRange(i, i+1, h)
 	}
-	assertClose(t, "output", h, fused, 1e-5)
-	assertClose(t, "input after Forward", x, before, 0)
+	golden.Require(t, "output", h, fused, 1e-5)
+	golden.Require(t, "input after Forward", x, before, 0)
 	if len(rec) != 3 {
 		t.Fatalf("recorded %d ReLUs, want 3", len(rec))
 	}
@@ -71,7 +72,7 @@ func TestFusedMatchesUnfused(t *testing.T) {
 		if len(ms) != 2 {
 			t.Fatalf("%s recorded %d times, want 2", name, len(ms))
 		}
-		assertClose(t, name+" means", ms[1], ms[0], 1e-5)
+		golden.Require(t, name+" means", ms[1], ms[0], 1e-5)
 	}
 	if m := rec["features.1"][0]; !m.HasShape(2, 5) || m.At(0, 0) != 0 || m.At(1, 0) != 0 {
 		t.Fatalf("features.1 means %v (channel 0 lesioned): %v", m.Shape(), m.Data())
@@ -86,24 +87,24 @@ func TestForwardCaptureAndResume(t *testing.T) {
 	out, at := net.ForwardCapture(x, i)
 	// at is the pre-ReLU conv output.
 	pre := net.ForwardRange(0, i, x)
-	assertClose(t, "capture", at, pre, 0)
+	golden.Require(t, "capture", at, pre, 0)
 	if slices.ContainsFunc(at.Data(), func(v float32) bool { return v < 0 }) == false {
 		t.Fatalf("captured activation has no negative values: not pre-ReLU?")
 	}
-	assertClose(t, "resume", net.ForwardFrom(i, at), out, 1e-6)
-	assertClose(t, "full", net.Forward(x), out, 1e-6)
+	golden.Require(t, "resume", net.ForwardFrom(i, at), out, 1e-6)
+	golden.Require(t, "full", net.Forward(x), out, 1e-6)
 	// Re-running the suffix with another gain leaves the cache intact.
 	cached := at.Clone()
 	relu := net.Layer(i).(*ReLU)
 	relu.Gain = []float32{-1, -1, -1, -1}
 	silenced := net.ForwardFrom(i, at)
-	assertClose(t, "cache after resume", at, cached, 0)
+	golden.Require(t, "cache after resume", at, cached, 0)
 	relu.Gain = nil
-	assertClose(t, "resume again", net.ForwardFrom(i, at), out, 1e-6)
+	golden.Require(t, "resume again", net.ForwardFrom(i, at), out, 1e-6)
 	// With the ReLU silenced, the classifier sees zeros: the output is
 	// a function of the biases only, the same for any input.
 	relu.Gain = []float32{-1, -1, -1, -1}
-	assertClose(t, "silenced", net.Forward(randTensor(r, 1, 3, 12, 8)), silenced, 1e-6)
+	golden.Require(t, "silenced", net.Forward(randTensor(r, 1, 3, 12, 8)), silenced, 1e-6)
 	if got := net.ForwardRange(2, 2, x); got != x {
 		t.Fatal("empty range does not return its input")
 	}
@@ -125,7 +126,7 @@ func TestLinearMatchesNaive(t *testing.T) {
 				want.Set(float32(s), i, o)
 			}
 		}
-		assertClose(t, fmt.Sprint(sz), l.Forward(x), want, 1e-5)
+		golden.Require(t, fmt.Sprint(sz), l.Forward(x), want, 1e-5)
 	}
 }
 
@@ -198,7 +199,7 @@ func TestStateDict(t *testing.T) {
 			}
 		}
 	}
-	assertClose(t, "loaded net", dst.Forward(x), src.Forward(x), 0)
+	golden.Require(t, "loaded net", dst.Forward(x), src.Forward(x), 0)
 	// Loading copies: changing the source afterwards has no effect.
 	sd["features.0.weight"].Data()[0] += 1
 	if dst.StateDict()["features.0.weight"].Data()[0] == sd["features.0.weight"].Data()[0] {
@@ -240,7 +241,7 @@ func TestLoadStateDictErrors(t *testing.T) {
 	if !slices.Equal(lines, wantLines) {
 		t.Fatalf("error:\n%v\nwant:\n%v", err, strings.Join(wantLines, "\n"))
 	}
-	assertClose(t, "bias after failed load", net.StateDict()["features.0.bias"], before, 0)
+	golden.Require(t, "bias after failed load", net.StateDict()["features.0.bias"], before, 0)
 	if err := NewLinear(nil, 2, 2).LoadStateDict(StateDict{"weight": tensor.New(2, 2)}); !errors.Is(err, ErrMissingKey) {
 		t.Fatalf("Linear.LoadStateDict without bias: %v", err)
 	}
@@ -308,6 +309,6 @@ func TestConcurrentForward(t *testing.T) {
 		go func() { done <- net.Forward(x) }()
 	}
 	for range 4 {
-		assertClose(t, "concurrent", <-done, want, 0)
+		golden.Require(t, "concurrent", <-done, want, 0)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emosel/emosel/internal/golden"
 	"github.com/emosel/emosel/tensor"
 )
 
@@ -17,7 +18,7 @@ import (
 
 func readoutFixture(t *testing.T, name, key string) *tensor.Tensor {
 	t.Helper()
-	return readNpy(t, filepath.Join("testdata", "readout", name+"."+key+".npy"))
+	return golden.Load(t, filepath.Join("testdata", "readout", name+"."+key+".npy"))
 }
 
 func ints(x *tensor.Tensor) []int {
@@ -61,9 +62,9 @@ func TestTrainerGolden(t *testing.T) {
 				}
 			}
 			want := readoutFixture(t, c.name, "loss")
-			assertClose(t, c.name+" losses", tensor.From(losses, len(losses)), want, 1e-5)
-			assertClose(t, c.name+" weight", l.Weight(), readoutFixture(t, c.name, "w"), 1e-5)
-			assertClose(t, c.name+" bias", l.Bias(), readoutFixture(t, c.name, "b"), 1e-5)
+			golden.Require(t, c.name+" losses", tensor.From(losses, len(losses)), want, 1e-5)
+			golden.Require(t, c.name+" weight", l.Weight(), readoutFixture(t, c.name, "w"), 1e-5)
+			golden.Require(t, c.name+" bias", l.Bias(), readoutFixture(t, c.name, "b"), 1e-5)
 			// The weights really moved: the comparison is not vacuous.
 			var moved float64
 			for i, v := range l.Weight().Data() {

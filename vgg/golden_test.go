@@ -3,7 +3,7 @@ package vgg
 import (
 	"testing"
 
-	"github.com/emosel/emosel/internal/golden"
+	"github.com/emosel/emosel/internal/golden/netcheck"
 	"github.com/emosel/emosel/nn"
 )
 
@@ -14,11 +14,11 @@ var small = Config{Width: 1.0 / 16, Hidden: 32, Classes: 10}
 // format, preprocesses the PNG fixtures, and compares every unit's spatial
 // means and the logits with PyTorch's.
 func TestGolden(t *testing.T) {
-	golden.CheckFormats(t, "testdata", 64, func(path string) (*nn.Model, error) { return Load(small, path) })
+	netcheck.CheckFormats(t, "testdata", 64, func(path string) (*nn.Model, error) { return Load(small, path) })
 }
 
 // TestGoldenFull compares full-size random-init VGG-16 with PyTorch when
 // EMOSEL_FULL_FIXTURES is set.
 func TestGoldenFull(t *testing.T) {
-	golden.CheckFull(t, "vgg16", func(path string) (*nn.Model, error) { return Load(Config{}, path) })
+	netcheck.CheckFull(t, "vgg16", func(path string) (*nn.Model, error) { return Load(Config{}, path) })
 }

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/emosel/emosel/internal/golden"
+	"github.com/emosel/emosel/internal/golden/netcheck"
 	"github.com/emosel/emosel/tensor"
 )
 
@@ -14,7 +14,7 @@ import (
 // shapes (listed by testdata/gen/models.py from torchvision itself).
 func TestKeys(t *testing.T) {
 	for _, d := range []int{11, 13, 16, 19} {
-		golden.CheckKeys(t, New(Config{Depth: d}, nil), "testdata/torchvision_keys.txt")
+		netcheck.CheckKeys(t, New(Config{Depth: d}, nil), "testdata/torchvision_keys.txt")
 	}
 }
 

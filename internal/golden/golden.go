@@ -23,13 +23,19 @@ func Load(t testing.TB, path string) *tensor.Tensor {
 
 // Diff returns "" if got and want have the same shape and every element
 // satisfies |got−want| <= tol·max|want| (a relative tolerance scaled by the
-// array's largest magnitude, with NaN equal only to NaN); otherwise it
-// describes the worst element: its index, got, want and the bound.
+// array's largest finite magnitude; NaN equals only NaN and an infinity
+// only itself); otherwise it describes the worst element: its index, got,
+// want and the bound.
 func Diff(got, want *tensor.Tensor, tol float64) string {
 	if !got.SameShape(want) {
 		return fmt.Sprintf("shape %v, want %v", got.Shape(), want.Shape())
 	}
-	scale := float64(want.MaxAbs())
+	var scale float64
+	for _, v := range want.Data() {
+		if a := math.Abs(float64(v)); a > scale && !math.IsInf(a, 0) {
+			scale = a
+		}
+	}
 	bound := tol * scale
 	if bound == 0 {
 		bound = tol
@@ -38,8 +44,8 @@ func Diff(got, want *tensor.Tensor, tol float64) string {
 	g, w := got.Data(), want.Data()
 	for i := range w {
 		gv, wv := float64(g[i]), float64(w[i])
-		if math.IsNaN(wv) || math.IsNaN(gv) {
-			if math.IsNaN(wv) != math.IsNaN(gv) {
+		if math.IsNaN(wv) || math.IsNaN(gv) || math.IsInf(wv, 0) || math.IsInf(gv, 0) {
+			if gv != wv && !(math.IsNaN(wv) && math.IsNaN(gv)) {
 				return fmt.Sprintf("index %d: got %v, want %v", i, gv, wv)
 			}
 			continue
@@ -61,5 +67,13 @@ func Check(t testing.TB, what string, got, want *tensor.Tensor, tol float64) {
 	t.Helper()
 	if d := Diff(got, want, tol); d != "" {
 		t.Errorf("%s: %s", what, d)
+	}
+}
+
+// Require is Check, stopping the test on a difference.
+func Require(t testing.TB, what string, got, want *tensor.Tensor, tol float64) {
+	t.Helper()
+	if d := Diff(got, want, tol); d != "" {
+		t.Fatalf("%s: %s", what, d)
 	}
 }

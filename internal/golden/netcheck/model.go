@@ -1,10 +1,14 @@
-package golden
+// Package netcheck holds the whole-network golden tests shared by vgg and
+// alexnet: every unit's recorded means and the logits against PyTorch's,
+// and the state-dict keys against torchvision's.
+package netcheck
 
 import (
 	"context"
 	"os"
 
 	"github.com/emosel/emosel/imagenet"
+	"github.com/emosel/emosel/internal/golden"
 	"path/filepath"
 	"testing"
 
@@ -23,15 +27,15 @@ func CheckModel(t testing.TB, m *nn.Model, x *tensor.Tensor, dir, prefix string,
 	defer m.Record(nil)
 	logits := m.Forward(x)
 	for _, u := range m.Units {
-		want := Load(t, filepath.Join(dir, prefix+".means."+u.Name+".npy"))
+		want := golden.Load(t, filepath.Join(dir, prefix+".means."+u.Name+".npy"))
 		g, ok := got[u.Name]
 		if !ok {
 			t.Errorf("%s: unit %s was not recorded", prefix, u.Name)
 			continue
 		}
-		Check(t, prefix+" "+u.Name+" means", g, want, tol)
+		golden.Check(t, prefix+" "+u.Name+" means", g, want, tol)
 	}
-	Check(t, prefix+" logits", logits, Load(t, filepath.Join(dir, prefix+".logits.npy")), tol)
+	golden.Check(t, prefix+" logits", logits, golden.Load(t, filepath.Join(dir, prefix+".logits.npy")), tol)
 }
 
 // CheckFormats is the whole-network golden test shared by vgg and
@@ -49,7 +53,7 @@ func CheckFormats(t *testing.T, dir string, size int, load func(path string) (*n
 	if err != nil {
 		t.Fatal(err)
 	}
-	Check(t, "preprocessed input", x, Load(t, filepath.Join(dir, "input.npy")), 1e-6)
+	golden.Check(t, "preprocessed input", x, golden.Load(t, filepath.Join(dir, "input.npy")), 1e-6)
 	for _, file := range []string{"small.pt", "small_legacy.pt", "small.safetensors"} {
 		t.Run(file, func(t *testing.T) {
 			m, err := load(filepath.Join(dir, file))
@@ -69,7 +73,7 @@ func CheckFull(t *testing.T, arch string, load func(path string) (*nn.Model, err
 	if dir == "" {
 		t.Skip("EMOSEL_FULL_FIXTURES not set")
 	}
-	x := Load(t, filepath.Join(dir, "input.npy"))
+	x := golden.Load(t, filepath.Join(dir, "input.npy"))
 	m, err := load(filepath.Join(dir, arch+".pt"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package golden
+package netcheck
 
 import (
 	"bufio"
