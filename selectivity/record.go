@@ -20,6 +20,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/emosel/emosel/internal/atomicfile"
+
 	"github.com/emosel/emosel/imagenet"
 	"github.com/emosel/emosel/nn"
 	"github.com/emosel/emosel/npy"
@@ -181,7 +183,7 @@ func Record(ctx context.Context, m *nn.Model, set *stimuli.Set, pre imagenet.Con
 	if err != nil {
 		return nil, fmt.Errorf("selectivity: %w", err) // unreachable: plain data
 	}
-	if err := writeAtomic(filepath.Join(dir, KeyFile), func(w io.Writer) error {
+	if err := atomicfile.Write(filepath.Join(dir, KeyFile), func(w io.Writer) error {
 		_, err := w.Write(append(js, '\n'))
 		return err
 	}); err != nil {
@@ -443,7 +445,7 @@ func writeImages(dir string, set *stimuli.Set) error {
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b.Bytes()) {
 		return nil
 	}
-	if err := writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b.Bytes()); return err }); err != nil {
+	if err := atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(b.Bytes()); return err }); err != nil {
 		return fmt.Errorf("selectivity: set %s: %w", set.Name, err)
 	}
 	return nil
@@ -480,33 +482,4 @@ func (r *Recording) Responses() (*Responses, error) {
 		out.Resp = append(out.Resp, t)
 	}
 	return out, nil
-}
-
-// writeAtomic writes path through a temporary file in the same directory
-// that is synced, closed and renamed into place; on error path is
-// untouched.
-func writeAtomic(path string, fill func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := fill(f); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/klauspost/cpuid/v2"
 
+	"github.com/emosel/emosel/internal/atomicfile"
 	"github.com/emosel/emosel/internal/simd"
 	"github.com/emosel/emosel/manipulate"
 	manstudy "github.com/emosel/emosel/manipulate/study"
@@ -180,10 +181,10 @@ func render(dir, title string, blocks []block) error {
 		}
 	}
 	ht.WriteString("</body></html>\n")
-	if err := writeFile(filepath.Join(dir, "report.md"), md.Bytes()); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "report.md"), md.Bytes()); err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(dir, "report.html"), ht.Bytes())
+	return atomicfile.WriteBytes(filepath.Join(dir, "report.html"), ht.Bytes())
 }
 
 // readCSV reads a whole CSV file: header and rows.
@@ -716,5 +717,5 @@ func (r *runner) writeManifest() error {
 	if err != nil {
 		return err
 	}
-	return writeFile(r.path("manifest.json"), append(js, '\n'))
+	return atomicfile.WriteBytes(r.path("manifest.json"), append(js, '\n'))
 }

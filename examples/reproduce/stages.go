@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emosel/emosel/internal/atomicfile"
+
 	"github.com/emosel/emosel/alexnet"
 	"github.com/emosel/emosel/imagenet"
 	"github.com/emosel/emosel/internal/cli"
@@ -130,7 +132,7 @@ func (r *runner) finish(stage, key string, inputs any, took time.Duration) error
 	if err := os.MkdirAll(r.path(stagesDir), 0o755); err != nil {
 		return err
 	}
-	return writeFile(r.path(stagesDir, stage+".json"), append(b, '\n'))
+	return atomicfile.WriteBytes(r.path(stagesDir, stage+".json"), append(b, '\n'))
 }
 
 // stage runs one stage unless it is fresh, and records its timing.
@@ -694,38 +696,11 @@ func shapeOnly(arch string) (*nn.Model, error) {
 	return vgg.New(vgg.Config{Depth: depth, Hidden: 1, Classes: 1}, nil), nil
 }
 
-// writeFile writes path atomically.
-func writeFile(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
 // copyFile copies src to dst atomically.
 func copyFile(src, dst string) error {
 	b, err := os.ReadFile(src)
 	if err != nil {
 		return err
 	}
-	return writeFile(dst, b)
+	return atomicfile.WriteBytes(dst, b)
 }

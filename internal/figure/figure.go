@@ -3,11 +3,10 @@
 package figure
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+
+	"github.com/emosel/emosel/internal/atomicfile"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -41,12 +40,12 @@ func render(w, h vg.Length, base string, draw func(vg.CanvasSizer)) error {
 	}
 	svg := vgsvg.New(w, h)
 	draw(svg)
-	if err := writeAtomic(base+".svg", svg); err != nil {
+	if err := atomicfile.Write(base+".svg", func(w io.Writer) error { _, err := svg.WriteTo(w); return err }); err != nil {
 		return err
 	}
 	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(DPI))
 	draw(img)
-	return writeAtomic(base+".png", vgimg.PngCanvas{Canvas: img})
+	return atomicfile.Write(base+".png", func(w io.Writer) error { _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(w); return err })
 }
 
 // SaveTiles draws the plots in a grid of rows×cols tiles (row-major, nil
@@ -69,31 +68,4 @@ func SaveTiles(plots [][]*plot.Plot, w, h vg.Length, base string) error {
 			}
 		}
 	})
-}
-
-func writeAtomic(path string, wt io.WriterTo) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("figure %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	bw := bufio.NewWriter(f)
-	if _, err := wt.WriteTo(bw); err != nil {
-		return fmt.Errorf("figure %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("figure %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("figure %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("figure %s: %w", path, err)
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -6,39 +6,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/emosel/emosel/internal/atomicfile"
 )
 
 // writeAtomic writes data to path through a temporary file in the same
 // directory, synced and renamed into place, so that a reader (or a
 // resumed run) never sees a partial file. It creates the directory.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+func writeAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.WriteBytes(path, data)
 }
 
 // writeJSON writes v as indented JSON, atomically.

@@ -1,7 +1,6 @@
 package study
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/emosel/emosel/internal/atomicfile"
 
 	"github.com/emosel/emosel/selectivity"
 	"github.com/emosel/emosel/selectivity/plots"
@@ -75,7 +76,7 @@ func write(dir string, cfg Config, res *Result, log string) error {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return err
 		}
-		if err := writeAtomic(path, f.fill); err != nil {
+		if err := atomicfile.Write(path, f.fill); err != nil {
 			return err
 		}
 	}
@@ -105,7 +106,7 @@ func write(dir string, cfg Config, res *Result, log string) error {
 			return err
 		}
 	}
-	return writeAtomic(filepath.Join(dir, ReportFile), func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(dir, ReportFile), func(w io.Writer) error {
 		return report(w, cfg, res, log)
 	})
 }
@@ -164,7 +165,7 @@ func linkOrCopy(src, dst string) error {
 	if err := os.Link(src, dst); err == nil {
 		return nil
 	}
-	return writeAtomic(dst, func(w io.Writer) error {
+	return atomicfile.Write(dst, func(w io.Writer) error {
 		f, err := os.Open(src)
 		if err != nil {
 			return err
@@ -173,38 +174,6 @@ func linkOrCopy(src, dst string) error {
 		_, err = io.Copy(w, f)
 		return err
 	})
-}
-
-// writeAtomic writes path through a temporary file in its directory,
-// synced and renamed into place; on error path is untouched.
-func writeAtomic(path string, fill func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	bw := bufio.NewWriter(f)
-	if err := fill(bw); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // report writes report.txt: the settings, the sets, the recordings, and
