@@ -114,13 +114,9 @@ func main() {
 	}
 }
 
-func usagef(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", cli.ErrUsage, fmt.Sprintf(format, args...))
-}
-
 func run(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(string) string) error {
 	if o.out == "" {
-		return usagef("-out is required")
+		return cli.Usagef("-out is required")
 	}
 	if o.merge {
 		if err := study.Merge(o.out, o.args...); err != nil {
@@ -130,10 +126,10 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(s
 		return nil
 	}
 	if len(o.args) > 0 {
-		return usagef("unexpected arguments %q (shard directories go with -merge)", o.args)
+		return cli.Usagef("unexpected arguments %q (shard directories go with -merge)", o.args)
 	}
 	if o.from == "" || o.sets == "" {
-		return usagef("-from and -sets are required")
+		return cli.Usagef("-from and -sets are required")
 	}
 	cfg, err := config(o, getenv)
 	if err != nil {
@@ -148,7 +144,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(s
 		return err
 	}
 	if o.size < 32 {
-		return usagef("-size %d, want at least 32", o.size)
+		return cli.Usagef("-size %d, want at least 32", o.size)
 	}
 	pre.Size = o.size
 	m, err := cli.Model(o.model, o.weights, o.seed)
@@ -163,7 +159,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(s
 	for _, sh := range manipulate.TraceNet(m.Net, []int{3, o.size, o.size}).Shapes {
 		for _, d := range sh {
 			if d < 1 {
-				return usagef("-size %d is too small for %s", o.size, m.Arch)
+				return cli.Usagef("-size %d is too small for %s", o.size, m.Arch)
 			}
 		}
 	}
@@ -210,27 +206,27 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(s
 // selectivity are filled in by the caller).
 func config(o options, getenv func(string) string) (study.Config, error) {
 	var cfg study.Config
-	alphas, err := parseList("-alphas", o.alphas, 1)
+	alphas, err := cli.ParseList("-alphas", o.alphas, 1)
 	if err != nil {
 		return cfg, err
 	}
 	for _, a := range alphas {
 		if err := manipulate.CheckAlpha(a); err != nil {
-			return cfg, usagef("-alphas: gain α = %v is outside [-1, ∞)", a)
+			return cfg, cli.Usagef("-alphas: gain α = %v is outside [-1, ∞)", a)
 		}
 	}
-	removed, err := parseList("-removed", o.removed, 100)
+	removed, err := cli.ParseList("-removed", o.removed, 100)
 	if err != nil {
 		return cfg, err
 	}
 	if o.draws < 1 {
-		return cfg, usagef("-draws %d: the random control needs at least one draw", o.draws)
+		return cfg, cli.Usagef("-draws %d: the random control needs at least one draw", o.draws)
 	}
 	if o.refine < 0 {
-		return cfg, usagef("-refine %v, want ≥ 0", o.refine)
+		return cfg, cli.Usagef("-refine %v, want ≥ 0", o.refine)
 	}
 	if o.mem < 1 {
-		return cfg, usagef("-mem %d, want at least 1 MiB", o.mem)
+		return cfg, cli.Usagef("-mem %d, want at least 1 MiB", o.mem)
 	}
 	opt := nn.Adam
 	switch o.optimizer {
@@ -238,14 +234,14 @@ func config(o options, getenv func(string) string) (study.Config, error) {
 	case "sgd":
 		opt = nn.SGD
 	default:
-		return cfg, usagef("-optimizer %q, want adam or sgd", o.optimizer)
+		return cfg, cli.Usagef("-optimizer %q, want adam or sgd", o.optimizer)
 	}
 	if !(o.lr > 0) || o.epochs < 1 || o.batch < 1 || o.momentum < 0 {
-		return cfg, usagef("readout: -lr %v, -epochs %d, -batch %d, -momentum %v: want positive values", o.lr, o.epochs, o.batch, o.momentum)
+		return cfg, cli.Usagef("readout: -lr %v, -epochs %d, -batch %d, -momentum %v: want positive values", o.lr, o.epochs, o.batch, o.momentum)
 	}
 	for _, st := range splitList(o.stages) {
 		if !slices.Contains(study.Stages, st) {
-			return cfg, usagef("-stages: unknown stage %q (want %s)", st, strings.Join(study.Stages, ", "))
+			return cfg, cli.Usagef("-stages: unknown stage %q (want %s)", st, strings.Join(study.Stages, ", "))
 		}
 	}
 	shard, shards, err := parseShard(o.shard, getenv)
@@ -264,46 +260,6 @@ func config(o options, getenv func(string) string) (study.Config, error) {
 			Features: o.features},
 	}
 	return cfg, nil
-}
-
-// parseList parses "LO:HI:STEP" (inclusive) or a comma-separated list of
-// numbers, each divided by scale.
-func parseList(flagName, s string, scale float64) ([]float64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, usagef("%s is empty", flagName)
-	}
-	if strings.Contains(s, ":") {
-		parts := strings.Split(s, ":")
-		if len(parts) != 3 {
-			return nil, usagef("%s %q: want LO:HI:STEP or a comma-separated list", flagName, s)
-		}
-		var v [3]float64
-		for i, p := range parts {
-			f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-			if err != nil {
-				return nil, usagef("%s %q: %q is not a number", flagName, s, p)
-			}
-			v[i] = f
-		}
-		if !(v[2] > 0) || !(v[0] <= v[1]) || (v[1]-v[0])/v[2] > 1e5 {
-			return nil, usagef("%s %q: want LO ≤ HI and a positive STEP (at most 100000 values)", flagName, s)
-		}
-		g := manipulate.Grid(v[0], v[1], v[2])
-		for i := range g {
-			g[i] /= scale
-		}
-		return g, nil
-	}
-	var out []float64
-	for _, p := range strings.Split(s, ",") {
-		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil {
-			return nil, usagef("%s: %q is not a number", flagName, p)
-		}
-		out = append(out, f/scale)
-	}
-	return out, nil
 }
 
 func splitList(s string) []string {
@@ -327,16 +283,16 @@ func parseShard(s string, getenv func(string) string) (int, int, error) {
 		}
 		n, err := strconv.Atoi(count)
 		if err != nil {
-			return 0, 0, usagef("SLURM_ARRAY_TASK_COUNT %q is not an integer", count)
+			return 0, 0, cli.Usagef("SLURM_ARRAY_TASK_COUNT %q is not an integer", count)
 		}
 		id, err := strconv.Atoi(getenv("SLURM_ARRAY_TASK_ID"))
 		if err != nil {
-			return 0, 0, usagef("SLURM_ARRAY_TASK_ID %q is not an integer", getenv("SLURM_ARRAY_TASK_ID"))
+			return 0, 0, cli.Usagef("SLURM_ARRAY_TASK_ID %q is not an integer", getenv("SLURM_ARRAY_TASK_ID"))
 		}
 		if lo := getenv("SLURM_ARRAY_TASK_MIN"); lo != "" {
 			m, err := strconv.Atoi(lo)
 			if err != nil {
-				return 0, 0, usagef("SLURM_ARRAY_TASK_MIN %q is not an integer", lo)
+				return 0, 0, cli.Usagef("SLURM_ARRAY_TASK_MIN %q is not an integer", lo)
 			}
 			id -= m
 		}
@@ -346,10 +302,10 @@ func parseShard(s string, getenv func(string) string) (int, int, error) {
 	i, err1 := strconv.Atoi(strings.TrimSpace(a))
 	n, err2 := strconv.Atoi(strings.TrimSpace(b))
 	if !ok || err1 != nil || err2 != nil {
-		return 0, 0, usagef("%s %q: want i/n", src, s)
+		return 0, 0, cli.Usagef("%s %q: want i/n", src, s)
 	}
 	if n < 1 || i < 0 || i >= n {
-		return 0, 0, usagef("%s %s: want 0 ≤ i < n", src, s)
+		return 0, 0, cli.Usagef("%s %s: want 0 ≤ i < n", src, s)
 	}
 	return i, n, nil
 }
@@ -363,7 +319,7 @@ func loadSets(spec string, pre imagenet.Config) ([]study.Set, error) {
 			name, dir = filepath.Base(filepath.Clean(item)), item
 		}
 		if name == "" || dir == "" {
-			return nil, usagef("-sets item %q: want NAME=DIR", item)
+			return nil, cli.Usagef("-sets item %q: want NAME=DIR", item)
 		}
 		set, err := stimuli.Load(dir, stimuli.Config{Name: name})
 		if err != nil {
@@ -376,7 +332,7 @@ func loadSets(spec string, pre imagenet.Config) ([]study.Set, error) {
 		out = append(out, s)
 	}
 	if len(out) == 0 {
-		return nil, usagef("-sets names no set")
+		return nil, cli.Usagef("-sets names no set")
 	}
 	return out, nil
 }

@@ -204,7 +204,7 @@ func TestParseShard(t *testing.T) {
 			t.Errorf("%q %v: %d/%d %v, want %d/%d", c.flag, c.env, i, n, err, c.i, c.n)
 		}
 	}
-	g, err := parseList("-removed", "0:90:10", 100)
+	g, err := cli.ParseList("-removed", "0:90:10", 100)
 	if err != nil || len(g) != 10 || g[9] != 0.9 || g[3] != 0.3 {
 		t.Errorf("removed %v %v", g, err)
 	}

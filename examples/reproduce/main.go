@@ -133,10 +133,6 @@ func main() {
 	}
 }
 
-func usagef(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", cli.ErrUsage, fmt.Sprintf(format, args...))
-}
-
 // parse reads the command line.
 func parse(args []string, stderr io.Writer) (options, error) {
 	o := options{args: args, set: map[string]bool{}}
@@ -205,7 +201,7 @@ Flags:
 		return o, fmt.Errorf("%w: %v (see -h)", cli.ErrUsage, err)
 	}
 	if fs.NArg() > 0 {
-		return o, usagef("unexpected arguments %q", fs.Args())
+		return o, cli.Usagef("unexpected arguments %q", fs.Args())
 	}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
 	return o, nil
@@ -229,56 +225,16 @@ func parseSets(s string) ([]setSpec, error) {
 			name = filepath.Base(filepath.Clean(dir))
 		}
 		if dir == "" || !validName(name) {
-			return nil, usagef("-sets entry %q: want NAME=DIR with NAME made of letters, digits, '.', '_' or '-'", part)
+			return nil, cli.Usagef("-sets entry %q: want NAME=DIR with NAME made of letters, digits, '.', '_' or '-'", part)
 		}
 		if seen[name] {
-			return nil, usagef("-sets names set %q twice", name)
+			return nil, cli.Usagef("-sets names set %q twice", name)
 		}
 		seen[name] = true
 		out = append(out, setSpec{name, dir})
 	}
 	if len(out) < 2 {
-		return nil, usagef("-sets %q: the cross-set analysis needs at least two sets", s)
-	}
-	return out, nil
-}
-
-// parseList parses "LO:HI:STEP" (inclusive) or a comma-separated list of
-// numbers, each divided by scale.
-func parseList(name, s string, scale float64) ([]float64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, usagef("%s is empty", name)
-	}
-	if strings.Contains(s, ":") {
-		parts := strings.Split(s, ":")
-		if len(parts) != 3 {
-			return nil, usagef("%s %q: want LO:HI:STEP or a comma-separated list", name, s)
-		}
-		var v [3]float64
-		for i, p := range parts {
-			f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-			if err != nil {
-				return nil, usagef("%s %q: %q is not a number", name, s, p)
-			}
-			v[i] = f
-		}
-		if !(v[2] > 0) || !(v[0] <= v[1]) || (v[1]-v[0])/v[2] > 1e5 {
-			return nil, usagef("%s %q: want LO ≤ HI and a positive STEP (at most 100000 values)", name, s)
-		}
-		g := manipulate.Grid(v[0], v[1], v[2])
-		for i := range g {
-			g[i] /= scale
-		}
-		return g, nil
-	}
-	var out []float64
-	for _, p := range strings.Split(s, ",") {
-		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || f != f {
-			return nil, usagef("%s: %q is not a number", name, p)
-		}
-		out = append(out, f/scale)
+		return nil, cli.Usagef("-sets %q: the cross-set analysis needs at least two sets", s)
 	}
 	return out, nil
 }
@@ -302,10 +258,10 @@ func parseShard(s string) (int, int, error) {
 	i, err1 := strconv.Atoi(strings.TrimSpace(a))
 	n, err2 := strconv.Atoi(strings.TrimSpace(b))
 	if !ok || err1 != nil || err2 != nil {
-		return 0, 0, usagef("-shard %q: want i/n", s)
+		return 0, 0, cli.Usagef("-shard %q: want i/n", s)
 	}
 	if n < 1 || i < 0 || i >= n {
-		return 0, 0, usagef("-shard %s: want 0 ≤ i < n", s)
+		return 0, 0, cli.Usagef("-shard %s: want 0 ≤ i < n", s)
 	}
 	return i, n, nil
 }
@@ -345,35 +301,35 @@ func resolve(o options) (*plan, error) {
 		return paper
 	}
 	if o.out == "" {
-		return nil, usagef("-out is empty")
+		return nil, cli.Usagef("-out is empty")
 	}
 	if st, err := os.Stat(o.out); err == nil && !st.IsDir() {
-		return nil, usagef("-out %s is a file, want a directory", o.out)
+		return nil, cli.Usagef("-out %s is a file, want a directory", o.out)
 	}
 	if _, err := cli.Resize(o.resize); err != nil {
 		return nil, err
 	}
 	if !slices.Contains(cli.Models, o.model) {
-		return nil, usagef("-model %q, want one of %s", o.model, strings.Join(cli.Models, ", "))
+		return nil, cli.Usagef("-model %q, want one of %s", o.model, strings.Join(cli.Models, ", "))
 	}
 	if o.weights != "" {
 		st, err := os.Stat(o.weights)
 		if err != nil {
-			return nil, usagef("-weights: %v", err)
+			return nil, cli.Usagef("-weights: %v", err)
 		}
 		if st.IsDir() {
-			return nil, usagef("-weights %s is a directory, want a weight file", o.weights)
+			return nil, cli.Usagef("-weights %s is a directory, want a weight file", o.weights)
 		}
 		if o.set["width"] || o.set["hidden"] {
-			return nil, usagef("-width and -hidden shape a random network; they cannot go with -weights")
+			return nil, cli.Usagef("-width and -hidden shape a random network; they cannot go with -weights")
 		}
 	}
 	if !(o.width > 0 && o.width <= 1) || o.hidden < 1 {
-		return nil, usagef("-width %v must be in (0, 1] and -hidden %d at least 1", o.width, o.hidden)
+		return nil, cli.Usagef("-width %v must be in (0, 1] and -hidden %d at least 1", o.width, o.hidden)
 	}
 	if p.demo {
 		if o.images < 3*4 {
-			return nil, usagef("-images %d: the demonstration needs at least 12 images per set", o.images)
+			return nil, cli.Usagef("-images %d: the demonstration needs at least 12 images per set", o.images)
 		}
 		for _, name := range demoSets {
 			p.sets = append(p.sets, setSpec{name, filepath.Join(o.out, "stimuli", name)})
@@ -386,10 +342,10 @@ func resolve(o options) (*plan, error) {
 		for _, s := range sets {
 			st, err := os.Stat(s.dir)
 			if err != nil {
-				return nil, usagef("-sets: set %s: directory %s does not exist", s.name, s.dir)
+				return nil, cli.Usagef("-sets: set %s: directory %s does not exist", s.name, s.dir)
 			}
 			if !st.IsDir() {
-				return nil, usagef("-sets: set %s: %s is not a directory", s.name, s.dir)
+				return nil, cli.Usagef("-sets: set %s: %s is not a directory", s.name, s.dir)
 			}
 		}
 		p.sets = sets
@@ -405,7 +361,7 @@ func resolve(o options) (*plan, error) {
 		}
 	}
 	if p.size < 32 || p.size > 4096 {
-		return nil, usagef("-size %d, want 32 to 4096 pixels", p.size)
+		return nil, cli.Usagef("-size %d, want 32 to 4096 pixels", p.size)
 	}
 	shape, err := shapeOnly(o.model)
 	if err != nil {
@@ -414,24 +370,24 @@ func resolve(o options) (*plan, error) {
 	for _, sh := range manipulate.TraceNet(shape.Net, []int{3, p.size, p.size}).Shapes {
 		for _, d := range sh {
 			if d < 1 {
-				return nil, usagef("-size %d is too small for %s", p.size, o.model)
+				return nil, cli.Usagef("-size %d is too small for %s", p.size, o.model)
 			}
 		}
 	}
-	if p.alphas, err = parseList("-alphas", pick("alphas", demoAlphas, paperAlphas, o.alphas), 1); err != nil {
+	if p.alphas, err = cli.ParseList("-alphas", pick("alphas", demoAlphas, paperAlphas, o.alphas), 1); err != nil {
 		return nil, err
 	}
 	for _, a := range p.alphas {
 		if manipulate.CheckAlpha(a) != nil {
-			return nil, usagef("-alphas: gain α = %v is outside [-1, ∞)", a)
+			return nil, cli.Usagef("-alphas: gain α = %v is outside [-1, ∞)", a)
 		}
 	}
-	if p.removed, err = parseList("-removed", pick("removed", demoRemoved, paperRemoved, o.removed), 100); err != nil {
+	if p.removed, err = cli.ParseList("-removed", pick("removed", demoRemoved, paperRemoved, o.removed), 100); err != nil {
 		return nil, err
 	}
 	for _, r := range p.removed {
 		if !(r >= 0 && r < 1) {
-			return nil, usagef("-removed: %v%% is outside [0, 100)", r*100)
+			return nil, cli.Usagef("-removed: %v%% is outside [0, 100)", r*100)
 		}
 	}
 	p.draws = o.draws
@@ -442,7 +398,7 @@ func resolve(o options) (*plan, error) {
 		}
 	}
 	if p.draws < 1 {
-		return nil, usagef("-draws %d: the random control needs at least one draw", p.draws)
+		return nil, cli.Usagef("-draws %d: the random control needs at least one draw", p.draws)
 	}
 	p.epochs = o.epochs
 	if !o.set["epochs"] {
@@ -452,10 +408,10 @@ func resolve(o options) (*plan, error) {
 		}
 	}
 	if p.epochs < 1 {
-		return nil, usagef("-epochs %d, want at least 1", p.epochs)
+		return nil, cli.Usagef("-epochs %d, want at least 1", p.epochs)
 	}
 	if o.refine < 0 || o.refine != o.refine {
-		return nil, usagef("-refine %v, want ≥ 0", o.refine)
+		return nil, cli.Usagef("-refine %v, want ≥ 0", o.refine)
 	}
 	switch l := pick("layers", "paper", "all", o.layers); l {
 	case "all", "":
@@ -466,29 +422,29 @@ func resolve(o options) (*plan, error) {
 	}
 	p.stages = splitList(o.stages)
 	if len(p.stages) == 0 {
-		return nil, usagef("-stages is empty")
+		return nil, cli.Usagef("-stages is empty")
 	}
 	for _, st := range p.stages {
 		if !slices.Contains([]string{"lesion", "sweep", "threshold"}, st) {
-			return nil, usagef("-stages: unknown stage %q (want lesion, sweep, threshold)", st)
+			return nil, cli.Usagef("-stages: unknown stage %q (want lesion, sweep, threshold)", st)
 		}
 	}
 	if p.shard, p.shards, err = parseShard(o.shard); err != nil {
 		return nil, err
 	}
 	if o.merge && o.shard != "" {
-		return nil, usagef("-merge and -shard exclude each other: run the shards, then -merge")
+		return nil, cli.Usagef("-merge and -shard exclude each other: run the shards, then -merge")
 	}
 	p.until = o.until
 	if p.until != "" && !slices.Contains(stageNames[:3], p.until) {
-		return nil, usagef("-until %q, want stimuli, selectivity or manipulate", p.until)
+		return nil, cli.Usagef("-until %q, want stimuli, selectivity or manipulate", p.until)
 	}
 	if o.permutations < 0 || o.top < 1 || o.batch < 1 {
-		return nil, usagef("-permutations %d must be ≥ 0, -top %d and -batch %d ≥ 1", o.permutations, o.top, o.batch)
+		return nil, cli.Usagef("-permutations %d must be ≥ 0, -top %d and -batch %d ≥ 1", o.permutations, o.top, o.batch)
 	}
 	p.th = stimuli.Thresholds{Low: o.low, High: o.high, Band: o.band}
 	if o.control && o.weights == "" && o.seed+1 == o.seed {
-		return nil, usagef("-seed %d leaves no seed for the control", o.seed)
+		return nil, cli.Usagef("-seed %d leaves no seed for the control", o.seed)
 	}
 	return p, nil
 }

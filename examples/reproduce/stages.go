@@ -471,7 +471,7 @@ func (r *runner) selectivity(ctx context.Context) error {
 		filepath.Join(selectivityDir, selstudy.OverlapFile)}
 	return r.stage(stageSelectivity, key, in, outputs, func() error {
 		if r.p.shards > 1 {
-			return usagef("-shard: the selectivity stage is not done (or its settings changed): run the same command\n" +
+			return cli.Usagef("-shard: the selectivity stage is not done (or its settings changed): run the same command\n" +
 				"with -until selectivity instead of -shard once, then the shards")
 		}
 		m, err := r.mainModel()

@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/emosel/emosel/alexnet"
 	"github.com/emosel/emosel/imagenet"
+	"github.com/emosel/emosel/manipulate"
 	"github.com/emosel/emosel/nn"
 	"github.com/emosel/emosel/tensor"
 	"github.com/emosel/emosel/vgg"
@@ -117,4 +119,49 @@ func Publish(stage, out string) error {
 		}
 	}
 	return os.Remove(stage)
+}
+
+// ParseList parses "LO:HI:STEP" (inclusive) or a comma-separated list of
+// numbers, each divided by scale.
+func ParseList(name, s string, scale float64) ([]float64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, Usagef("%s is empty", name)
+	}
+	if strings.Contains(s, ":") {
+		parts := strings.Split(s, ":")
+		if len(parts) != 3 {
+			return nil, Usagef("%s %q: want LO:HI:STEP or a comma-separated list", name, s)
+		}
+		var v [3]float64
+		for i, p := range parts {
+			f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil {
+				return nil, Usagef("%s %q: %q is not a number", name, s, p)
+			}
+			v[i] = f
+		}
+		if !(v[2] > 0) || !(v[0] <= v[1]) || (v[1]-v[0])/v[2] > 1e5 {
+			return nil, Usagef("%s %q: want LO ≤ HI and a positive STEP (at most 100000 values)", name, s)
+		}
+		g := manipulate.Grid(v[0], v[1], v[2])
+		for i := range g {
+			g[i] /= scale
+		}
+		return g, nil
+	}
+	var out []float64
+	for _, p := range strings.Split(s, ",") {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || f != f {
+			return nil, Usagef("%s: %q is not a number", name, p)
+		}
+		out = append(out, f/scale)
+	}
+	return out, nil
+}
+
+// Usagef returns a usage error (wrapping ErrUsage) with the formatted message.
+func Usagef(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, args...))
 }
