@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
 	"github.com/emosel/emosel/internal/golden"
@@ -399,59 +398,38 @@ func TestAdaptiveAvgPoolMatchesNaive(t *testing.T) {
 	}
 }
 
-func expectPanic(t *testing.T, want []string, f func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		if r == nil {
-			t.Fatalf("no panic, want one mentioning %q", want)
-		}
-		msg := fmt.Sprint(r)
-		if !strings.HasPrefix(msg, "conv: ") {
-			t.Errorf("panic %q lacks the conv: prefix", msg)
-		}
-		for _, w := range want {
-			if !strings.Contains(msg, w) {
-				t.Errorf("panic %q does not mention %q", msg, w)
-			}
-		}
-	}()
-	f()
-}
-
 func TestMisusePanics(t *testing.T) {
 	f := NewFilter(tensor.New(8, 3, 11, 11), Square(4, 2, 1))
-	expectPanic(t, []string{"[1 4 63 63]", "[8 3 11 11]", "4 channels", "expects 3"}, func() {
+	golden.Panics(t, "conv: ", []string{"[1 4 63 63]", "[8 3 11 11]", "4 channels", "expects 3"}, func() {
 		f.Forward(tensor.New(1, 4, 63, 63), Epilogue{})
 	})
-	expectPanic(t, []string{"[1 3 5 5]", "[8 3 11 11]", "too small"}, func() {
+	golden.Panics(t, "conv: ", []string{"[1 3 5 5]", "[8 3 11 11]", "too small"}, func() {
 		f.Forward(tensor.New(1, 3, 5, 5), Epilogue{})
 	})
-	expectPanic(t, []string{"[3 63 63]", "[8 3 11 11]"}, func() {
+	golden.Panics(t, "conv: ", []string{"[3 63 63]", "[8 3 11 11]"}, func() {
 		f.Forward(tensor.New(3, 63, 63), Epilogue{})
 	})
-	expectPanic(t, []string{"[8 3 11]"}, func() { NewFilter(tensor.New(8, 3, 11), Params{}) })
-	expectPanic(t, []string{"Bias", "5", "8"}, func() {
+	golden.Panics(t, "conv: ", []string{"[8 3 11]"}, func() { NewFilter(tensor.New(8, 3, 11), Params{}) })
+	golden.Panics(t, "conv: ", []string{"Bias", "5", "8"}, func() {
 		f.Forward(tensor.New(1, 3, 63, 63), Epilogue{Bias: make([]float32, 5)})
 	})
-	expectPanic(t, []string{"Gain", "ReLU"}, func() {
+	golden.Panics(t, "conv: ", []string{"Gain", "ReLU"}, func() {
 		f.Forward(tensor.New(1, 3, 63, 63), Epilogue{Gain: make([]float32, 8)})
 	})
-	expectPanic(t, []string{"Means", "3", "2·8"}, func() {
+	golden.Panics(t, "conv: ", []string{"Means", "3", "2·8"}, func() {
 		f.Forward(tensor.New(2, 3, 63, 63), Epilogue{Means: make([]float32, 3)})
 	})
-	expectPanic(t, []string{"[2 8 15 14]", "[2 8 15 15]"}, func() {
+	golden.Panics(t, "conv: ", []string{"[2 8 15 14]", "[2 8 15 15]"}, func() {
 		f.ForwardInto(tensor.New(2, 8, 15, 14), tensor.New(2, 3, 63, 63), Epilogue{})
 	})
-	expectPanic(t, []string{"negative"}, func() { NewFilter(tensor.New(1, 1, 1, 1), Square(1, -1, 1)) })
-	expectPanic(t, []string{"[1 1 2 2]", "too small"}, func() {
+	golden.Panics(t, "conv: ", []string{"negative"}, func() { NewFilter(tensor.New(1, 1, 1, 1), Square(1, -1, 1)) })
+	golden.Panics(t, "conv: ", []string{"[1 1 2 2]", "too small"}, func() {
 		MaxPool2d(tensor.New(1, 1, 2, 2), Pool{Kernel: [2]int{3, 3}})
 	})
-	expectPanic(t, []string{"pad [2 2]", "kernel [3 3]"}, func() {
+	golden.Panics(t, "conv: ", []string{"pad [2 2]", "kernel [3 3]"}, func() {
 		MaxPool2d(tensor.New(1, 1, 9, 9), Pool{Kernel: [2]int{3, 3}, Pad: [2]int{2, 2}})
 	})
-	expectPanic(t, []string{"[1 9 9]"}, func() { MaxPool2d(tensor.New(1, 9, 9), Pool{Kernel: [2]int{2, 2}}) })
-	expectPanic(t, []string{"[1 1 0 4]", "[2 2]"}, func() { AdaptiveAvgPool2d(tensor.New(1, 1, 0, 4), 2, 2) })
-	expectPanic(t, []string{"[1 1 4 4]", "[0 2]"}, func() { AdaptiveAvgPool2d(tensor.New(1, 1, 4, 4), 0, 2) })
+	golden.Panics(t, "conv: ", []string{"[1 9 9]"}, func() { MaxPool2d(tensor.New(1, 9, 9), Pool{Kernel: [2]int{2, 2}}) })
+	golden.Panics(t, "conv: ", []string{"[1 1 0 4]", "[2 2]"}, func() { AdaptiveAvgPool2d(tensor.New(1, 1, 0, 4), 2, 2) })
+	golden.Panics(t, "conv: ", []string{"[1 1 4 4]", "[0 2]"}, func() { AdaptiveAvgPool2d(tensor.New(1, 1, 4, 4), 0, 2) })
 }

@@ -247,51 +247,30 @@ func TestLoadStateDictErrors(t *testing.T) {
 	}
 }
 
-func expectPanic(t *testing.T, want []string, f func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		if r == nil {
-			t.Fatalf("no panic, want one mentioning %q", want)
-		}
-		msg := fmt.Sprint(r)
-		if !strings.HasPrefix(msg, "nn: ") {
-			t.Errorf("panic %q lacks the nn: prefix", msg)
-		}
-		for _, w := range want {
-			if !strings.Contains(msg, w) {
-				t.Errorf("panic %q does not mention %q", msg, w)
-			}
-		}
-	}()
-	f()
-}
-
 func TestMisusePanics(t *testing.T) {
 	c := NewConv2d(nil, 3, 8, 3, 3, conv.Params{})
-	expectPanic(t, []string{"[1 4 9 9]", "[8 3 3 3]", "4 channels"}, func() { c.Forward(tensor.New(1, 4, 9, 9)) })
-	expectPanic(t, []string{"[1 3 2 9]", "[8 3 3 3]", "too small"}, func() { c.Forward(tensor.New(1, 3, 2, 9)) })
-	expectPanic(t, []string{"[3 9 9]", "[8 3 3 3]"}, func() { c.Forward(tensor.New(3, 9, 9)) })
-	expectPanic(t, []string{"[8 3 1 1]", "[8 3 3 3]"}, func() { c.SetWeights(tensor.New(8, 3, 1, 1), tensor.New(8)) })
+	golden.Panics(t, "nn: ", []string{"[1 4 9 9]", "[8 3 3 3]", "4 channels"}, func() { c.Forward(tensor.New(1, 4, 9, 9)) })
+	golden.Panics(t, "nn: ", []string{"[1 3 2 9]", "[8 3 3 3]", "too small"}, func() { c.Forward(tensor.New(1, 3, 2, 9)) })
+	golden.Panics(t, "nn: ", []string{"[3 9 9]", "[8 3 3 3]"}, func() { c.Forward(tensor.New(3, 9, 9)) })
+	golden.Panics(t, "nn: ", []string{"[8 3 1 1]", "[8 3 3 3]"}, func() { c.SetWeights(tensor.New(8, 3, 1, 1), tensor.New(8)) })
 	l := NewLinear(nil, 4, 2)
-	expectPanic(t, []string{"[1 5]", "[2 4]"}, func() { l.Forward(tensor.New(1, 5)) })
-	expectPanic(t, []string{"[1 4 1 1]", "[2 4]"}, func() { l.Forward(tensor.New(1, 4, 1, 1)) })
-	expectPanic(t, []string{"gain has 3 channels", "[1 2 2 2]"}, func() {
+	golden.Panics(t, "nn: ", []string{"[1 5]", "[2 4]"}, func() { l.Forward(tensor.New(1, 5)) })
+	golden.Panics(t, "nn: ", []string{"[1 4 1 1]", "[2 4]"}, func() { l.Forward(tensor.New(1, 4, 1, 1)) })
+	golden.Panics(t, "nn: ", []string{"gain has 3 channels", "[1 2 2 2]"}, func() {
 		(&ReLU{Gain: make([]float32, 3)}).Forward(tensor.New(1, 2, 2, 2))
 	})
-	expectPanic(t, []string{"[4]"}, func() { (&ReLU{}).Forward(tensor.New(4)) })
+	golden.Panics(t, "nn: ", []string{"[4]"}, func() { (&ReLU{}).Forward(tensor.New(4)) })
 	// The fused paths check the gain the same way.
 	net := NewSequential().Append("c", c).Append("r", &ReLU{Gain: make([]float32, 3)})
-	expectPanic(t, []string{"gain has 3 channels", "[1 8 7 7]"}, func() { net.Forward(tensor.New(1, 3, 9, 9)) })
+	golden.Panics(t, "nn: ", []string{"gain has 3 channels", "[1 8 7 7]"}, func() { net.Forward(tensor.New(1, 3, 9, 9)) })
 	net = NewSequential().Append("l", l).Append("r", &ReLU{Gain: make([]float32, 3)})
-	expectPanic(t, []string{"gain has 3 channels", "[1 2]"}, func() { net.Forward(tensor.New(1, 4)) })
-	expectPanic(t, []string{"[1 1 1 1]", "[2 2]"}, func() { NewMaxPool2d(2, 2).Forward(tensor.New(1, 1, 1, 1)) })
-	expectPanic(t, []string{"[1 1 4]", "[7 7]"}, func() { (&AdaptiveAvgPool2d{H: 7, W: 7}).Forward(tensor.New(1, 1, 4)) })
-	expectPanic(t, []string{`"l"`, "already"}, func() { net.Append("l", &ReLU{}) })
-	expectPanic(t, []string{"empty name"}, func() { net.Append("", &ReLU{}) })
-	expectPanic(t, []string{"child 5", "[0, 2)"}, func() { net.Layer(5) })
-	expectPanic(t, []string{"[1, 3)", "[0, 2]"}, func() { net.ForwardRange(1, 3, nil) })
+	golden.Panics(t, "nn: ", []string{"gain has 3 channels", "[1 2]"}, func() { net.Forward(tensor.New(1, 4)) })
+	golden.Panics(t, "nn: ", []string{"[1 1 1 1]", "[2 2]"}, func() { NewMaxPool2d(2, 2).Forward(tensor.New(1, 1, 1, 1)) })
+	golden.Panics(t, "nn: ", []string{"[1 1 4]", "[7 7]"}, func() { (&AdaptiveAvgPool2d{H: 7, W: 7}).Forward(tensor.New(1, 1, 4)) })
+	golden.Panics(t, "nn: ", []string{`"l"`, "already"}, func() { net.Append("l", &ReLU{}) })
+	golden.Panics(t, "nn: ", []string{"empty name"}, func() { net.Append("", &ReLU{}) })
+	golden.Panics(t, "nn: ", []string{"child 5", "[0, 2)"}, func() { net.Layer(5) })
+	golden.Panics(t, "nn: ", []string{"[1, 3)", "[0, 2]"}, func() { net.ForwardRange(1, 3, nil) })
 	if net.Index("nope") != -1 {
 		t.Fatal("Index of a missing name is not -1")
 	}

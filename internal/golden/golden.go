@@ -5,6 +5,7 @@ package golden
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/emosel/emosel/npy"
@@ -76,4 +77,27 @@ func Require(t testing.TB, what string, got, want *tensor.Tensor, tol float64) {
 	if d := Diff(got, want, tol); d != "" {
 		t.Fatalf("%s: %s", what, d)
 	}
+}
+
+// Panics runs f and fails the test unless it panics with a message that
+// starts with prefix (e.g. "conv: ") and mentions every string in want.
+func Panics(t testing.TB, prefix string, want []string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		if r == nil {
+			t.Fatalf("no panic, want one mentioning %q", want)
+		}
+		msg := fmt.Sprint(r)
+		if !strings.HasPrefix(msg, prefix) {
+			t.Errorf("panic %q lacks the %q prefix", msg, prefix)
+		}
+		for _, w := range want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("panic %q does not mention %q", msg, w)
+			}
+		}
+	}()
+	f()
 }

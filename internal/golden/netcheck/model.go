@@ -5,12 +5,14 @@ package netcheck
 
 import (
 	"context"
+	"fmt"
 	"os"
+
+	"path/filepath"
+	"testing"
 
 	"github.com/emosel/emosel/imagenet"
 	"github.com/emosel/emosel/internal/golden"
-	"path/filepath"
-	"testing"
 
 	"github.com/emosel/emosel/nn"
 	"github.com/emosel/emosel/tensor"
@@ -79,4 +81,22 @@ func CheckFull(t *testing.T, arch string, load func(path string) (*nn.Model, err
 		t.Fatal(err)
 	}
 	CheckModel(t, m, x, dir, arch, 1e-4)
+}
+
+// BenchForward is BenchmarkForward of vgg and alexnet: full inference of m
+// on random 3×224×224 inputs at batch 1 and 16, reporting img/s.
+func BenchForward(b *testing.B, m *nn.Model) {
+	for _, batch := range []int{1, 16} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			x := tensor.New(batch, 3, 224, 224)
+			tensor.NewRNG(2).Normal(x, 0, 1)
+			m.Forward(x) // warm up pools and buffers
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				m.Forward(x)
+			}
+			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
+		})
+	}
 }
