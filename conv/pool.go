@@ -77,7 +77,24 @@ func MaxPool2d(x *tensor.Tensor, p Pool) *tensor.Tensor {
 		plane := src[pl*h*w : (pl+1)*h*w]
 		o := dst[pl*oh*ow : (pl+1)*oh*ow]
 		for i := 0; i < oh; i++ {
+			y0 := i*sh - ph
+			// Fast path: outputs whose window lies inside the input, with no
+			// dilation (VGG's 2×2 and AlexNet's 3×3 pools, away from ceil-mode
+			// edges): no bounds tests in the inner loop.
+			inside := dh == 1 && dw == 1 && y0 >= 0 && y0+kh <= h
 			for j := 0; j < ow; j++ {
+				if x0 := j*sw - pw; inside && x0 >= 0 && x0+kw <= w {
+					m := inf
+					for a := 0; a < kh; a++ {
+						for _, v := range plane[(y0+a)*w+x0 : (y0+a)*w+x0+kw] {
+							if v > m || v != v {
+								m = v
+							}
+						}
+					}
+					o[i*ow+j] = m
+					continue
+				}
 				m := inf
 				for a := 0; a < kh; a++ {
 					y := i*sh - ph + a*dh
