@@ -51,6 +51,7 @@ func run(ctx context.Context, stdout io.Writer, arch, weights, resize string, se
 	if err != nil {
 		return err
 	}
+	cli.LimitMemory(0, m)
 	for _, path := range images {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -81,6 +81,7 @@ func run(ctx context.Context, arch, weights, out, resize string, seed uint64, ba
 	if err != nil {
 		return err
 	}
+	cli.LimitMemory(0, m)
 	stage, err := cli.StageDir(out)
 	if err != nil {
 		return err

@@ -37,7 +37,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -151,11 +150,8 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(s
 	if err != nil {
 		return err
 	}
-	// cli.Model limits memory to the weights plus a headroom for one
-	// batch; the suffix re-runs hold up to -mem of activations on top.
-	if st, err := os.Stat(o.weights); o.weights != "" && err == nil {
-		debug.SetMemoryLimit(st.Size() + o.mem<<20 + cli.HeadroomBytes)
-	}
+	// The suffix re-runs hold up to -mem of activations beyond the weights.
+	cli.LimitMemory(o.mem<<20, m)
 	for _, sh := range manipulate.TraceNet(m.Net, []int{3, o.size, o.size}).Shapes {
 		for _, d := range sh {
 			if d < 1 {

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -404,19 +403,9 @@ func (r *runner) mainModel() (*nn.Model, error) {
 }
 
 // limitMemory sets the runtime's soft memory limit to the models held,
-// the manipulation's activation budget and a headroom (cli.Model sets
-// it for the weights alone).
+// the manipulation's activation budget and a headroom.
 func (r *runner) limitMemory(extra ...*nn.Model) {
-	var bytes int64
-	for _, m := range append([]*nn.Model{r.model}, extra...) {
-		if m == nil {
-			continue
-		}
-		for _, t := range m.StateDict() {
-			bytes += 4 * int64(t.Len())
-		}
-	}
-	debug.SetMemoryLimit(bytes + manipulate.DefaultBudget + cli.HeadroomBytes)
+	cli.LimitMemory(manipulate.DefaultBudget, append([]*nn.Model{r.model}, extra...)...)
 }
 
 // cacheKey names a network's recordings under selectivity/cache.

@@ -22,8 +22,27 @@ import (
 // Models lists the architectures the commands accept.
 var Models = []string{"vgg16", "alexnet", "vgg11", "vgg13", "vgg19"}
 
-// HeadroomBytes is the memory allowed beyond the weights (see Model).
+// HeadroomBytes is the memory allowed beyond the parameters and a
+// command's own budget (see LimitMemory).
 const HeadroomBytes = 384 << 20
+
+// LimitMemory sets the Go runtime's soft memory limit to the parameters of
+// models, plus extra bytes (a command's own budget, such as cached
+// activations), plus HeadroomBytes for one batch of activations, so that
+// the garbage collector keeps a command's peak near one copy of the
+// weights whatever the number of images.
+func LimitMemory(extra int64, models ...*nn.Model) {
+	var bytes int64
+	for _, m := range models {
+		if m == nil {
+			continue
+		}
+		for _, t := range m.StateDict() {
+			bytes += 4 * int64(t.Len())
+		}
+	}
+	debug.SetMemoryLimit(bytes + extra + HeadroomBytes)
+}
 
 // ErrUsage marks a bad flag or argument.
 var ErrUsage = errors.New("usage")
@@ -31,17 +50,7 @@ var ErrUsage = errors.New("usage")
 // Model builds the named architecture. With weights == "" it is
 // torchvision's random initialisation from seed (the paper's untrained
 // control); otherwise the weight file is loaded.
-//
-// It also sets the Go runtime's soft memory limit to the weight file's size
-// plus HeadroomBytes, so that the garbage collector keeps a command's peak
-// memory near one copy of the weights plus the activations, whatever the
-// number of images.
 func Model(arch, weights string, seed uint64) (*nn.Model, error) {
-	if weights != "" {
-		if st, err := os.Stat(weights); err == nil {
-			debug.SetMemoryLimit(st.Size() + HeadroomBytes)
-		}
-	}
 	var rng *tensor.RNG
 	if weights == "" {
 		rng = tensor.NewRNG(seed)
