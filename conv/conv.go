@@ -17,6 +17,10 @@ type Filter struct {
 	p            Params // normalised: strides and dilations ≥ 1
 	a            *simd.PackedA
 	rows         []rowOff // one per row k = (c·KH + kh)·KW + kw of the columns
+
+	w      []float32    // the weight [O,C,KH,KW], for the Winograd transform
+	wg     *winoWeights // U, built on first Winograd use
+	wgOnce sync.Once
 }
 
 // rowOff locates row k = (c, kh, kw) of the im2col matrix: its input
@@ -38,6 +42,9 @@ func NewFilter(w *tensor.Tensor, p Params) *Filter {
 	f := &Filter{o: w.Dim(0), c: w.Dim(1), kh: w.Dim(2), kw: w.Dim(3), p: p}
 	k := f.c * f.kh * f.kw
 	f.a = simd.PackA(f.o, k, w.Data(), k)
+	if f.winogradFits() {
+		f.w = append([]float32(nil), w.Data()...)
+	}
 	f.rows = make([]rowOff, 0, k)
 	for c := 0; c < f.c; c++ {
 		for i := 0; i < f.kh; i++ {
@@ -120,6 +127,10 @@ func (f *Filter) ForwardInto(dst, x *tensor.Tensor, ep Epilogue) {
 	}
 	hw := oh * ow
 	src, out := x.Data(), dst.Data()
+	if f.useWinograd(oh, ow) {
+		f.forwardWinograd(out, src, n, h, w, oh, ow, ep)
+		return
+	}
 	img := f.c * h * w
 	one := func(i, threads int) {
 		sep := simd.Epilogue{Bias: ep.Bias, ReLU: ep.ReLU, Gain: ep.Gain}

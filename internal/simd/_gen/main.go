@@ -80,6 +80,8 @@ func main() {
 	packStrips16()
 	prefetchRows()
 	packTrans16()
+	wgInput8()
+	wgOutput8()
 	Generate()
 }
 

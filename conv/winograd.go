@@ -1,0 +1,356 @@
+package conv
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/emosel/emosel/internal/simd"
+)
+
+// Algorithm chooses how a Filter computes a convolution.
+type Algorithm int32
+
+const (
+	// Auto uses Winograd for 3×3 stride-1 undilated filters with at least
+	// 16 input and 16 output channels on outputs of at least 4×4, and
+	// im2col otherwise. It is the default.
+	Auto Algorithm = iota
+	// Im2col computes every convolution directly, as one GEMM over
+	// implicit im2col columns: the same sums as a textbook loop, in a
+	// different order.
+	Im2col
+	// Winograd uses the minimal-filtering algorithm F(4×4, 3×3) wherever
+	// the filter is 3×3 with stride 1 and dilation 1 (any padding), and
+	// im2col elsewhere. It needs 4× fewer multiplications; the results
+	// differ from direct convolution by rounding only (under 1e-5 relative
+	// to the layer's largest output; see winograd_test.go).
+	Winograd
+)
+
+var algoNames = [...]string{Auto: "auto", Im2col: "im2col", Winograd: "winograd"}
+
+// String returns "auto", "im2col" or "winograd".
+func (a Algorithm) String() string {
+	if a >= 0 && int(a) < len(algoNames) {
+		return algoNames[a]
+	}
+	return fmt.Sprintf("Algorithm(%d)", int32(a))
+}
+
+// ParseAlgorithm returns the Algorithm named s ("auto", "im2col" or
+// "winograd").
+func ParseAlgorithm(s string) (Algorithm, error) {
+	for a, n := range algoNames {
+		if n == s {
+			return Algorithm(a), nil
+		}
+	}
+	return 0, fmt.Errorf("conv: unknown algorithm %q (want auto, im2col or winograd)", s)
+}
+
+var algo atomic.Int32
+
+func init() {
+	if v := os.Getenv("EMOSEL_CONV"); v != "" {
+		a, err := ParseAlgorithm(v)
+		if err != nil {
+			panic(fmt.Sprintf("conv: EMOSEL_CONV=%q names no algorithm (want auto, im2col or winograd)", v))
+		}
+		algo.Store(int32(a))
+	}
+}
+
+// SetAlgorithm selects the algorithm for every later Forward and returns
+// the previous choice. The environment variable EMOSEL_CONV sets the
+// initial value. It is safe to call concurrently with Forward; a Forward
+// already running keeps the algorithm it started with.
+func SetAlgorithm(a Algorithm) Algorithm {
+	if a < Auto || a > Winograd {
+		panic(fmt.Sprintf("conv: SetAlgorithm(%v)", a))
+	}
+	return Algorithm(algo.Swap(int32(a)))
+}
+
+// CurrentAlgorithm returns the algorithm selected by SetAlgorithm.
+func CurrentAlgorithm() Algorithm { return Algorithm(algo.Load()) }
+
+// winogradFits reports whether F(4×4, 3×3) applies to the filter at all.
+func (f *Filter) winogradFits() bool {
+	p := f.p
+	return f.kh == 3 && f.kw == 3 && p.Stride == [2]int{1, 1} && p.Dilation == [2]int{1, 1}
+}
+
+// useWinograd decides the algorithm for an output of oh×ow.
+func (f *Filter) useWinograd(oh, ow int) bool {
+	if !f.winogradFits() {
+		return false
+	}
+	switch CurrentAlgorithm() {
+	case Winograd:
+		return true
+	case Auto:
+		return f.c >= 16 && f.o >= 16 && oh >= 4 && ow >= 4
+	}
+	return false
+}
+
+// AlgorithmFor returns the algorithm Forward would use now for an input of
+// h×w pixels: Im2col or Winograd.
+func (f *Filter) AlgorithmFor(h, w int) Algorithm {
+	oh, ow := f.p.OutSize(h, w, f.kh, f.kw)
+	if f.useWinograd(oh, ow) {
+		return Winograd
+	}
+	return Im2col
+}
+
+// The transform matrices of F(4×4, 3×3) with interpolation points
+// 0, ±1, ±2 and ∞ (Lavin & Gray 2016), written out as the 1-D transforms
+// below. With d a 6×6 input tile, g a 3×3 kernel and Y the 4×4 output,
+//
+//	Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
+//
+// and each of the 36 element-wise products, summed over input channels,
+// is one GEMM: M[ξ] (O×T) = U[ξ] (O×C) · V[ξ] (C×T) over T tiles.
+
+// wgKernel computes G·g for one column (g0, g1, g2) of a kernel.
+func wgKernel(g0, g1, g2 float32) (w [6]float32) {
+	w[0] = g0 / 4
+	w[1] = -(g0 + g1 + g2) / 6
+	w[2] = -(g0 - g1 + g2) / 6
+	w[3] = g0/24 + g1/12 + g2/6
+	w[4] = g0/24 - g1/12 + g2/6
+	w[5] = g2
+	return
+}
+
+// winoWeights is U: the 36 transformed weight matrices, packed for the
+// GEMM.
+type winoWeights [36]*simd.PackedA
+
+// transformWeights computes U[ξ][o][c] = (G g[o][c] Gᵀ)[ξ] from the weight
+// [O,C,3,3] and packs each ξ.
+func transformWeights(w []float32, o, c int) *winoWeights {
+	u := make([]float32, 36*o*c)
+	plane := o * c
+	for oc := 0; oc < plane; oc++ {
+		g := w[oc*9 : oc*9+9]
+		// G·g: columns first, giving a 6×3 matrix t.
+		var t [6][3]float32
+		for j := 0; j < 3; j++ {
+			col := wgKernel(g[j], g[3+j], g[6+j])
+			for i := 0; i < 6; i++ {
+				t[i][j] = col[i]
+			}
+		}
+		// (G·g)·Gᵀ: each row of t through the same transform.
+		for i := 0; i < 6; i++ {
+			row := wgKernel(t[i][0], t[i][1], t[i][2])
+			for j := 0; j < 6; j++ {
+				u[(i*6+j)*plane+oc] = row[j]
+			}
+		}
+	}
+	var ww winoWeights
+	for xi := range ww {
+		ww[xi] = simd.PackA(o, c, u[xi*plane:(xi+1)*plane], c)
+	}
+	return &ww
+}
+
+// winograd returns U, built on first use and kept.
+func (f *Filter) winograd() *winoWeights {
+	f.wgOnce.Do(func() {
+		f.wg = transformWeights(f.w, f.o, f.c)
+	})
+	return f.wg
+}
+
+// winoGeom is the tiling of one call: images of h×w (padded by ph, pw)
+// giving oh×ow outputs, covered by ty×tx tiles of 4×4. The transforms run
+// on groups of eight tiles, so a tile row is handled as 8·groups tiles.
+type winoGeom struct {
+	c, o         int
+	h, w, ph, pw int
+	oh, ow       int
+	ty, tx       int
+	groups       int // ⌈tx/8⌉
+	sw           int // width of a padded input row: 32·groups + 4
+}
+
+// winoScratch is one worker's V, M and row buffers, recycled through
+// winoPool.
+type winoScratch struct {
+	v, m, in, out []float32
+}
+
+var winoPool = sync.Pool{New: func() any { return new(winoScratch) }}
+
+func growF32(buf *[]float32, n int) []float32 {
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	return (*buf)[:n]
+}
+
+// winoChunk picks how many tiles one GEMM covers: enough columns that the
+// weights U (36·O·C) are reused well, few enough that V and M (36·(C+O)
+// per tile) stay near the cache.
+func winoChunk(c, o int) int {
+	t := (6 << 20) / (36 * 4 * (c + o))
+	return max(48, min(t, winoMaxChunk))
+}
+
+// winoMaxChunk caps the tiles per chunk. (A variable so that tests can
+// force small chunks.)
+var winoMaxChunk = 480
+
+// forwardWinograd computes dst = x * w with ep by F(4×4, 3×3).
+//
+// The N·TY tile rows of the batch are cut into chunks of whole rows, and
+// the chunks spread over the threads. For a chunk of nt tiles, the input
+// transform writes V[ξ] (C×nt) for the 36 ξ, 36 GEMMs give
+// M[ξ] = U[ξ]·V[ξ] (O×nt), and the output transform turns M into pixels
+// with the epilogue. Every output depends only on its own tile's column,
+// so the bits do not depend on the chunking, the batch or the threads.
+func (f *Filter) forwardWinograd(out, src []float32, n, h, w, oh, ow int, ep Epilogue) {
+	u := f.winograd()
+	g := winoGeom{c: f.c, o: f.o, h: h, w: w, ph: f.p.Pad[0], pw: f.p.Pad[1], oh: oh, ow: ow}
+	g.ty, g.tx = (oh+3)/4, (ow+3)/4
+	g.groups = (g.tx + 7) / 8
+	g.sw = 32*g.groups + 4
+	rows := n * g.ty
+	per := max(1, winoChunk(f.c, f.o)/g.tx) // tile rows per chunk
+	chunks := (rows + per - 1) / per
+
+	// Per-chunk channel sums, added in chunk order at the end so that the
+	// means do not depend on which goroutine ran which chunk.
+	var partial [][]float64
+	if ep.Means != nil {
+		partial = make([][]float64, chunks)
+	}
+	workers := min(chunks, simd.Threads())
+	gemmThreads := max(1, simd.Threads()/max(1, workers))
+	run := func(ci int) {
+		ws := winoPool.Get().(*winoScratch)
+		defer winoPool.Put(ws)
+		r0 := ci * per
+		r1 := min(rows, r0+per)
+		nt := (r1 - r0) * g.tx
+		ntp := nt - g.tx + 8*g.groups // room for the last row's spare lanes
+		v := growF32(&ws.v, 36*f.c*ntp)
+		m := growF32(&ws.m, 36*f.o*ntp)
+		g.input(v, ntp, src, r0, r1, growF32(&ws.in, 6*g.sw))
+		for xi := 0; xi < 36; xi++ {
+			b := simd.DenseB{Data: v[xi*f.c*ntp : (xi+1)*f.c*ntp], Ld: ntp}
+			simd.GemmPackedThreads(gemmThreads, u[xi], b, nt, m[xi*f.o*ntp:(xi+1)*f.o*ntp], ntp, simd.Epilogue{})
+		}
+		var sums []float64
+		if partial != nil {
+			sums = make([]float64, ((r1-1)/g.ty-r0/g.ty+1)*f.o)
+			partial[ci] = sums
+		}
+		g.output(out, m, ntp, r0, r1, ep, sums, growF32(&ws.out, 4*32*g.groups))
+	}
+	if workers <= 1 {
+		for ci := 0; ci < chunks; ci++ {
+			run(ci)
+		}
+	} else {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for i := 0; i < workers; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for ci := int(next.Add(1)) - 1; ci < chunks; ci = int(next.Add(1)) - 1 {
+					run(ci)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	if ep.Means != nil {
+		acc := make([]float64, n*f.o)
+		for ci, s := range partial {
+			img0 := ci * per / g.ty
+			for i, v := range s {
+				acc[img0*f.o+i] += v
+			}
+		}
+		inv := 1 / float64(oh*ow)
+		for i, v := range acc {
+			ep.Means[i] = float32(v * inv)
+		}
+	}
+}
+
+// input writes V for the tile rows r0..r1-1 of the batch (row R is tile
+// row R mod TY of image R div TY): V[ξ][c][t] at v[(ξ·C + c)·ntp + t],
+// for the chunk's tiles t in order. Each tile row's six input rows are
+// first copied, zero-padded, into buf.
+func (g *winoGeom) input(v []float32, ntp int, src []float32, r0, r1 int, buf []float32) {
+	plane := g.h * g.w
+	for c := 0; c < g.c; c++ {
+		for rr := r0; rr < r1; rr++ {
+			img, r := rr/g.ty, rr%g.ty
+			x := src[(img*g.c+c)*plane : (img*g.c+c+1)*plane]
+			for i := 0; i < 6; i++ {
+				row := buf[i*g.sw : (i+1)*g.sw]
+				y := 4*r - g.ph + i
+				if y < 0 || y >= g.h {
+					clear(row)
+					continue
+				}
+				clear(row[:g.pw])
+				copy(row[g.pw:], x[y*g.w:(y+1)*g.w])
+				clear(row[g.pw+g.w:])
+			}
+			o := c*ntp + (rr-r0)*g.tx
+			simd.WgInput8(v[o:], g.c*ntp, buf, g.sw, g.groups)
+		}
+	}
+}
+
+// output turns M (M[ξ][k][t] at m[(ξ·O + k)·ntp + t]) for tile rows
+// r0..r1-1 into output pixels with ep's bias and gain ReLU, adding each
+// image's channel sums into sums (from the chunk's first image on) when
+// sums is non-nil. buf holds one tile row of output (4 rows of 32·groups).
+func (g *winoGeom) output(out, m []float32, ntp, r0, r1 int, ep Epilogue, sums []float64, buf []float32) {
+	plane := g.oh * g.ow
+	img0 := r0 / g.ty
+	ds := 32 * g.groups
+	for k := 0; k < g.o; k++ {
+		var bias, scale float32 = 0, 1
+		if ep.Bias != nil {
+			bias = ep.Bias[k]
+		}
+		if ep.Gain != nil {
+			scale = 1 + ep.Gain[k]
+		}
+		for rr := r0; rr < r1; rr++ {
+			img, r := rr/g.ty, rr%g.ty
+			mk := m[k*ntp+(rr-r0)*g.tx:]
+			dst := out[(img*g.o+k)*plane:]
+			hh := min(4, g.oh-4*r)
+			if ds == g.ow && hh == 4 {
+				// The tile row is exactly four whole output rows.
+				simd.WgOutput8(dst[4*r*g.ow:(4*r+4)*g.ow], g.ow, mk, g.o*ntp, g.groups, bias, scale, ep.ReLU)
+			} else {
+				simd.WgOutput8(buf, ds, mk, g.o*ntp, g.groups, bias, scale, ep.ReLU)
+				for i := 0; i < hh; i++ {
+					copy(dst[(4*r+i)*g.ow:(4*r+i+1)*g.ow], buf[i*ds:])
+				}
+			}
+			if sums != nil {
+				var s float32
+				for _, z := range dst[4*r*g.ow : (4*r+hh)*g.ow] {
+					s += z
+				}
+				sums[(img-img0)*g.o+k] += float64(s)
+			}
+		}
+	}
+}

@@ -1,0 +1,189 @@
+package conv
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/emosel/emosel/internal/golden"
+	"github.com/emosel/emosel/internal/simd"
+	"github.com/emosel/emosel/tensor"
+)
+
+// withAlgorithm runs f with a as the algorithm, restoring the previous one.
+func withAlgorithm(t testing.TB, a Algorithm, f func()) {
+	t.Helper()
+	prev := SetAlgorithm(a)
+	defer SetAlgorithm(prev)
+	f()
+}
+
+// winoCases are 3×3 stride-1 convolutions of every padding 0–3, sizes from
+// a single output pixel up to several tiles with ragged edges, and 1 to
+// 3 images.
+func winoCases(r *rand.Rand, n int) []convCase {
+	var cs []convCase
+	for len(cs) < n {
+		p := r.IntN(4)
+		k := convCase{
+			n: 1 + r.IntN(3), c: 1 + r.IntN(20), o: 1 + r.IntN(20),
+			kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, ph: p, pw: r.IntN(4),
+			h: 1 + r.IntN(30), w: 1 + r.IntN(30),
+		}
+		if oh, ow := k.params().OutSize(k.h, k.w, 3, 3); oh <= 0 || ow <= 0 {
+			continue
+		}
+		cs = append(cs, k)
+	}
+	return cs
+}
+
+// TestWinogradMatchesDirect checks F(4×4, 3×3), with the whole epilogue
+// (bias, gain ReLU with a lesioned channel, channel means), against the
+// float64 definition, on one and two threads and with chunks small enough
+// to split images between them.
+func TestWinogradMatchesDirect(t *testing.T) { forEachImpl(t, testWinogradMatchesDirect) }
+
+func testWinogradMatchesDirect(t *testing.T) {
+	defer simd.SetThreads(simd.SetThreads(0))
+	defer func(c int) { winoMaxChunk = c }(winoMaxChunk)
+	r := rand.New(rand.NewPCG(7, 8))
+	withAlgorithm(t, Winograd, func() {
+		for i, k := range winoCases(r, 60) {
+			simd.SetThreads(1 + i%2)
+			winoMaxChunk = []int{48, 480}[i/2%2]
+			x := randTensor(r, k.n, k.c, k.h, k.w)
+			w := randTensor(r, k.o, k.c, 3, 3)
+			b := randTensor(r, k.o).Data()
+			gain := randTensor(r, k.o).Data()
+			gain[0] = -1
+			f := NewFilter(w, k.params())
+			if a := f.AlgorithmFor(k.h, k.w); a != Winograd {
+				t.Fatalf("%v: AlgorithmFor = %v, want winograd", k, a)
+			}
+			means := make([]float32, k.n*k.o)
+			for i := range means {
+				means[i] = 123 // overwritten, not accumulated into
+			}
+			got := f.Forward(x, Epilogue{Bias: b, ReLU: true, Gain: gain, Means: means})
+
+			want := directConv(x, w, b, 1, 1, k.ph, k.pw, 1, 1)
+			hw := want.Dim(2) * want.Dim(3)
+			wantMeans := make([]float64, k.n*k.o)
+			for i, v := range want.Data() {
+				o := i / hw % k.o
+				v = (1 + gain[o]) * max(0, v)
+				want.Data()[i] = v
+				wantMeans[i/hw] += float64(v) / float64(hw)
+			}
+			golden.Require(t, k.String(), got, want, 1e-5)
+			wm := tensor.New(k.n, k.o)
+			for i, v := range wantMeans {
+				wm.Data()[i] = float32(v)
+			}
+			golden.Require(t, k.String()+" means", tensor.From(means, k.n, k.o), wm, 1e-5)
+			for i, v := range got.Data() {
+				if i/hw%k.o == 0 && v != 0 {
+					t.Fatalf("%v: lesioned channel has %v at %d", k, v, i)
+				}
+			}
+		}
+	})
+}
+
+// TestWinogradBatchInvariant checks that an image's output and means are
+// the same bits whether it is convolved alone or inside a batch whose
+// chunks cut it in two, on any thread count.
+func TestWinogradBatchInvariant(t *testing.T) {
+	defer simd.SetThreads(simd.SetThreads(0))
+	defer func(c int) { winoMaxChunk = c }(winoMaxChunk)
+	winoMaxChunk = 48
+	r := rand.New(rand.NewPCG(9, 10))
+	x := randTensor(r, 3, 17, 29, 27) // 64 tiles per image: chunks of 48 straddle images
+	w := randTensor(r, 19, 17, 3, 3)
+	b := randTensor(r, 19).Data()
+	f := NewFilter(w, Square(1, 1, 1))
+	withAlgorithm(t, Winograd, func() {
+		simd.SetThreads(2)
+		means := make([]float32, 3*19)
+		all := f.Forward(x, Epilogue{Bias: b, ReLU: true, Means: means})
+		simd.SetThreads(1)
+		plane := 19 * 29 * 27
+		for i := 0; i < 3; i++ {
+			xi := tensor.From(x.Data()[i*17*29*27:(i+1)*17*29*27], 1, 17, 29, 27)
+			mi := make([]float32, 19)
+			yi := f.Forward(xi, Epilogue{Bias: b, ReLU: true, Means: mi})
+			for j, v := range yi.Data() {
+				if u := all.Data()[i*plane+j]; math.Float32bits(u) != math.Float32bits(v) {
+					t.Fatalf("image %d element %d: %v in the batch, %v alone", i, j, u, v)
+				}
+			}
+			for j, v := range mi {
+				if u := means[i*19+j]; u != v {
+					t.Fatalf("image %d channel %d: mean %v in the batch, %v alone", i, j, u, v)
+				}
+			}
+		}
+	})
+}
+
+// TestWinogradAccuracy bounds the rounding error of F(4×4, 3×3) on a
+// VGG-sized reduction (C = 256, 256·9 terms per output) against the
+// float64 definition, next to im2col's on the same data. The bound, 1e-5
+// of the largest output, is ten times tighter than the 1e-4 the network
+// tests allow against PyTorch.
+func TestWinogradAccuracy(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	x := randTensor(r, 1, 256, 12, 12)
+	w := randTensor(r, 8, 256, 3, 3)
+	want := directConv(x, w, nil, 1, 1, 1, 1, 1, 1)
+	f := NewFilter(w, Square(1, 1, 1))
+	for _, a := range []Algorithm{Im2col, Winograd} {
+		withAlgorithm(t, a, func() {
+			got := f.Forward(x, Epilogue{})
+			var worst, scale float64
+			for i, v := range want.Data() {
+				worst = max(worst, math.Abs(float64(got.Data()[i])-float64(v)))
+				scale = max(scale, math.Abs(float64(v)))
+			}
+			t.Logf("%v: worst error %.2g of max |y| %.3g (%.2g relative)", a, worst, scale, worst/scale)
+			if worst > 1e-5*scale {
+				t.Errorf("%v: worst error %.3g > 1e-5 × %.3g", a, worst, scale)
+			}
+		})
+	}
+}
+
+// TestAlgorithmChoice checks which filters Auto sends to Winograd.
+func TestAlgorithmChoice(t *testing.T) {
+	mk := func(o, c, k int, p Params) *Filter { return NewFilter(tensor.New(o, c, k, k), p) }
+	cases := []struct {
+		f    *Filter
+		h    int
+		auto Algorithm
+		wino Algorithm
+	}{
+		{mk(64, 64, 3, Square(1, 1, 1)), 224, Winograd, Winograd},
+		{mk(64, 3, 3, Square(1, 1, 1)), 224, Im2col, Winograd},     // conv1_1: too few channels
+		{mk(512, 512, 3, Square(1, 1, 1)), 2, Im2col, Winograd},    // output under 4×4
+		{mk(64, 64, 3, Square(2, 1, 1)), 224, Im2col, Im2col},      // strided
+		{mk(64, 64, 3, Square(1, 2, 2)), 224, Im2col, Im2col},      // dilated
+		{mk(64, 64, 5, Square(1, 2, 1)), 224, Im2col, Im2col},      // 5×5
+		{mk(256, 384, 3, Square(1, 1, 1)), 13, Winograd, Winograd}, // AlexNet conv4
+	}
+	for i, c := range cases {
+		for _, m := range []struct{ set, want Algorithm }{{Auto, c.auto}, {Winograd, c.wino}, {Im2col, Im2col}} {
+			withAlgorithm(t, m.set, func() {
+				if got := c.f.AlgorithmFor(c.h, c.h); got != m.want {
+					t.Errorf("case %d (%v) under %v: %v, want %v", i, c.f.Shape(), m.set, got, m.want)
+				}
+			})
+		}
+	}
+	if a, err := ParseAlgorithm("winograd"); err != nil || a != Winograd {
+		t.Errorf("ParseAlgorithm(winograd) = %v, %v", a, err)
+	}
+	if _, err := ParseAlgorithm("fft"); err == nil {
+		t.Error("ParseAlgorithm(fft) gave no error")
+	}
+}

@@ -1,0 +1,304 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The Winograd F(4×4, 3×3) tile transforms of ../winograd.go, eight tiles
+// per vector lane set. Each 1-D transform uses the operations of the Go
+// reference (wgIn, wgOut) in the same order and without FMA, so the
+// results are the same bits.
+
+// wgConsts holds the transforms' constants 2, 4, 5 and 8, declared once.
+var wgConsts = map[string]Mem{}
+
+// bcast returns a vector register holding the float32 bits f in every lane.
+func bcast(name string, f uint32) VecVirtual {
+	c, ok := wgConsts[name]
+	if !ok {
+		c = GLOBL(name, RODATA|NOPTR)
+		DATA(0, U32(f))
+		wgConsts[name] = c
+	}
+	r := YMM()
+	VBROADCASTSS(c, r)
+	return r
+}
+
+// wgInVec is wgIn on eight lanes: d0..d5 in, Bᵀd out (new registers).
+func wgInVec(d [6]VecVirtual, c4, c5, c2 VecVirtual) (o [6]VecVirtual) {
+	t1, t2, t3, t4 := YMM(), YMM(), YMM(), YMM()
+	VMULPS(d[2], c4, t1)
+	VSUBPS(t1, d[4], t1) // d4 - 4*d2
+	VMULPS(d[1], c4, t2)
+	VSUBPS(t2, d[3], t2) // d3 - 4*d1
+	VSUBPS(d[2], d[4], t3)
+	VSUBPS(d[1], d[3], t4)
+	VMULPS(t4, c2, t4)
+	for i := range o {
+		o[i] = YMM()
+	}
+	u := YMM()
+	VMULPS(d[0], c4, o[0])
+	VMULPS(d[2], c5, u)
+	VSUBPS(u, o[0], o[0])
+	VADDPS(d[4], o[0], o[0])
+	VADDPS(t2, t1, o[1])
+	VSUBPS(t2, t1, o[2])
+	VADDPS(t4, t3, o[3])
+	VSUBPS(t4, t3, o[4])
+	VMULPS(d[1], c4, o[5])
+	VMULPS(d[3], c5, u)
+	VSUBPS(u, o[5], o[5])
+	VADDPS(d[5], o[5], o[5])
+	return
+}
+
+// wgOutVec is wgOut on eight lanes: m0..m5 in, Aᵀm out.
+func wgOutVec(m [6]VecVirtual, c2, c4, c8 VecVirtual) (o [4]VecVirtual) {
+	s1, d1, s3, d3 := YMM(), YMM(), YMM(), YMM()
+	VADDPS(m[2], m[1], s1)
+	VSUBPS(m[2], m[1], d1)
+	VADDPS(m[4], m[3], s3)
+	VSUBPS(m[4], m[3], d3)
+	for i := range o {
+		o[i] = YMM()
+	}
+	u := YMM()
+	VADDPS(s1, m[0], o[0])
+	VADDPS(s3, o[0], o[0])
+	VMULPS(d3, c2, u)
+	VADDPS(u, d1, o[1])
+	VMULPS(s3, c4, u)
+	VADDPS(u, s1, o[2])
+	VMULPS(d3, c8, u)
+	VADDPS(u, d1, o[3])
+	VADDPS(m[5], o[3], o[3])
+	return
+}
+
+// wgInput8 emits wgInput8AVX2.
+func wgInput8() {
+	TEXT("wgInput8AVX2", 0, "func(v *float32, vstride int, src *float32, sstride, groups int)")
+	Doc(
+		"wgInput8AVX2 is wgInput8Go: for each group of eight tiles, each of",
+		"the six patch rows is loaded as 32+4 floats and transposed to six",
+		"vectors (one per column j, a tile per lane), transformed along j and",
+		"kept on the stack; then each column is transformed along i and",
+		"stored to V.",
+	)
+	v := Load(Param("v"), GP64())
+	vs := Load(Param("vstride"), GP64())
+	src := Load(Param("src"), GP64())
+	ss := Load(Param("sstride"), GP64())
+	n := Load(Param("groups"), GP64())
+	SHLQ(U8(2), vs)
+	SHLQ(U8(2), ss)
+	vs6 := GP64()
+	LEAQ(Mem{Base: vs, Index: vs, Scale: 2}, vs6) // 3·vs
+	ADDQ(vs6, vs6)                                // 6·vs
+	tmp := AllocLocal(36 * 32)
+	c4 := bcast("wgc4", 0x40800000)
+	c5 := bcast("wgc5", 0x40a00000)
+	c2 := bcast("wgc2", 0x40000000)
+	rp, q := GP64(), GP64()
+
+	Label("wgin_group")
+	MOVQ(src, rp)
+	for i := 0; i < 6; i++ {
+		row := Mem{Base: rp}
+		var a [4]VecVirtual
+		for k := range a {
+			a[k] = YMM()
+			VMOVUPS(row.Offset(32*k), a[k])
+		}
+		var d [6]VecVirtual
+		p := transpose4x8(a)
+		copy(d[:4], p[:])
+		for k := range a {
+			a[k] = YMM()
+			VMOVUPS(row.Offset(16+32*k), a[k])
+		}
+		d[4], d[5] = transpose4x8First2(a)
+		r := wgInVec(d, c4, c5, c2)
+		for j := 0; j < 6; j++ {
+			VMOVUPS(r[j], tmp.Offset(32*(6*i+j)))
+		}
+		if i < 5 {
+			ADDQ(ss, rp)
+		}
+	}
+	for j := 0; j < 6; j++ {
+		var c [6]VecVirtual
+		for i := range c {
+			c[i] = YMM()
+			VMOVUPS(tmp.Offset(32*(6*i+j)), c[i])
+		}
+		o := wgInVec(c, c4, c5, c2)
+		// V row 6i+j: v + j·vs, then + 6·vs per i.
+		MOVQ(v, q)
+		for k := 0; k < j; k++ {
+			ADDQ(vs, q)
+		}
+		for i := 0; i < 6; i++ {
+			VMOVUPS(o[i], Mem{Base: q})
+			if i < 5 {
+				ADDQ(vs6, q)
+			}
+		}
+	}
+	ADDQ(U32(128), src)
+	ADDQ(U32(32), v)
+	DECQ(n)
+	JNE(LabelRef("wgin_group"))
+	VZEROUPPER()
+	RET()
+}
+
+// wgOutput8 emits wgOutput8AVX2.
+func wgOutput8() {
+	TEXT("wgOutput8AVX2", 0, "func(dst *float32, dstride int, m *float32, mstride, groups int, bias, scale, lo float32)")
+	Doc(
+		"wgOutput8AVX2 is wgOutput8Go with the epilogue y = scale·max(lo, y+bias)",
+		"(lo = 0 and the gain for a ReLU, lo = -Inf and scale = 1 without one;",
+		"NaN stays NaN): per group, the columns of M are transformed into 24",
+		"vectors on the stack, then each output row is transformed, put",
+		"through the epilogue, transposed back to pixel order and stored.",
+	)
+	dst := Load(Param("dst"), GP64())
+	ds := Load(Param("dstride"), GP64())
+	m := Load(Param("m"), GP64())
+	ms := Load(Param("mstride"), GP64())
+	n := Load(Param("groups"), GP64())
+	SHLQ(U8(2), ds)
+	SHLQ(U8(2), ms)
+	ms6 := GP64()
+	LEAQ(Mem{Base: ms, Index: ms, Scale: 2}, ms6)
+	ADDQ(ms6, ms6)
+	tmp := AllocLocal(24 * 32)
+	bias, scale, lo := YMM(), YMM(), YMM()
+	for _, p := range []struct {
+		name string
+		r    VecVirtual
+	}{{"bias", bias}, {"scale", scale}, {"lo", lo}} {
+		x := Load(Param(p.name), XMM())
+		VBROADCASTSS(x, p.r)
+	}
+	c2 := bcast("wgc2", 0x40000000)
+	c4 := bcast("wgc4", 0x40800000)
+	c8 := bcast("wgc8", 0x41000000)
+	q := GP64()
+
+	Label("wgout_group")
+	for j := 0; j < 6; j++ {
+		MOVQ(m, q)
+		for k := 0; k < j; k++ {
+			ADDQ(ms, q)
+		}
+		var c [6]VecVirtual
+		for i := range c {
+			c[i] = YMM()
+			VMOVUPS(Mem{Base: q}, c[i])
+			if i < 5 {
+				ADDQ(ms6, q)
+			}
+		}
+		o := wgOutVec(c, c2, c4, c8)
+		for i := 0; i < 4; i++ {
+			VMOVUPS(o[i], tmp.Offset(32*(6*i+j)))
+		}
+	}
+	MOVQ(dst, q)
+	for i := 0; i < 4; i++ {
+		var c [6]VecVirtual
+		for j := range c {
+			c[j] = YMM()
+			VMOVUPS(tmp.Offset(32*(6*i+j)), c[j])
+		}
+		y := wgOutVec(c, c2, c4, c8)
+		for j := range y {
+			VADDPS(bias, y[j], y[j])
+			VMAXPS(y[j], lo, y[j]) // Intel order (lo, y): NaN in y stays
+			VMULPS(scale, y[j], y[j])
+		}
+		rows := untranspose4x8(y)
+		for k := range rows {
+			VMOVUPS(rows[k], Mem{Base: q}.Offset(32*k))
+		}
+		if i < 3 {
+			ADDQ(ds, q)
+		}
+	}
+	ADDQ(U32(128), dst)
+	ADDQ(U32(32), m)
+	DECQ(n)
+	JNE(LabelRef("wgout_group"))
+	VZEROUPPER()
+	RET()
+}
+
+// transpose4x8 turns 32 consecutive floats, eight tiles of four (a[k]
+// holds tiles 2k and 2k+1), into four vectors p[φ] whose lane q is
+// element φ of tile q.
+func transpose4x8(a [4]VecVirtual) (p [4]VecVirtual) {
+	x0, x1, x2, x3 := YMM(), YMM(), YMM(), YMM()
+	VPERM2F128(U8(0x20), a[2], a[0], x0) // tiles 0 | 4
+	VPERM2F128(U8(0x31), a[2], a[0], x1) // 1 | 5
+	VPERM2F128(U8(0x20), a[3], a[1], x2) // 2 | 6
+	VPERM2F128(U8(0x31), a[3], a[1], x3) // 3 | 7
+	u0, u1, u2, u3 := YMM(), YMM(), YMM(), YMM()
+	VUNPCKLPS(x1, x0, u0)
+	VUNPCKHPS(x1, x0, u1)
+	VUNPCKLPS(x3, x2, u2)
+	VUNPCKHPS(x3, x2, u3)
+	for i := range p {
+		p[i] = YMM()
+	}
+	VUNPCKLPD(u2, u0, p[0])
+	VUNPCKHPD(u2, u0, p[1])
+	VUNPCKLPD(u3, u1, p[2])
+	VUNPCKHPD(u3, u1, p[3])
+	return
+}
+
+// transpose4x8First2 is transpose4x8 returning p[0] and p[1] only.
+func transpose4x8First2(a [4]VecVirtual) (p0, p1 VecVirtual) {
+	x0, x1, x2, x3 := YMM(), YMM(), YMM(), YMM()
+	VPERM2F128(U8(0x20), a[2], a[0], x0)
+	VPERM2F128(U8(0x31), a[2], a[0], x1)
+	VPERM2F128(U8(0x20), a[3], a[1], x2)
+	VPERM2F128(U8(0x31), a[3], a[1], x3)
+	u0, u2 := YMM(), YMM()
+	VUNPCKLPS(x1, x0, u0)
+	VUNPCKLPS(x3, x2, u2)
+	p0, p1 = YMM(), YMM()
+	VUNPCKLPD(u2, u0, p0)
+	VUNPCKHPD(u2, u0, p1)
+	return
+}
+
+// untranspose4x8 is the inverse of transpose4x8: y[j] has element j of
+// tile q in lane q; the result is the tiles' four values in order, two
+// tiles per vector.
+func untranspose4x8(y [4]VecVirtual) (r [4]VecVirtual) {
+	u0, u1, u2, u3 := YMM(), YMM(), YMM(), YMM()
+	VUNPCKLPS(y[1], y[0], u0)
+	VUNPCKHPS(y[1], y[0], u1)
+	VUNPCKLPS(y[3], y[2], u2)
+	VUNPCKHPS(y[3], y[2], u3)
+	x0, x1, x2, x3 := YMM(), YMM(), YMM(), YMM()
+	VUNPCKLPD(u2, u0, x0) // tiles 0 | 4
+	VUNPCKHPD(u2, u0, x1) // 1 | 5
+	VUNPCKLPD(u3, u1, x2) // 2 | 6
+	VUNPCKHPD(u3, u1, x3) // 3 | 7
+	for i := range r {
+		r[i] = YMM()
+	}
+	VPERM2F128(U8(0x20), x1, x0, r[0])
+	VPERM2F128(U8(0x20), x3, x2, r[1])
+	VPERM2F128(U8(0x31), x1, x0, r[2])
+	VPERM2F128(U8(0x31), x3, x2, r[3])
+	return
+}

@@ -1,0 +1,149 @@
+package simd
+
+import (
+	"fmt"
+	"math"
+)
+
+// Winograd F(4×4, 3×3) tile transforms, eight tiles at a time.
+//
+// A row of tiles is eight 6×6 input patches that overlap by two columns:
+// patch q of group g reads src[i·sstride + 32g + 4q + j] for i, j in 0..5.
+// WgInput8 writes the 36 transformed values of each patch, Bᵀ d B, to 36
+// rows of V: value ξ = 6i+j of tile q of group g goes to
+// v[ξ·vstride + 8g + q]. WgOutput8 is the inverse step: it reads 36 rows
+// of M the same way, computes Aᵀ m A (4×4), applies the epilogue, and
+// writes the 4×4 outputs of the group's eight tiles side by side, so that
+// output row i of the tile row is dst[i·dstride : i·dstride+32·groups].
+//
+// The transforms are those of Lavin & Gray (2016) with interpolation
+// points 0, ±1, ±2, ∞; conv's winograd.go has the weight transform G.
+// On amd64 with AVX2 they run in assembly (no FMA, the same operation
+// order as the Go code, so the results are the same bits); elsewhere, or
+// when the active GEMM implementation is "Go", in Go.
+
+// WgInput8 computes V for groups groups of eight tiles. src must hold
+// 5·sstride + 32·groups + 4 floats and v 35·vstride + 8·groups.
+func WgInput8(v []float32, vstride int, src []float32, sstride, groups int) {
+	if groups <= 0 {
+		return
+	}
+	if n := 5*sstride + 32*groups + 4; len(src) < n || sstride < 32*groups+4 {
+		panic(fmt.Sprintf("simd: WgInput8: len(src)=%d, sstride=%d for %d groups, want at least %d and %d", len(src), sstride, groups, n, 32*groups+4))
+	}
+	if n := 35*vstride + 8*groups; len(v) < n || vstride < 8*groups {
+		panic(fmt.Sprintf("simd: WgInput8: len(v)=%d, vstride=%d for %d groups, want at least %d and %d", len(v), vstride, groups, n, 8*groups))
+	}
+	if wgAsm() {
+		wgInput8AVX2(&v[0], vstride, &src[0], sstride, groups)
+		return
+	}
+	wgInput8Go(v, vstride, src, sstride, groups)
+}
+
+// WgOutput8 computes the outputs of groups groups of eight tiles from M,
+// with y += bias and then, if relu, y = scale·max(0, y) (NaN stays NaN).
+// m must hold 35·mstride + 8·groups floats and dst 3·dstride + 32·groups.
+func WgOutput8(dst []float32, dstride int, m []float32, mstride, groups int, bias, scale float32, relu bool) {
+	if groups <= 0 {
+		return
+	}
+	if n := 3*dstride + 32*groups; len(dst) < n || dstride < 32*groups {
+		panic(fmt.Sprintf("simd: WgOutput8: len(dst)=%d, dstride=%d for %d groups, want at least %d and %d", len(dst), dstride, groups, n, 32*groups))
+	}
+	if n := 35*mstride + 8*groups; len(m) < n || mstride < 8*groups {
+		panic(fmt.Sprintf("simd: WgOutput8: len(m)=%d, mstride=%d for %d groups, want at least %d and %d", len(m), mstride, groups, n, 8*groups))
+	}
+	if wgAsm() {
+		lo := float32(math.Inf(-1))
+		if relu {
+			lo = 0
+		} else {
+			scale = 1
+		}
+		wgOutput8AVX2(&dst[0], dstride, &m[0], mstride, groups, bias, scale, lo)
+		return
+	}
+	wgOutput8Go(dst, dstride, m, mstride, groups, bias, scale, relu)
+}
+
+// wgIn computes Bᵀ·d for six values.
+func wgIn(d *[6]float32) {
+	d0, d1, d2, d3, d4, d5 := d[0], d[1], d[2], d[3], d[4], d[5]
+	t1 := d4 - 4*d2
+	t2 := d3 - 4*d1
+	t3 := d4 - d2
+	t4 := 2 * (d3 - d1)
+	d[0] = 4*d0 - 5*d2 + d4
+	d[1] = t1 + t2
+	d[2] = t1 - t2
+	d[3] = t3 + t4
+	d[4] = t3 - t4
+	d[5] = 4*d1 - 5*d3 + d5
+}
+
+// wgOut computes Aᵀ·m for six values into o.
+func wgOut(m *[6]float32, o *[4]float32) {
+	s1 := m[1] + m[2]
+	d1 := m[1] - m[2]
+	s3 := m[3] + m[4]
+	d3 := m[3] - m[4]
+	o[0] = m[0] + s1 + s3
+	o[1] = d1 + 2*d3
+	o[2] = s1 + 4*s3
+	o[3] = d1 + 8*d3 + m[5]
+}
+
+// wgInput8Go is the reference: per tile, rows (along j) first, then
+// columns (along i), as the assembly does.
+func wgInput8Go(v []float32, vstride int, src []float32, sstride, groups int) {
+	var r [6][6]float32
+	for t := 0; t < 8*groups; t++ {
+		x0 := 4 * t
+		for i := 0; i < 6; i++ {
+			row := (*[6]float32)(src[i*sstride+x0 : i*sstride+x0+6])
+			r[i] = *row
+			wgIn(&r[i])
+		}
+		for j := 0; j < 6; j++ {
+			c := [6]float32{r[0][j], r[1][j], r[2][j], r[3][j], r[4][j], r[5][j]}
+			wgIn(&c)
+			for i := 0; i < 6; i++ {
+				v[(6*i+j)*vstride+t] = c[i]
+			}
+		}
+	}
+}
+
+// wgOutput8Go is the reference: per tile, columns (along i) first, then
+// rows, then the epilogue.
+func wgOutput8Go(dst []float32, dstride int, m []float32, mstride, groups int, bias, scale float32, relu bool) {
+	var s [4][6]float32
+	for t := 0; t < 8*groups; t++ {
+		for j := 0; j < 6; j++ {
+			var c [6]float32
+			for i := range c {
+				c[i] = m[(6*i+j)*mstride+t]
+			}
+			var o [4]float32
+			wgOut(&c, &o)
+			for i := range o {
+				s[i][j] = o[i]
+			}
+		}
+		for i := 0; i < 4; i++ {
+			var o [4]float32
+			wgOut(&s[i], &o)
+			for j, z := range o {
+				z += bias
+				if relu {
+					if z < 0 {
+						z = 0
+					}
+					z *= scale
+				}
+				dst[i*dstride+4*t+j] = z
+			}
+		}
+	}
+}

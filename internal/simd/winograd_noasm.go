@@ -1,0 +1,13 @@
+//go:build !amd64 || purego
+
+package simd
+
+func wgAsm() bool { return false }
+
+func wgInput8AVX2(v *float32, vstride int, src *float32, sstride, groups int) {
+	panic("simd: no AVX2 transforms in this build")
+}
+
+func wgOutput8AVX2(dst *float32, dstride int, m *float32, mstride, groups int, bias, scale, lo float32) {
+	panic("simd: no AVX2 transforms in this build")
+}
