@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/emosel/emosel/internal/simd"
+	"github.com/emosel/emosel/tensor"
 )
 
 // benchShapes are the distinct convolution layers of VGG-16 and AlexNet
@@ -84,4 +85,18 @@ func BenchmarkIm2col(b *testing.B) {
 			b.ReportMetric(float64(K*N)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gvalues/s")
 		})
 	}
+}
+
+// BenchmarkWinogradWeights measures the weight transform of one VGG conv4
+// layer (512×512×3×3), which Forward repeats per call when
+// KeepWinogradWeights(false), reporting transformed weights per second.
+func BenchmarkWinogradWeights(b *testing.B) {
+	w := tensor.New(512, 512, 3, 3)
+	tensor.NewRNG(1).Normal(w, 0, 1)
+	f := NewFilter(w, Square(1, 1, 1))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f.transformWeights()
+	}
+	b.ReportMetric(float64(512*512*b.N)/b.Elapsed().Seconds()/1e6, "Mkernel/s")
 }

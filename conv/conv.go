@@ -18,8 +18,7 @@ type Filter struct {
 	a            *simd.PackedA
 	rows         []rowOff // one per row k = (c·KH + kh)·KW + kw of the columns
 
-	w      []float32    // the weight [O,C,KH,KW], for the Winograd transform
-	wg     *winoWeights // U, built on first Winograd use
+	wg     *winoWeights // U, built on first Winograd use when kept
 	wgOnce sync.Once
 }
 
@@ -42,9 +41,6 @@ func NewFilter(w *tensor.Tensor, p Params) *Filter {
 	f := &Filter{o: w.Dim(0), c: w.Dim(1), kh: w.Dim(2), kw: w.Dim(3), p: p}
 	k := f.c * f.kh * f.kw
 	f.a = simd.PackA(f.o, k, w.Data(), k)
-	if f.winogradFits() {
-		f.w = append([]float32(nil), w.Data()...)
-	}
 	f.rows = make([]rowOff, 0, k)
 	for c := 0; c < f.c; c++ {
 		for i := 0; i < f.kh; i++ {

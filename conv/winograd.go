@@ -115,57 +115,109 @@ func (f *Filter) AlgorithmFor(h, w int) Algorithm {
 // and each of the 36 element-wise products, summed over input channels,
 // is one GEMM: M[ξ] (O×T) = U[ξ] (O×C) · V[ξ] (C×T) over T tiles.
 
-// wgKernel computes G·g for one column (g0, g1, g2) of a kernel.
-func wgKernel(g0, g1, g2 float32) (w [6]float32) {
-	w[0] = g0 / 4
-	w[1] = -(g0 + g1 + g2) / 6
-	w[2] = -(g0 - g1 + g2) / 6
-	w[3] = g0/24 + g1/12 + g2/6
-	w[4] = g0/24 - g1/12 + g2/6
-	w[5] = g2
-	return
-}
-
-// winoWeights is U: the 36 transformed weight matrices, packed for the
-// GEMM.
+// winoWeights is U: the 36 transformed weight matrices [O,C], packed for
+// the GEMM.
 type winoWeights [36]*simd.PackedA
 
-// transformWeights computes U[ξ][o][c] = (G g[o][c] Gᵀ)[ξ] from the weight
-// [O,C,3,3] and packs each ξ.
-func transformWeights(w []float32, o, c int) *winoWeights {
-	u := make([]float32, 36*o*c)
-	plane := o * c
-	for oc := 0; oc < plane; oc++ {
-		g := w[oc*9 : oc*9+9]
-		// G·g: columns first, giving a 6×3 matrix t.
-		var t [6][3]float32
-		for j := 0; j < 3; j++ {
-			col := wgKernel(g[j], g[3+j], g[6+j])
-			for i := 0; i < 6; i++ {
-				t[i][j] = col[i]
-			}
-		}
-		// (G·g)·Gᵀ: each row of t through the same transform.
-		for i := 0; i < 6; i++ {
-			row := wgKernel(t[i][0], t[i][1], t[i][2])
-			for j := 0; j < 6; j++ {
-				u[(i*6+j)*plane+oc] = row[j]
-			}
-		}
+var keepU atomic.Bool
+
+func init() { keepU.Store(true) }
+
+// KeepWinogradWeights sets whether a Filter keeps its transformed weights
+// U after the first Winograd Forward (the default, true) or recomputes
+// them in every call, and returns the previous setting. U takes 4× the
+// memory of a 3×3 weight (36 values for 9): 235 MB for VGG-16. Not
+// keeping it costs about 20 ms per VGG-16 forward pass on two cores and
+// holds only one layer's U at a time; examples/extract does this to stay
+// within its memory budget.
+func KeepWinogradWeights(keep bool) bool { return keepU.Swap(keep) }
+
+// KeepsWinogradWeights reports the KeepWinogradWeights setting.
+func KeepsWinogradWeights() bool { return keepU.Load() }
+
+// winograd returns U, built on first use and kept, or, when weights are
+// not kept, built now (and garbage after the call, so that it never
+// outlives the layer that needs it).
+func (f *Filter) winograd() *winoWeights {
+	if keepU.Load() {
+		f.wgOnce.Do(func() { f.wg = f.transformWeights() })
+		return f.wg
 	}
-	var ww winoWeights
-	for xi := range ww {
-		ww[xi] = simd.PackA(o, c, u[xi*plane:(xi+1)*plane], c)
-	}
-	return &ww
+	return f.transformWeights()
 }
 
-// winograd returns U, built on first use and kept.
-func (f *Filter) winograd() *winoWeights {
-	f.wgOnce.Do(func() {
-		f.wg = transformWeights(f.w, f.o, f.c)
+// wgT is kron(G, G), 36×9: U[ξ = 6i+j] = Σ_k wgT[ξ][k]·g[k] for a kernel
+// g (k = 3a+b) is (G g Gᵀ)[i][j].
+var wgT = func() []float32 {
+	g := [6][3]float64{
+		{1.0 / 4, 0, 0},
+		{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+		{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+		{1.0 / 24, 1.0 / 12, 1.0 / 6},
+		{1.0 / 24, -1.0 / 12, 1.0 / 6},
+		{0, 0, 1},
+	}
+	t := make([]float32, 36*9)
+	for i := 0; i < 6; i++ {
+		for j := 0; j < 6; j++ {
+			for a := 0; a < 3; a++ {
+				for b := 0; b < 3; b++ {
+					t[(6*i+j)*9+3*a+b] = float32(g[i][a] * g[j][b])
+				}
+			}
+		}
+	}
+	return t
+}()
+
+// transformWeights computes U[ξ][o][c] = (G g[o][c] Gᵀ)[ξ], packed for the GEMM, as one product U = kron(G,G)·W: W
+// [9, ⌈O/MR⌉·MR·C] holds the kernels with its columns in the packed
+// order of U, so that row ξ of the product is U[ξ] packed.
+func (f *Filter) transformWeights() *winoWeights {
+	o, c := f.o, f.c
+	mr, size := simd.PackedALayout(o, c)
+	buf := make([]float32, 36*size)
+	w := make([]float32, 9*size)
+	// The weights as packed for im2col: value (o, c·9+k) of the [O, C·9]
+	// matrix at (o/wmr)·wmr·C·9 + (c·9+k)·wmr + o%wmr.
+	wmr, a := f.a.Panels()
+	k9 := 9 * c
+	panels := (o + mr - 1) / mr
+	parallel(panels, 9*mr*c, func(p int) {
+		base := p * mr * c
+		for r := 0; r < mr; r++ {
+			oo := p*mr + r
+			if oo >= o { // rows past O are zero
+				for k := 0; k < 9; k++ {
+					for cc := 0; cc < c; cc++ {
+						w[k*size+base+cc*mr+r] = 0
+					}
+				}
+			}
+		}
+		for r0 := 0; r0 < min(mr, o-p*mr); {
+			// A run of rows that sit in one panel of the im2col packing
+			// (all of them when the two MRs agree): channel by channel,
+			// its 9 kernel values per row are contiguous there.
+			oo := p*mr + r0
+			n := min(mr-r0, wmr-oo%wmr, o-oo)
+			src := a[(oo/wmr)*wmr*k9+oo%wmr:]
+			for cc := 0; cc < c; cc++ {
+				blk := src[cc*9*wmr:]
+				for k := 0; k < 9; k++ {
+					dst := w[k*size+base+cc*mr+r0 : k*size+base+cc*mr+r0+n]
+					copy(dst, blk[k*wmr:k*wmr+n])
+				}
+			}
+			r0 += n
+		}
 	})
-	return f.wg
+	simd.Sgemm(false, false, 36, size, 9, 1, wgT, 9, w, size, 0, buf, size)
+	var u winoWeights
+	for xi := range u {
+		u[xi] = simd.WrapPackedA(o, c, mr, buf[xi*size:(xi+1)*size])
+	}
+	return &u
 }
 
 // winoGeom is the tiling of one call: images of h×w (padded by ph, pw)
@@ -199,7 +251,7 @@ func growF32(buf *[]float32, n int) []float32 {
 // weights U (36·O·C) are reused well, few enough that V and M (36·(C+O)
 // per tile) stay near the cache.
 func winoChunk(c, o int) int {
-	t := (6 << 20) / (36 * 4 * (c + o))
+	t := (3 << 20) / (36 * 4 * (c + o))
 	return max(48, min(t, winoMaxChunk))
 }
 

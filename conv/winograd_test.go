@@ -41,17 +41,19 @@ func winoCases(r *rand.Rand, n int) []convCase {
 // TestWinogradMatchesDirect checks F(4×4, 3×3), with the whole epilogue
 // (bias, gain ReLU with a lesioned channel, channel means), against the
 // float64 definition, on one and two threads and with chunks small enough
-// to split images between them.
+// to split images between them, with U kept or recomputed per call.
 func TestWinogradMatchesDirect(t *testing.T) { forEachImpl(t, testWinogradMatchesDirect) }
 
 func testWinogradMatchesDirect(t *testing.T) {
 	defer simd.SetThreads(simd.SetThreads(0))
 	defer func(c int) { winoMaxChunk = c }(winoMaxChunk)
+	defer KeepWinogradWeights(KeepWinogradWeights(true))
 	r := rand.New(rand.NewPCG(7, 8))
 	withAlgorithm(t, Winograd, func() {
 		for i, k := range winoCases(r, 60) {
 			simd.SetThreads(1 + i%2)
 			winoMaxChunk = []int{48, 480}[i/2%2]
+			KeepWinogradWeights(i%3 != 0) // U kept, or recomputed per call
 			x := randTensor(r, k.n, k.c, k.h, k.w)
 			w := randTensor(r, k.o, k.c, 3, 3)
 			b := randTensor(r, k.o).Data()
@@ -186,4 +188,31 @@ func TestAlgorithmChoice(t *testing.T) {
 	if _, err := ParseAlgorithm("fft"); err == nil {
 		t.Error("ParseAlgorithm(fft) gave no error")
 	}
+}
+
+// TestWinogradAcrossImpls builds a filter under one GEMM implementation
+// and runs it under another, whose micro-panel height may differ, so that
+// the weight transform reads the im2col packing in another layout.
+func TestWinogradAcrossImpls(t *testing.T) {
+	defer simd.Use(simd.Active())
+	defer KeepWinogradWeights(KeepWinogradWeights(false))
+	r := rand.New(rand.NewPCG(13, 14))
+	x := randTensor(r, 2, 20, 11, 13)
+	w := randTensor(r, 23, 20, 3, 3) // 23 rows: a ragged last panel for any MR
+	b := randTensor(r, 23).Data()
+	want := directConv(x, w, b, 1, 1, 1, 1, 1, 1)
+	withAlgorithm(t, Winograd, func() {
+		for _, build := range simd.Impls() {
+			for _, run := range simd.Impls() {
+				if err := simd.Use(build); err != nil {
+					t.Fatal(err)
+				}
+				f := NewFilter(w, Square(1, 1, 1))
+				if err := simd.Use(run); err != nil {
+					t.Fatal(err)
+				}
+				golden.Require(t, build+" then "+run, f.Forward(x, Epilogue{Bias: b}), want, 1e-5)
+			}
+		}
+	})
 }

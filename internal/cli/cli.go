@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/emosel/emosel/alexnet"
+	"github.com/emosel/emosel/conv"
 	"github.com/emosel/emosel/imagenet"
 	"github.com/emosel/emosel/manipulate"
 	"github.com/emosel/emosel/nn"
@@ -30,7 +31,9 @@ const HeadroomBytes = 384 << 20
 // models, plus extra bytes (a command's own budget, such as cached
 // activations), plus HeadroomBytes for one batch of activations, so that
 // the garbage collector keeps a command's peak near one copy of the
-// weights whatever the number of images.
+// weights whatever the number of images. When convolutions keep their
+// Winograd weights (conv.KeepWinogradWeights), the limit includes them:
+// four times each 3×3 weight.
 func LimitMemory(extra int64, models ...*nn.Model) {
 	var bytes int64
 	for _, m := range models {
@@ -39,6 +42,9 @@ func LimitMemory(extra int64, models ...*nn.Model) {
 		}
 		for _, t := range m.StateDict() {
 			bytes += 4 * int64(t.Len())
+			if s := t.Shape(); conv.KeepsWinogradWeights() && len(s) == 4 && s[2] == 3 && s[3] == 3 {
+				bytes += 4 * 4 * int64(t.Len())
+			}
 		}
 	}
 	debug.SetMemoryLimit(bytes + extra + HeadroomBytes)

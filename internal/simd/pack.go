@@ -62,6 +62,53 @@ func PackA(m, k int, a []float32, lda int) *PackedA {
 	return p
 }
 
+// PackedALayout returns the micro-panel height MR of the active
+// implementation and the number of floats a PackedA [m,k] takes in it:
+// ⌈m/MR⌉·MR·k. Value (i, p) sits at index (i/MR)·MR·k + p·MR + i%MR, and
+// the rows past m are zero.
+func PackedALayout(m, k int) (mr, size int) {
+	mr = active.Load().mr
+	return mr, ceilDiv(m, mr) * mr * k
+}
+
+// WrapPackedA returns a PackedA [m,k] over data, which the caller has
+// filled in the layout that PackedALayout gave for micro-panel height mr
+// (zero in the rows past m). The PackedA uses data without copying it;
+// the caller must not change data while the PackedA is in use.
+func WrapPackedA(m, k, mr int, data []float32) *PackedA {
+	if mr <= 0 || len(data) != ceilDiv(m, mr)*mr*k {
+		panic(fmt.Sprintf("simd: WrapPackedA: %d floats for %d×%d with MR=%d, want %d", len(data), m, k, mr, ceilDiv(m, max(mr, 1))*max(mr, 1)*k))
+	}
+	p := &PackedA{M: m, K: k}
+	p.layouts.Store(&[]*aLayout{{mr: mr, data: data}})
+	return p
+}
+
+// Panels returns the micro-panel height and the values of A in the layout
+// it was packed in (see PackedALayout), without copying: the caller must
+// not write to them.
+func (p *PackedA) Panels() (mr int, data []float32) {
+	l := (*p.layouts.Load())[0]
+	return l.mr, l.data
+}
+
+// Unpack writes A into dst [M,K] row-major (len(dst) >= M·K).
+func (p *PackedA) Unpack(dst []float32) {
+	m, k := p.M, p.K
+	if len(dst) < m*k {
+		panic(fmt.Sprintf("simd: PackedA.Unpack: len(dst)=%d, want %d for %d×%d", len(dst), m*k, m, k))
+	}
+	src := (*p.layouts.Load())[0]
+	mr := src.mr
+	for i := 0; i < m; i++ {
+		panel := src.data[(i/mr)*mr*k:]
+		row := dst[i*k : i*k+k]
+		for q := range row {
+			row[q] = panel[q*mr+i%mr]
+		}
+	}
+}
+
 // packAPanel writes one micro-panel: dst[p*mr+i] = row(i)[p] for the h
 // rows present, zero for the mr-h rows past the end of A.
 func packAPanel(dst []float32, mr, k, h int, row func(i int) []float32) {

@@ -200,3 +200,44 @@ func TestWgMisusePanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestWrapPackedA builds a PackedA by hand in the documented layout and
+// checks it against PackA: Unpack gives A back, and a product with it
+// equals one with PackA's.
+func TestWrapPackedA(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, im *impl) {
+		r := rand.New(rand.NewPCG(5, 6))
+		for _, sz := range [][2]int{{1, 1}, {7, 5}, {13, 17}, {64, 3}} {
+			m, k := sz[0], sz[1]
+			a := randSlice(r, m*k)
+			mr, size := PackedALayout(m, k)
+			data := make([]float32, size)
+			for i := 0; i < m; i++ {
+				for p := 0; p < k; p++ {
+					data[(i/mr)*mr*k+p*mr+i%mr] = a[i*k+p]
+				}
+			}
+			w := WrapPackedA(m, k, mr, data)
+			if pm, pd := w.Panels(); pm != mr || &pd[0] != &data[0] {
+				t.Fatalf("%d×%d: Panels gives MR %d and a copy, want %d and data itself", m, k, pm, mr)
+			}
+			back := make([]float32, m*k)
+			w.Unpack(back)
+			for i := range a {
+				if back[i] != a[i] {
+					t.Fatalf("%d×%d: Unpack[%d] = %v, want %v", m, k, i, back[i], a[i])
+				}
+			}
+			const n = 19
+			b := randSlice(r, k*n)
+			c1, c2 := make([]float32, m*n), make([]float32, m*n)
+			GemmPacked(w, DenseB{Data: b, Ld: n}, n, c1, n, Epilogue{})
+			GemmPacked(PackA(m, k, a, k), DenseB{Data: b, Ld: n}, n, c2, n, Epilogue{})
+			for i := range c1 {
+				if c1[i] != c2[i] {
+					t.Fatalf("%d×%d: product differs at %d: %v vs %v", m, k, i, c1[i], c2[i])
+				}
+			}
+		}
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/emosel/emosel/conv"
 	"github.com/emosel/emosel/imagenet"
 	"github.com/emosel/emosel/internal/golden"
 
@@ -44,7 +45,9 @@ func CheckModel(t testing.TB, m *nn.Model, x *tensor.Tensor, dir, prefix string,
 // alexnet: it preprocesses dir/img*.png at size×size as emosel does
 // (checking the batch against dir/input.npy), then for each of the three
 // files torchvision saved (zip, legacy and safetensors) loads the network
-// with load and runs CheckModel on prefix "small" within 1e-4.
+// with load and runs CheckModel on prefix "small" within 1e-4, once with
+// every convolution computed by im2col and once with every 3×3 one by
+// Winograd.
 func CheckFormats(t *testing.T, dir string, size int, load func(path string) (*nn.Model, error)) {
 	t.Helper()
 	paths, err := filepath.Glob(filepath.Join(dir, "img*.png"))
@@ -62,7 +65,12 @@ func CheckFormats(t *testing.T, dir string, size int, load func(path string) (*n
 			if err != nil {
 				t.Fatal(err)
 			}
-			CheckModel(t, m, x, dir, "small", 1e-4)
+			for _, a := range []conv.Algorithm{conv.Im2col, conv.Winograd} {
+				t.Run(a.String(), func(t *testing.T) {
+					defer conv.SetAlgorithm(conv.SetAlgorithm(a))
+					CheckModel(t, m, x, dir, "small", 1e-4)
+				})
+			}
 		})
 	}
 }
