@@ -1,7 +1,8 @@
 // Package conv computes 2-D convolution and pooling on NCHW tensors: the
 // geometry (stride, padding, dilation, output sizes), convolution as a
-// packed GEMM over implicit im2col columns with a fused epilogue, MaxPool2d
-// and AdaptiveAvgPool2d, all with PyTorch's semantics.
+// packed GEMM over implicit im2col columns or, for 3×3 stride-1 filters,
+// by Winograd's F(4×4, 3×3), with a fused epilogue, MaxPool2d and
+// AdaptiveAvgPool2d, all with PyTorch's semantics.
 //
 // # Layout
 //
@@ -13,7 +14,25 @@
 //     returns per-image channel means in the same pass.
 //   - im2col.go: the simd.BPacker that writes im2col panels straight into
 //     the GEMM's buffer; the column matrix [C·KH·KW, OH·OW] never exists.
+//   - winograd.go: Algorithm (Auto, Im2col, Winograd; SetAlgorithm or
+//     EMOSEL_CONV=auto|im2col|winograd), the weight transform (kept per
+//     Filter unless KeepWinogradWeights(false)) and the tiled forward
+//     pass; the tile transforms are simd.WgInput8 and simd.WgOutput8.
 //   - pool.go: Pool, MaxPool2d and AdaptiveAvgPool2d.
+//
+// # Algorithms
+//
+// Auto, the default, computes 3×3 stride-1 convolutions with at least 16
+// input and output channels (every VGG layer but conv1_1, AlexNet's conv3
+// to conv5) by Winograd, with 4× fewer multiplications, and the rest by
+// im2col. The two differ by rounding only: Winograd's error is about 1e-5
+// of the layer's largest output against 5e-7 for im2col, both far inside
+// the 1e-4 the network tests allow against PyTorch (which run under each
+// algorithm). For a given algorithm, an image's outputs are the same bits
+// in any batch and on any thread count (its recorded means may differ in
+// the last bit, being summed in another grouping). Im2col is there for bit-level
+// comparisons with older results and for checking a finding does not
+// depend on the algorithm.
 //
 // Only groups=1 is supported: none of the target networks (VGG, AlexNet)
 // uses grouped convolution.

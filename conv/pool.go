@@ -76,25 +76,12 @@ func MaxPool2d(x *tensor.Tensor, p Pool) *tensor.Tensor {
 	parallel(in[0]*in[1], oh*ow*kh*kw, func(pl int) {
 		plane := src[pl*h*w : (pl+1)*h*w]
 		o := dst[pl*oh*ow : (pl+1)*oh*ow]
+		if dh == 1 && dw == 1 {
+			maxPoolPlane(o, plane, h, w, oh, ow, p)
+			return
+		}
 		for i := 0; i < oh; i++ {
-			y0 := i*sh - ph
-			// Fast path: outputs whose window lies inside the input, with no
-			// dilation (VGG's 2×2 and AlexNet's 3×3 pools, away from ceil-mode
-			// edges): no bounds tests in the inner loop.
-			inside := dh == 1 && dw == 1 && y0 >= 0 && y0+kh <= h
 			for j := 0; j < ow; j++ {
-				if x0 := j*sw - pw; inside && x0 >= 0 && x0+kw <= w {
-					m := inf
-					for a := 0; a < kh; a++ {
-						for _, v := range plane[(y0+a)*w+x0 : (y0+a)*w+x0+kw] {
-							if v > m || v != v {
-								m = v
-							}
-						}
-					}
-					o[i*ow+j] = m
-					continue
-				}
 				m := inf
 				for a := 0; a < kh; a++ {
 					y := i*sh - ph + a*dh
@@ -119,6 +106,59 @@ func MaxPool2d(x *tensor.Tensor, p Pool) *tensor.Tensor {
 		}
 	})
 	return out
+}
+
+// maxPoolPlane pools one undilated plane separably: for each output row,
+// the column maxima over the window's rows inside the input, then the
+// maximum of those over each window's columns inside the input (padding
+// never wins). Neither loop carries a dependency from one element to the
+// next, unlike a running maximum over each window, whose chain of
+// NaN-aware max operations made pooling latency-bound. Go's max is NaN
+// when either operand is, as PyTorch's pooling is.
+func maxPoolPlane(o, plane []float32, h, w, oh, ow int, p Pool) {
+	var buf [256]float32
+	col := buf[:0]
+	if w <= len(buf) {
+		col = buf[:w]
+	} else {
+		col = make([]float32, w)
+	}
+	sh, sw, ph, pw, kh, kw := p.Stride[0], p.Stride[1], p.Pad[0], p.Pad[1], p.Kernel[0], p.Kernel[1]
+	for i := 0; i < oh; i++ {
+		y0, y1 := max(0, i*sh-ph), min(h, i*sh-ph+kh)
+		if y0 >= y1 {
+			for j := range o[i*ow : (i+1)*ow] {
+				o[i*ow+j] = float32(math.Inf(-1))
+			}
+			continue
+		}
+		copy(col, plane[y0*w:(y0+1)*w])
+		for y := y0 + 1; y < y1; y++ {
+			simd.MaxRows(col, plane[y*w:(y+1)*w])
+		}
+		out := o[i*ow : (i+1)*ow]
+		// Outputs whose windows lie inside the row, in one call; the rest
+		// (padding or ceil-mode windows at the ends) one by one.
+		j0 := min(ow, (pw+sw-1)/sw)                     // first window starting at x ≥ 0
+		j1 := max(j0, min(ow, floorDiv(w+pw-kw, sw)+1)) // past the last one ending at x ≤ w
+		if j1 > j0 {
+			simd.MaxWindows(out[j0:j1], col[j0*sw-pw:], kw, sw)
+		}
+		edge := func(j int) {
+			x0, x1 := max(0, j*sw-pw), min(w, j*sw-pw+kw)
+			m := float32(math.Inf(-1))
+			for _, v := range col[x0:x1] {
+				m = max(m, v)
+			}
+			out[j] = m
+		}
+		for j := 0; j < j0; j++ {
+			edge(j)
+		}
+		for j := j1; j < ow; j++ {
+			edge(j)
+		}
+	}
 }
 
 // parallel calls f(0) … f(n-1), spread over simd.Threads() goroutines when

@@ -90,3 +90,12 @@ func wgInput8AVX2(v *float32, vstride int, src *float32, sstride int, groups int
 // vectors on the stack, then each output row is transformed, put
 // through the epilogue, transposed back to pixel order and stored.
 func wgOutput8AVX2(dst *float32, dstride int, m *float32, mstride int, groups int, bias float32, scale float32, lo float32)
+
+// maxRowsAVX2 sets dst[x] = max(dst[x], src[x]) for x < n, a multiple of
+// 8, with NaN winning (the Go reference is maxRowsGo).
+func maxRowsAVX2(dst *float32, src *float32, n int)
+
+// maxWindows2AVX2 sets dst[j] = max(col[2j : 2j+k]) for j < n, a multiple
+// of 8, and k = 2 or 3, with NaN winning (the Go reference is
+// maxWindowsGo). It reads col[:2n+k-1] (rounded up to a vector).
+func maxWindows2AVX2(dst *float32, col *float32, n int, k int)

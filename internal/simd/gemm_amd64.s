@@ -2181,3 +2181,67 @@ wgout_group:
 
 DATA wgc8<>+0(SB)/4, $0x41000000
 GLOBL wgc8<>(SB), RODATA|NOPTR, $4
+
+// func maxRowsAVX2(dst *float32, src *float32, n int)
+// Requires: AVX
+TEXT ·maxRowsAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	SHRQ $0x03, DX
+	JZ   maxrows_done
+
+maxrows_loop:
+	VMOVUPS   (AX), Y0
+	VMOVUPS   (CX), Y1
+	VMAXPS    Y1, Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y0
+	VMOVUPS   Y0, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	DECQ      DX
+	JNZ       maxrows_loop
+
+maxrows_done:
+	VZEROUPPER
+	RET
+
+// func maxWindows2AVX2(dst *float32, col *float32, n int, k int)
+// Requires: AVX, AVX2
+TEXT ·maxWindows2AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ col+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ k+24(FP), BX
+	SHRQ $0x03, DX
+	JZ   maxwin_done
+
+maxwin_loop:
+	VMOVUPS   (CX), Y0
+	VMOVUPS   32(CX), Y1
+	VSHUFPS   $0x88, Y1, Y0, Y2
+	VSHUFPS   $0xdd, Y1, Y0, Y0
+	VMAXPS    Y0, Y2, Y0
+	VCMPPS    $0x03, Y2, Y2, Y1
+	VBLENDVPS Y1, Y2, Y0, Y2
+	CMPQ      BX, $0x03
+	JNE       maxwin_store
+	VMOVUPS   8(CX), Y0
+	VMOVUPS   40(CX), Y1
+	VSHUFPS   $0x88, Y1, Y0, Y0
+	VMAXPS    Y0, Y2, Y0
+	VCMPPS    $0x03, Y2, Y2, Y1
+	VBLENDVPS Y1, Y2, Y0, Y2
+
+maxwin_store:
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000040, CX
+	DECQ    DX
+	JNZ     maxwin_loop
+
+maxwin_done:
+	VZEROUPPER
+	RET

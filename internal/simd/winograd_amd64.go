@@ -6,3 +6,6 @@ package simd
 // unless the Go GEMM implementation has been chosen (so that EMOSEL_SIMD=go
 // runs everything in Go).
 func wgAsm() bool { return hasAVX2 && active.Load().name != "Go" }
+
+// poolAsm reports whether the pooling helpers run in assembly (as wgAsm).
+func poolAsm() bool { return wgAsm() }

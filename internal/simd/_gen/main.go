@@ -82,6 +82,8 @@ func main() {
 	packTrans16()
 	wgInput8()
 	wgOutput8()
+	maxRows()
+	maxWindows2()
 	Generate()
 }
 

@@ -1,0 +1,88 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// nanMax sets a = max(a, b) with NaN winning from either side, as
+// PyTorch's pooling: VMAXPS returns its second (Intel) source when either
+// is NaN, so b's NaN passes, and a blend restores a's.
+func nanMax(a, b VecVirtual) {
+	r, u := YMM(), YMM()
+	VMAXPS(b, a, r) // Intel max(a, b): b if either is NaN
+	VCMPPS(U8(3), a, a, u)
+	VBLENDVPS(u, a, r, a) // a where a is NaN, else r
+}
+
+// maxRows emits maxRowsAVX2.
+func maxRows() {
+	TEXT("maxRowsAVX2", NOSPLIT, "func(dst, src *float32, n int)")
+	Doc(
+		"maxRowsAVX2 sets dst[x] = max(dst[x], src[x]) for x < n, a multiple of",
+		"8, with NaN winning (the Go reference is maxRowsGo).",
+	)
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	SHRQ(U8(3), n)
+	JZ(LabelRef("maxrows_done"))
+	Label("maxrows_loop")
+	a, b := YMM(), YMM()
+	VMOVUPS(Mem{Base: dst}, a)
+	VMOVUPS(Mem{Base: src}, b)
+	nanMax(a, b)
+	VMOVUPS(a, Mem{Base: dst})
+	ADDQ(U32(32), dst)
+	ADDQ(U32(32), src)
+	DECQ(n)
+	JNZ(LabelRef("maxrows_loop"))
+	Label("maxrows_done")
+	VZEROUPPER()
+	RET()
+}
+
+// maxWindows2 emits maxWindows2AVX2: windows of k = 2 or 3 at stride 2.
+func maxWindows2() {
+	TEXT("maxWindows2AVX2", NOSPLIT, "func(dst, col *float32, n, k int)")
+	Doc(
+		"maxWindows2AVX2 sets dst[j] = max(col[2j : 2j+k]) for j < n, a multiple",
+		"of 8, and k = 2 or 3, with NaN winning (the Go reference is",
+		"maxWindowsGo). It reads col[:2n+k-1] (rounded up to a vector).",
+	)
+	dst := Load(Param("dst"), GP64())
+	col := Load(Param("col"), GP64())
+	n := Load(Param("n"), GP64())
+	k := Load(Param("k"), GP64())
+	SHRQ(U8(3), n)
+	JZ(LabelRef("maxwin_done"))
+	Label("maxwin_loop")
+	lo, hi := YMM(), YMM()
+	VMOVUPS(Mem{Base: col}, lo)
+	VMOVUPS(Mem{Base: col}.Offset(32), hi)
+	e, o := YMM(), YMM()
+	// In-lane even and odd elements: [c0 c2 c8 c10 | c4 c6 c12 c14] and
+	// likewise odd; the lane order is fixed after the max.
+	VSHUFPS(U8(0x88), hi, lo, e)
+	VSHUFPS(U8(0xdd), hi, lo, o)
+	nanMax(e, o)
+	CMPQ(k, U8(3))
+	JNE(LabelRef("maxwin_store"))
+	// Third element of each window: the evens of col[2:].
+	VMOVUPS(Mem{Base: col}.Offset(8), lo)
+	VMOVUPS(Mem{Base: col}.Offset(40), hi)
+	e2 := YMM()
+	VSHUFPS(U8(0x88), hi, lo, e2)
+	nanMax(e, e2)
+	Label("maxwin_store")
+	VPERMPD(U8(0xd8), e, e)
+	VMOVUPS(e, Mem{Base: dst})
+	ADDQ(U32(32), dst)
+	ADDQ(U32(64), col)
+	DECQ(n)
+	JNZ(LabelRef("maxwin_loop"))
+	Label("maxwin_done")
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,68 @@
+package simd
+
+import "fmt"
+
+// Max pooling helpers for conv.MaxPool2d. Both take the maximum with NaN
+// winning, as PyTorch's pooling does; between +0 and −0 either may be
+// returned.
+
+// MaxRows sets dst[x] = max(dst[x], src[x]) for every x in dst.
+func MaxRows(dst, src []float32) {
+	n := len(dst)
+	if len(src) < n {
+		panic(fmt.Sprintf("simd: MaxRows: len(src)=%d < len(dst)=%d", len(src), n))
+	}
+	v := 0
+	if poolAsm() {
+		v = n &^ 7
+		if v > 0 {
+			maxRowsAVX2(&dst[0], &src[0], v)
+		}
+	}
+	maxRowsGo(dst[v:], src[v:n])
+}
+
+// MaxWindows sets dst[j] = max(col[j·s : j·s+k]) for every j in dst: the
+// horizontal step of a pooling window of width k at stride s. col must
+// hold (len(dst)−1)·s + k values.
+func MaxWindows(dst, col []float32, k, s int) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	if k < 1 || s < 1 || len(col) < (n-1)*s+k {
+		panic(fmt.Sprintf("simd: MaxWindows: len(col)=%d for %d windows of %d at stride %d", len(col), n, k, s))
+	}
+	v := 0
+	if poolAsm() && s == 2 && (k == 2 || k == 3) {
+		// The assembly reads whole vectors: 16·⌈·⌉ values per 8 windows,
+		// plus 2 for k = 3; keep to groups whose reads stay in col.
+		v = n &^ 7
+		for v > 0 && 2*v+2 > len(col) {
+			v -= 8
+		}
+		if v > 0 {
+			maxWindows2AVX2(&dst[0], &col[0], v, k)
+		}
+	}
+	maxWindowsGo(dst[v:], col[v*s:], k, s)
+}
+
+// maxRowsGo is MaxRows in Go (the reference).
+func maxRowsGo(dst, src []float32) {
+	for x, v := range src[:len(dst)] {
+		dst[x] = max(dst[x], v)
+	}
+}
+
+// maxWindowsGo is MaxWindows in Go (the reference).
+func maxWindowsGo(dst, col []float32, k, s int) {
+	for j := range dst {
+		w := col[j*s : j*s+k]
+		m := w[0]
+		for _, v := range w[1:] {
+			m = max(m, v)
+		}
+		dst[j] = m
+	}
+}
