@@ -20,6 +20,9 @@ type Filter struct {
 
 	wg     *winoWeights // U, built on first Winograd use when kept
 	wgOnce sync.Once
+
+	s2dF    *Filter // the space-to-depth equivalent (s2d.go), built on first use
+	s2dOnce sync.Once
 }
 
 // rowOff locates row k = (c, kh, kw) of the im2col matrix: its input
@@ -125,6 +128,10 @@ func (f *Filter) ForwardInto(dst, x *tensor.Tensor, ep Epilogue) {
 	src, out := x.Data(), dst.Data()
 	if f.useWinograd(oh, ow) {
 		f.forwardWinograd(out, src, n, h, w, oh, ow, ep)
+		return
+	}
+	if f.useS2D(oh, ow) {
+		f.forwardS2D(out, src, n, h, w, oh, ow, ep)
 		return
 	}
 	img := f.c * h * w

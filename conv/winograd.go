@@ -14,15 +14,17 @@ type Algorithm int32
 
 const (
 	// Auto uses Winograd for 3×3 stride-1 undilated filters with at least
-	// 16 input and 16 output channels on outputs of at least 4×4, and
-	// im2col otherwise. It is the default.
+	// 16 input and 16 output channels on outputs of at least 4×4, and for
+	// strided filters that space-to-depth turns into such (s2d.go:
+	// AlexNet's conv1), and im2col otherwise. It is the default.
 	Auto Algorithm = iota
 	// Im2col computes every convolution directly, as one GEMM over
 	// implicit im2col columns: the same sums as a textbook loop, in a
 	// different order.
 	Im2col
 	// Winograd uses the minimal-filtering algorithm F(4×4, 3×3) wherever
-	// the filter is 3×3 with stride 1 and dilation 1 (any padding), and
+	// the filter is 3×3 with stride 1 and dilation 1 (any padding), or
+	// becomes so by space-to-depth (stride s ≥ 2 with ⌈K/s⌉ = 3), and
 	// im2col elsewhere. It needs 4× fewer multiplications; the results
 	// differ from direct convolution by rounding only (under 1e-5 relative
 	// to the layer's largest output; see winograd_test.go).
@@ -100,7 +102,7 @@ func (f *Filter) useWinograd(oh, ow int) bool {
 // h×w pixels: Im2col or Winograd.
 func (f *Filter) AlgorithmFor(h, w int) Algorithm {
 	oh, ow := f.p.OutSize(h, w, f.kh, f.kw)
-	if f.useWinograd(oh, ow) {
+	if f.useWinograd(oh, ow) || f.useS2D(oh, ow) {
 		return Winograd
 	}
 	return Im2col

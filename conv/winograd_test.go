@@ -172,6 +172,9 @@ func TestAlgorithmChoice(t *testing.T) {
 		{mk(64, 64, 3, Square(1, 2, 2)), 224, Im2col, Im2col},      // dilated
 		{mk(64, 64, 5, Square(1, 2, 1)), 224, Im2col, Im2col},      // 5×5
 		{mk(256, 384, 3, Square(1, 1, 1)), 13, Winograd, Winograd}, // AlexNet conv4
+		{mk(64, 3, 11, Square(4, 2, 1)), 224, Winograd, Winograd},  // AlexNet conv1: space-to-depth to 48 channels
+		{mk(64, 1, 5, Square(2, 2, 1)), 64, Im2col, Winograd},      // space-to-depth to only 4 channels
+		{mk(64, 3, 7, Square(2, 3, 1)), 64, Im2col, Im2col},        // 7 at stride 2 is 4×4, not 3×3
 	}
 	for i, c := range cases {
 		for _, m := range []struct{ set, want Algorithm }{{Auto, c.auto}, {Winograd, c.wino}, {Im2col, Im2col}} {
@@ -213,6 +216,50 @@ func TestWinogradAcrossImpls(t *testing.T) {
 				}
 				golden.Require(t, build+" then "+run, f.Forward(x, Epilogue{Bias: b}), want, 1e-5)
 			}
+		}
+	})
+}
+
+// TestS2DMatchesDirect checks strided filters computed by space-to-depth
+// and Winograd (stride s with ⌈K/s⌉ = 3 on each axis, rectangular kernels,
+// any padding) against the float64 definition, epilogue included.
+func TestS2DMatchesDirect(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	cases := []convCase{ // AlexNet's conv1 at a small size first
+		{n: 2, c: 3, h: 35, w: 39, o: 5, kh: 11, kw: 11, sh: 4, sw: 4, ph: 2, pw: 2, dh: 1, dw: 1},
+	}
+	for len(cases) < 40 {
+		s := 2 + r.IntN(3)
+		k := convCase{n: 1 + r.IntN(2), c: 1 + r.IntN(4), o: 1 + r.IntN(9), sh: s, sw: s, dh: 1, dw: 1,
+			kh: 2*s + 1 + r.IntN(s), kw: 2*s + 1 + r.IntN(s), ph: r.IntN(4), pw: r.IntN(4)}
+		k.h, k.w = 1+r.IntN(40), 1+r.IntN(40)
+		if oh, ow := k.params().OutSize(k.h, k.w, k.kh, k.kw); oh <= 0 || ow <= 0 {
+			continue
+		}
+		cases = append(cases, k)
+	}
+	withAlgorithm(t, Winograd, func() {
+		for _, k := range cases {
+			x := randTensor(r, k.n, k.c, k.h, k.w)
+			w := randTensor(r, k.o, k.c, k.kh, k.kw)
+			b := randTensor(r, k.o).Data()
+			gain := randTensor(r, k.o).Data()
+			f := NewFilter(w, k.params())
+			if a := f.AlgorithmFor(k.h, k.w); a != Winograd {
+				t.Fatalf("%v: AlgorithmFor = %v, want winograd", k, a)
+			}
+			means := make([]float32, k.n*k.o)
+			got := f.Forward(x, Epilogue{Bias: b, ReLU: true, Gain: gain, Means: means})
+			want := directConv(x, w, b, k.sh, k.sw, k.ph, k.pw, 1, 1)
+			hw := want.Dim(2) * want.Dim(3)
+			wm := tensor.New(k.n, k.o)
+			for i, v := range want.Data() {
+				v = (1 + gain[i/hw%k.o]) * max(0, v)
+				want.Data()[i] = v
+				wm.Data()[i/hw] += v / float32(hw)
+			}
+			golden.Require(t, k.String(), got, want, 1e-5)
+			golden.Require(t, k.String()+" means", tensor.From(means, k.n, k.o), wm, 1e-5)
 		}
 	})
 }
