@@ -67,7 +67,9 @@ func (f *Filter) forwardS2D(out, src []float32, n, h, w, oh, ow int, ep Epilogue
 	g := f.s2d()
 	s, ph, pw := f.p.Stride[0], f.p.Pad[0], f.p.Pad[1]
 	hs, ws := oh+2, ow+2
-	xs := make([]float32, n*f.c*s*s*hs*ws)
+	xb := bigPool.Get().(*[]float32)
+	defer bigPool.Put(xb)
+	xs := growF32(xb, n*f.c*s*s*hs*ws)
 	parallel(n*f.c, s*s*hs*ws, func(pl int) { // one input plane's s² channels
 		x := src[pl*h*w : (pl+1)*h*w]
 		for dy := 0; dy < s; dy++ {

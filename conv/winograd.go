@@ -24,10 +24,11 @@ const (
 	Im2col
 	// Winograd uses the minimal-filtering algorithm F(4×4, 3×3) wherever
 	// the filter is 3×3 with stride 1 and dilation 1 (any padding), or
-	// becomes so by space-to-depth (stride s ≥ 2 with ⌈K/s⌉ = 3), and
-	// im2col elsewhere. It needs 4× fewer multiplications; the results
-	// differ from direct convolution by rounding only (under 1e-5 relative
-	// to the layer's largest output; see winograd_test.go).
+	// becomes so by space-to-depth (stride s ≥ 2 with ⌈K/s⌉ = 3) or by
+	// splitting (stride 1, 4 to 6 taps), and im2col elsewhere. A 3×3
+	// filter needs 4× fewer multiplications; the results differ from
+	// direct convolution by rounding only (under 1e-5 relative to the
+	// layer's largest output; see winograd_test.go).
 	Winograd
 )
 
@@ -102,7 +103,7 @@ func (f *Filter) useWinograd(oh, ow int) bool {
 // h×w pixels: Im2col or Winograd.
 func (f *Filter) AlgorithmFor(h, w int) Algorithm {
 	oh, ow := f.p.OutSize(h, w, f.kh, f.kw)
-	if f.useWinograd(oh, ow) || f.useS2D(oh, ow) {
+	if f.useWinograd(oh, ow) || f.useS2D(oh, ow) || f.useSplit(oh, ow) {
 		return Winograd
 	}
 	return Im2col
@@ -279,11 +280,13 @@ func (f *Filter) forwardWinograd(out, src []float32, n, h, w, oh, ow int, ep Epi
 	per := max(1, winoChunk(f.c, f.o)/g.tx) // tile rows per chunk
 	chunks := (rows + per - 1) / per
 
-	// Per-chunk channel sums, added in chunk order at the end so that the
-	// means do not depend on which goroutine ran which chunk.
-	var partial [][]float64
+	// Channel sums per tile row (rowSums[R·O + k] for tile row R of the
+	// batch), each taken in pixel order once the row is written, and added
+	// per image in row order at the end: the means are then the same bits
+	// whatever the chunking, the batch or the threads.
+	var rowSums []float32
 	if ep.Means != nil {
-		partial = make([][]float64, chunks)
+		rowSums = make([]float32, rows*f.o)
 	}
 	workers := min(chunks, simd.Threads())
 	gemmThreads := max(1, simd.Threads()/max(1, workers))
@@ -293,20 +296,20 @@ func (f *Filter) forwardWinograd(out, src []float32, n, h, w, oh, ow int, ep Epi
 		r0 := ci * per
 		r1 := min(rows, r0+per)
 		nt := (r1 - r0) * g.tx
-		ntp := nt - g.tx + 8*g.groups // room for the last row's spare lanes
+		// Room for the last row's spare lanes, or for the last group of
+		// eight when groups span rows (outputPacked).
+		ntp := max(nt-g.tx+8*g.groups, (nt+7)&^7)
 		v := growF32(&ws.v, 36*f.c*ntp)
 		m := growF32(&ws.m, 36*f.o*ntp)
 		g.input(v, ntp, src, r0, r1, growF32(&ws.in, 6*g.sw))
 		for xi := 0; xi < 36; xi++ {
-			b := simd.DenseB{Data: v[xi*f.c*ntp : (xi+1)*f.c*ntp], Ld: ntp}
-			simd.GemmPackedThreads(gemmThreads, u[xi], b, nt, m[xi*f.o*ntp:(xi+1)*f.o*ntp], ntp, simd.Epilogue{})
+			// V and M are stored channel-major, [C][36][ntp] and
+			// [O][36][ntp], so that each transform reads or writes one
+			// contiguous block per channel; the GEMMs stride over them.
+			b := simd.DenseB{Data: v[xi*ntp:], Ld: 36 * ntp}
+			simd.GemmPackedThreads(gemmThreads, u[xi], b, nt, m[xi*ntp:], 36*ntp, simd.Epilogue{})
 		}
-		var sums []float64
-		if partial != nil {
-			sums = make([]float64, ((r1-1)/g.ty-r0/g.ty+1)*f.o)
-			partial[ci] = sums
-		}
-		g.output(out, m, ntp, r0, r1, ep, sums, growF32(&ws.out, 4*32*g.groups))
+		g.output(out, m, ntp, r0, r1, ep, rowSums, growF32(&ws.out, 4*32*g.groups))
 	}
 	if workers <= 1 {
 		for ci := 0; ci < chunks; ci++ {
@@ -327,22 +330,21 @@ func (f *Filter) forwardWinograd(out, src []float32, n, h, w, oh, ow int, ep Epi
 		wg.Wait()
 	}
 	if ep.Means != nil {
-		acc := make([]float64, n*f.o)
-		for ci, s := range partial {
-			img0 := ci * per / g.ty
-			for i, v := range s {
-				acc[img0*f.o+i] += v
-			}
-		}
 		inv := 1 / float64(oh*ow)
-		for i, v := range acc {
-			ep.Means[i] = float32(v * inv)
+		for img := 0; img < n; img++ {
+			for k := 0; k < f.o; k++ {
+				var sum float64
+				for r := 0; r < g.ty; r++ {
+					sum += float64(rowSums[(img*g.ty+r)*f.o+k])
+				}
+				ep.Means[img*f.o+k] = float32(sum * inv)
+			}
 		}
 	}
 }
 
 // input writes V for the tile rows r0..r1-1 of the batch (row R is tile
-// row R mod TY of image R div TY): V[ξ][c][t] at v[(ξ·C + c)·ntp + t],
+// row R mod TY of image R div TY): V[ξ][c][t] at v[(c·36 + ξ)·ntp + t],
 // for the chunk's tiles t in order. Each tile row's six input rows are
 // first copied, zero-padded, into buf.
 func (g *winoGeom) input(v []float32, ntp int, src []float32, r0, r1 int, buf []float32) {
@@ -362,20 +364,18 @@ func (g *winoGeom) input(v []float32, ntp int, src []float32, r0, r1 int, buf []
 				copy(row[g.pw:], x[y*g.w:(y+1)*g.w])
 				clear(row[g.pw+g.w:])
 			}
-			o := c*ntp + (rr-r0)*g.tx
-			simd.WgInput8(v[o:], g.c*ntp, buf, g.sw, g.groups)
+			o := c*36*ntp + (rr-r0)*g.tx
+			simd.WgInput8(v[o:], ntp, buf, g.sw, g.groups)
 		}
 	}
 }
 
-// output turns M (M[ξ][k][t] at m[(ξ·O + k)·ntp + t]) for tile rows
-// r0..r1-1 into output pixels with ep's bias and gain ReLU, adding each
-// image's channel sums into sums (from the chunk's first image on) when
-// sums is non-nil. buf holds one tile row of output (4 rows of 32·groups).
-func (g *winoGeom) output(out, m []float32, ntp, r0, r1 int, ep Epilogue, sums []float64, buf []float32) {
+// output turns M (M[ξ][k][t] at m[(k·36 + ξ)·ntp + t]) for tile rows
+// r0..r1-1 into output pixels with ep's bias and gain ReLU, and, when
+// rowSums is non-nil, sets rowSums[R·O + k] to the sum of tile row R's
+// pixels. buf holds one tile row of output (4 rows of 32·groups).
+func (g *winoGeom) output(out, m []float32, ntp, r0, r1 int, ep Epilogue, rowSums []float32, buf []float32) {
 	plane := g.oh * g.ow
-	img0 := r0 / g.ty
-	ds := 32 * g.groups
 	for k := 0; k < g.o; k++ {
 		var bias, scale float32 = 0, 1
 		if ep.Bias != nil {
@@ -384,27 +384,64 @@ func (g *winoGeom) output(out, m []float32, ntp, r0, r1 int, ep Epilogue, sums [
 		if ep.Gain != nil {
 			scale = 1 + ep.Gain[k]
 		}
+		if g.tx < 8 {
+			g.outputPacked(out, m[k*36*ntp:], ntp, r0, r1, k, bias, scale, ep.ReLU, buf)
+		}
 		for rr := r0; rr < r1; rr++ {
 			img, r := rr/g.ty, rr%g.ty
-			mk := m[k*ntp+(rr-r0)*g.tx:]
-			dst := out[(img*g.o+k)*plane:]
-			hh := min(4, g.oh-4*r)
-			if ds == g.ow && hh == 4 {
-				// The tile row is exactly four whole output rows.
-				simd.WgOutput8(dst[4*r*g.ow:(4*r+4)*g.ow], g.ow, mk, g.o*ntp, g.groups, bias, scale, ep.ReLU)
-			} else {
-				simd.WgOutput8(buf, ds, mk, g.o*ntp, g.groups, bias, scale, ep.ReLU)
-				for i := 0; i < hh; i++ {
-					copy(dst[(4*r+i)*g.ow:(4*r+i+1)*g.ow], buf[i*ds:])
-				}
+			if g.tx >= 8 {
+				g.outputRow(out[(img*g.o+k)*plane:], m[k*36*ntp+(rr-r0)*g.tx:], ntp, r, bias, scale, ep.ReLU, buf)
 			}
-			if sums != nil {
+			if rowSums != nil {
+				dst := out[(img*g.o+k)*plane:]
 				var s float32
-				for _, z := range dst[4*r*g.ow : (4*r+hh)*g.ow] {
+				for _, z := range dst[4*r*g.ow : min(g.oh, 4*r+4)*g.ow] {
 					s += z
 				}
-				sums[(img-img0)*g.o+k] += float64(s)
+				rowSums[rr*g.o+k] = s
 			}
+		}
+	}
+}
+
+// outputRow writes tile row r of one output plane dst from M (mk: the
+// row's first tile in channel k).
+func (g *winoGeom) outputRow(dst, mk []float32, ntp, r int, bias, scale float32, relu bool, buf []float32) {
+	ds := 32 * g.groups
+	hh := min(4, g.oh-4*r)
+	if ds == g.ow && hh == 4 {
+		// The tile row is exactly four whole output rows.
+		simd.WgOutput8(dst[4*r*g.ow:(4*r+4)*g.ow], g.ow, mk, ntp, g.groups, bias, scale, relu)
+		return
+	}
+	simd.WgOutput8(buf, ds, mk, ntp, g.groups, bias, scale, relu)
+	for i := 0; i < hh; i++ {
+		copy(dst[(4*r+i)*g.ow:(4*r+i+1)*g.ow], buf[i*ds:])
+	}
+}
+
+// outputPacked is output's loop for channel k when a tile row has fewer
+// than 8 tiles (AlexNet's 13×13 maps have 4): the transform then runs on
+// 8 consecutive tiles of the chunk whatever their rows, instead of one
+// half-empty group per row, and each row's run of tiles is copied out.
+func (g *winoGeom) outputPacked(out, mk []float32, ntp, r0, r1, k int, bias, scale float32, relu bool, buf []float32) {
+	plane := g.oh * g.ow
+	nt := (r1 - r0) * g.tx
+	for t0 := 0; t0 < nt; t0 += 8 {
+		simd.WgOutput8(buf, 32, mk[t0:], ntp, 1, bias, scale, relu)
+		for q := 0; q < 8 && t0+q < nt; {
+			t := t0 + q
+			rr, c := r0+t/g.tx, t%g.tx
+			run := min(8-q, g.tx-c) // tiles of this row in the group
+			img, r := rr/g.ty, rr%g.ty
+			x0 := 4 * c
+			wpx := min(4*run, g.ow-x0)
+			hh := min(4, g.oh-4*r)
+			dst := out[(img*g.o+k)*plane:]
+			for i := 0; i < hh; i++ {
+				copy(dst[(4*r+i)*g.ow+x0:(4*r+i)*g.ow+x0+wpx], buf[i*32+4*q:])
+			}
+			q += run
 		}
 	}
 }

@@ -170,7 +170,8 @@ func TestAlgorithmChoice(t *testing.T) {
 		{mk(512, 512, 3, Square(1, 1, 1)), 2, Im2col, Winograd},    // output under 4×4
 		{mk(64, 64, 3, Square(2, 1, 1)), 224, Im2col, Im2col},      // strided
 		{mk(64, 64, 3, Square(1, 2, 2)), 224, Im2col, Im2col},      // dilated
-		{mk(64, 64, 5, Square(1, 2, 1)), 224, Im2col, Im2col},      // 5×5
+		{mk(64, 64, 5, Square(1, 2, 1)), 27, Im2col, Winograd},     // AlexNet conv2: split into four 3×3 only when forced
+		{mk(64, 64, 7, Square(1, 3, 1)), 224, Im2col, Im2col},      // 7×7: too wide to split in four
 		{mk(256, 384, 3, Square(1, 1, 1)), 13, Winograd, Winograd}, // AlexNet conv4
 		{mk(64, 3, 11, Square(4, 2, 1)), 224, Winograd, Winograd},  // AlexNet conv1: space-to-depth to 48 channels
 		{mk(64, 1, 5, Square(2, 2, 1)), 64, Im2col, Winograd},      // space-to-depth to only 4 channels
@@ -251,6 +252,56 @@ func TestS2DMatchesDirect(t *testing.T) {
 			means := make([]float32, k.n*k.o)
 			got := f.Forward(x, Epilogue{Bias: b, ReLU: true, Gain: gain, Means: means})
 			want := directConv(x, w, b, k.sh, k.sw, k.ph, k.pw, 1, 1)
+			hw := want.Dim(2) * want.Dim(3)
+			wm := tensor.New(k.n, k.o)
+			for i, v := range want.Data() {
+				v = (1 + gain[i/hw%k.o]) * max(0, v)
+				want.Data()[i] = v
+				wm.Data()[i/hw] += v / float32(hw)
+			}
+			golden.Require(t, k.String(), got, want, 1e-5)
+			golden.Require(t, k.String()+" means", tensor.From(means, k.n, k.o), wm, 1e-5)
+		}
+	})
+}
+
+// TestSplitMatchesDirect checks stride-1 kernels of up to 6 taps per axis
+// (at least one axis over 3) computed as split 3×3 kernels against the
+// float64 definition, epilogue included.
+func TestSplitMatchesDirect(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	cases := []convCase{ // AlexNet's conv2 at a small size first
+		{n: 2, c: 6, h: 27, w: 27, o: 7, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1},
+	}
+	for len(cases) < 50 {
+		k := convCase{n: 1 + r.IntN(2), c: 1 + r.IntN(5), o: 1 + r.IntN(9), sh: 1, sw: 1, dh: 1, dw: 1,
+			kh: 1 + r.IntN(6), kw: 1 + r.IntN(6), ph: r.IntN(4), pw: r.IntN(4)}
+		if k.kh <= 3 && k.kw <= 3 {
+			continue
+		}
+		k.h, k.w = 1+r.IntN(30), 1+r.IntN(30)
+		if oh, ow := k.params().OutSize(k.h, k.w, k.kh, k.kw); oh <= 0 || ow <= 0 {
+			continue
+		}
+		cases = append(cases, k)
+	}
+	withAlgorithm(t, Winograd, func() {
+		for i, k := range cases {
+			x := randTensor(r, k.n, k.c, k.h, k.w)
+			w := randTensor(r, k.o, k.c, k.kh, k.kw)
+			b := randTensor(r, k.o).Data()
+			f := NewFilter(w, k.params())
+			if a := f.AlgorithmFor(k.h, k.w); a != Winograd {
+				t.Fatalf("%v: AlgorithmFor = %v, want winograd", k, a)
+			}
+			want := directConv(x, w, b, 1, 1, k.ph, k.pw, 1, 1)
+			if i%2 == 0 { // no ReLU: negative outputs must survive the combining pass
+				golden.Require(t, k.String(), f.Forward(x, Epilogue{Bias: b}), want, 1e-5)
+				continue
+			}
+			gain := randTensor(r, k.o).Data()
+			means := make([]float32, k.n*k.o)
+			got := f.Forward(x, Epilogue{Bias: b, ReLU: true, Gain: gain, Means: means})
 			hw := want.Dim(2) * want.Dim(3)
 			wm := tensor.New(k.n, k.o)
 			for i, v := range want.Data() {
