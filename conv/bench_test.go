@@ -32,28 +32,36 @@ var benchShapes = []struct {
 }
 
 // BenchmarkConv runs each layer as the network does: bias, ReLU and the
-// recorded channel means fused into the GEMM, once per implementation.
+// recorded channel means fused, once per implementation and per
+// algorithm (im2col, and auto, which picks Winograd where it applies).
+// GFLOP/s counts a direct convolution's 2·O·C·KH·KW·OH·OW flops, so for
+// Winograd it is the effective rate.
 func BenchmarkConv(b *testing.B) {
 	defer simd.Use(simd.Active())
+	defer SetAlgorithm(SetAlgorithm(Auto))
 	for _, impl := range simd.Impls() {
-		for _, s := range benchShapes {
-			b.Run(impl+"/"+s.name, func(b *testing.B) {
-				if err := simd.Use(impl); err != nil {
-					b.Skip(err)
-				}
-				r := rand.New(rand.NewPCG(1, 1))
-				x := randTensor(r, 1, s.c, s.hw, s.hw)
-				f := NewFilter(randTensor(r, s.o, s.c, s.k, s.k), Square(s.stride, s.pad, 1))
-				out := randTensor(r, f.OutShape(x.Shape())...)
-				ep := Epilogue{Bias: make([]float32, s.o), ReLU: true, Means: make([]float32, s.o)}
-				flops := 2 * float64(s.o*s.c*s.k*s.k*out.Dim(2)*out.Dim(3))
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					f.ForwardInto(out, x, ep)
-				}
-				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			})
+		for _, algo := range []Algorithm{Im2col, Auto} {
+			for _, s := range benchShapes {
+				b.Run(impl+"/"+algo.String()+"/"+s.name, func(b *testing.B) {
+					if err := simd.Use(impl); err != nil {
+						b.Skip(err)
+					}
+					SetAlgorithm(algo)
+					r := rand.New(rand.NewPCG(1, 1))
+					x := randTensor(r, 1, s.c, s.hw, s.hw)
+					f := NewFilter(randTensor(r, s.o, s.c, s.k, s.k), Square(s.stride, s.pad, 1))
+					out := randTensor(r, f.OutShape(x.Shape())...)
+					ep := Epilogue{Bias: make([]float32, s.o), ReLU: true, Means: make([]float32, s.o)}
+					flops := 2 * float64(s.o*s.c*s.k*s.k*out.Dim(2)*out.Dim(3))
+					f.ForwardInto(out, x, ep) // Winograd weights are built on first use
+					b.ReportAllocs()
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						f.ForwardInto(out, x, ep)
+					}
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
 		}
 	}
 }

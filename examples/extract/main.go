@@ -82,8 +82,9 @@ func run(ctx context.Context, arch, weights, out, resize string, seed uint64, ba
 	if err != nil {
 		return err
 	}
-	// Recomputing the Winograd weights per batch costs about 2% here and
-	// keeps the peak within the weights plus 400 MB.
+	// Recomputing the Winograd weights per batch costs about 8% at the
+	// default batch of 8 and keeps the peak within the weights plus 400 MB
+	// (kept, VGG-16's would add 235 MB).
 	conv.KeepWinogradWeights(false)
 	cli.LimitMemory(0, m)
 	stage, err := cli.StageDir(out)

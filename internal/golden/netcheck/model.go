@@ -108,3 +108,25 @@ func BenchForward(b *testing.B, m *nn.Model) {
 		})
 	}
 }
+
+// BenchLayers is BenchmarkLayers of vgg and alexnet: each layer of m on
+// its own at batch 16 (3×224×224 inputs), as a sub-benchmark named after
+// the layer, reporting ms per batch. Run alone, a ReLU is not fused into
+// the layer before it as it is in a whole forward pass.
+func BenchLayers(b *testing.B, m *nn.Model) {
+	s := m.Net
+	x := tensor.New(16, 3, 224, 224)
+	tensor.NewRNG(2).Normal(x, 0, 1)
+	for i := 0; i < s.Len(); i++ {
+		in := x
+		b.Run(fmt.Sprintf("layer=%s", s.Names()[i]), func(b *testing.B) {
+			s.ForwardRange(i, i+1, in) // warm up pools and kept weights
+			b.ResetTimer()
+			for j := 0; j < b.N; j++ {
+				s.ForwardRange(i, i+1, in)
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/batch")
+		})
+		x = s.ForwardRange(i, i+1, x)
+	}
+}
