@@ -167,6 +167,12 @@ func (f *Filter) ForwardInto(dst, x *tensor.Tensor, ep Epilogue) {
 		}
 		return
 	}
+	dynamic(n, t, func(i int) { one(i, 1) })
+}
+
+// dynamic calls f(0) … f(n-1) on t goroutines that take the next index as
+// they finish (items of uneven cost balance themselves).
+func dynamic(n, t int, f func(i int)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < t; w++ {
@@ -174,7 +180,7 @@ func (f *Filter) ForwardInto(dst, x *tensor.Tensor, ep Epilogue) {
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				one(i, 1)
+				f(i)
 			}
 		}()
 	}

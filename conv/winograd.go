@@ -316,18 +316,7 @@ func (f *Filter) forwardWinograd(out, src []float32, n, h, w, oh, ow int, ep Epi
 			run(ci)
 		}
 	} else {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for i := 0; i < workers; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for ci := int(next.Add(1)) - 1; ci < chunks; ci = int(next.Add(1)) - 1 {
-					run(ci)
-				}
-			}()
-		}
-		wg.Wait()
+		dynamic(chunks, workers, run)
 	}
 	if ep.Means != nil {
 		inv := 1 / float64(oh*ow)

@@ -54,41 +54,7 @@ func testWinogradMatchesDirect(t *testing.T) {
 			simd.SetThreads(1 + i%2)
 			winoMaxChunk = []int{48, 480}[i/2%2]
 			KeepWinogradWeights(i%3 != 0) // U kept, or recomputed per call
-			x := randTensor(r, k.n, k.c, k.h, k.w)
-			w := randTensor(r, k.o, k.c, 3, 3)
-			b := randTensor(r, k.o).Data()
-			gain := randTensor(r, k.o).Data()
-			gain[0] = -1
-			f := NewFilter(w, k.params())
-			if a := f.AlgorithmFor(k.h, k.w); a != Winograd {
-				t.Fatalf("%v: AlgorithmFor = %v, want winograd", k, a)
-			}
-			means := make([]float32, k.n*k.o)
-			for i := range means {
-				means[i] = 123 // overwritten, not accumulated into
-			}
-			got := f.Forward(x, Epilogue{Bias: b, ReLU: true, Gain: gain, Means: means})
-
-			want := directConv(x, w, b, 1, 1, k.ph, k.pw, 1, 1)
-			hw := want.Dim(2) * want.Dim(3)
-			wantMeans := make([]float64, k.n*k.o)
-			for i, v := range want.Data() {
-				o := i / hw % k.o
-				v = (1 + gain[o]) * max(0, v)
-				want.Data()[i] = v
-				wantMeans[i/hw] += float64(v) / float64(hw)
-			}
-			golden.Require(t, k.String(), got, want, 1e-5)
-			wm := tensor.New(k.n, k.o)
-			for i, v := range wantMeans {
-				wm.Data()[i] = float32(v)
-			}
-			golden.Require(t, k.String()+" means", tensor.From(means, k.n, k.o), wm, 1e-5)
-			for i, v := range got.Data() {
-				if i/hw%k.o == 0 && v != 0 {
-					t.Fatalf("%v: lesioned channel has %v at %d", k, v, i)
-				}
-			}
+			checkWinogradCase(t, r, k, true)
 		}
 	})
 }
@@ -241,26 +207,7 @@ func TestS2DMatchesDirect(t *testing.T) {
 	}
 	withAlgorithm(t, Winograd, func() {
 		for _, k := range cases {
-			x := randTensor(r, k.n, k.c, k.h, k.w)
-			w := randTensor(r, k.o, k.c, k.kh, k.kw)
-			b := randTensor(r, k.o).Data()
-			gain := randTensor(r, k.o).Data()
-			f := NewFilter(w, k.params())
-			if a := f.AlgorithmFor(k.h, k.w); a != Winograd {
-				t.Fatalf("%v: AlgorithmFor = %v, want winograd", k, a)
-			}
-			means := make([]float32, k.n*k.o)
-			got := f.Forward(x, Epilogue{Bias: b, ReLU: true, Gain: gain, Means: means})
-			want := directConv(x, w, b, k.sh, k.sw, k.ph, k.pw, 1, 1)
-			hw := want.Dim(2) * want.Dim(3)
-			wm := tensor.New(k.n, k.o)
-			for i, v := range want.Data() {
-				v = (1 + gain[i/hw%k.o]) * max(0, v)
-				want.Data()[i] = v
-				wm.Data()[i/hw] += v / float32(hw)
-			}
-			golden.Require(t, k.String(), got, want, 1e-5)
-			golden.Require(t, k.String()+" means", tensor.From(means, k.n, k.o), wm, 1e-5)
+			checkWinogradCase(t, r, k, true)
 		}
 	})
 }
@@ -287,30 +234,55 @@ func TestSplitMatchesDirect(t *testing.T) {
 	}
 	withAlgorithm(t, Winograd, func() {
 		for i, k := range cases {
-			x := randTensor(r, k.n, k.c, k.h, k.w)
-			w := randTensor(r, k.o, k.c, k.kh, k.kw)
-			b := randTensor(r, k.o).Data()
-			f := NewFilter(w, k.params())
-			if a := f.AlgorithmFor(k.h, k.w); a != Winograd {
-				t.Fatalf("%v: AlgorithmFor = %v, want winograd", k, a)
-			}
-			want := directConv(x, w, b, 1, 1, k.ph, k.pw, 1, 1)
-			if i%2 == 0 { // no ReLU: negative outputs must survive the combining pass
-				golden.Require(t, k.String(), f.Forward(x, Epilogue{Bias: b}), want, 1e-5)
-				continue
-			}
-			gain := randTensor(r, k.o).Data()
-			means := make([]float32, k.n*k.o)
-			got := f.Forward(x, Epilogue{Bias: b, ReLU: true, Gain: gain, Means: means})
-			hw := want.Dim(2) * want.Dim(3)
-			wm := tensor.New(k.n, k.o)
-			for i, v := range want.Data() {
-				v = (1 + gain[i/hw%k.o]) * max(0, v)
-				want.Data()[i] = v
-				wm.Data()[i/hw] += v / float32(hw)
-			}
-			golden.Require(t, k.String(), got, want, 1e-5)
-			golden.Require(t, k.String()+" means", tensor.From(means, k.n, k.o), wm, 1e-5)
+			// Every other case without ReLU: negative outputs must survive
+			// the combining pass.
+			checkWinogradCase(t, r, k, i%2 == 1)
 		}
 	})
+}
+
+// checkWinogradCase convolves random data for case k under the current
+// (Winograd) setting and compares with the float64 definition: with
+// relu, through the whole epilogue (bias, gain ReLU with channel 0
+// lesioned to exactly zero, channel means written over a sentinel);
+// without, bias only.
+func checkWinogradCase(t *testing.T, r *rand.Rand, k convCase, relu bool) {
+	t.Helper()
+	x := randTensor(r, k.n, k.c, k.h, k.w)
+	w := randTensor(r, k.o, k.c, k.kh, k.kw)
+	b := randTensor(r, k.o).Data()
+	f := NewFilter(w, k.params())
+	if a := f.AlgorithmFor(k.h, k.w); a != Winograd {
+		t.Fatalf("%v: AlgorithmFor = %v, want winograd", k, a)
+	}
+	want := directConv(x, w, b, k.sh, k.sw, k.ph, k.pw, 1, 1)
+	if !relu {
+		golden.Require(t, k.String(), f.Forward(x, Epilogue{Bias: b}), want, 1e-5)
+		return
+	}
+	gain := randTensor(r, k.o).Data()
+	gain[0] = -1
+	means := make([]float32, k.n*k.o)
+	for i := range means {
+		means[i] = 123 // overwritten, not accumulated into
+	}
+	got := f.Forward(x, Epilogue{Bias: b, ReLU: true, Gain: gain, Means: means})
+	hw := want.Dim(2) * want.Dim(3)
+	wantMeans := make([]float64, k.n*k.o)
+	for i, v := range want.Data() {
+		v = (1 + gain[i/hw%k.o]) * max(0, v)
+		want.Data()[i] = v
+		wantMeans[i/hw] += float64(v) / float64(hw)
+	}
+	golden.Require(t, k.String(), got, want, 1e-5)
+	wm := tensor.New(k.n, k.o)
+	for i, v := range wantMeans {
+		wm.Data()[i] = float32(v)
+	}
+	golden.Require(t, k.String()+" means", tensor.From(means, k.n, k.o), wm, 1e-5)
+	for i, v := range got.Data() {
+		if i/hw%k.o == 0 && v != 0 {
+			t.Fatalf("%v: lesioned channel has %v at %d", k, v, i)
+		}
+	}
 }

@@ -210,7 +210,7 @@ func checkOutputs(t *testing.T, out string) {
 		t.Errorf("report.html inlines %d figures, want 8 and no links", n)
 	}
 	m := readManifest(t, out)
-	if !m.Demo || m.CPU.Path == "" || len(m.Inputs.Sets) != 2 || m.Inputs.Sets[0].Hash == "" || len(m.Stages) != 4 || m.Version == "" {
+	if !m.Demo || m.CPU.Path == "" || m.CPU.Conv == "" || len(m.Inputs.Sets) != 2 || m.Inputs.Sets[0].Hash == "" || len(m.Stages) != 4 || m.Version == "" {
 		t.Errorf("manifest: %+v", m)
 	}
 }

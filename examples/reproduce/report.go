@@ -19,6 +19,7 @@ import (
 
 	"github.com/klauspost/cpuid/v2"
 
+	"github.com/emosel/emosel/conv"
 	"github.com/emosel/emosel/internal/atomicfile"
 	"github.com/emosel/emosel/internal/simd"
 	"github.com/emosel/emosel/manipulate"
@@ -393,8 +394,8 @@ func (r *runner) report() error {
 		b = append(b, note(fmt.Sprintf("The network under study is UNTRAINED: without -weights it is a random initialisation from seed %d, like the control.", o.seed)))
 	}
 	simdPath := simd.Active()
-	b = append(b, para(fmt.Sprintf("Liu, Bo, Ding & Fang (2024), \"Emergence of emotion selectivity in deep neural networks trained to recognize visual objects\", PLoS Comput Biol 20(3): e1011943, reproduced by emosel %s on %s (%s, %s, %d threads) on %s.",
-		version(), cpuName(), simdPath, runtime.GOARCH, runtime.GOMAXPROCS(0), time.Now().UTC().Format("2006-01-02 15:04 MST"))))
+	b = append(b, para(fmt.Sprintf("Liu, Bo, Ding & Fang (2024), \"Emergence of emotion selectivity in deep neural networks trained to recognize visual objects\", PLoS Comput Biol 20(3): e1011943, reproduced by emosel %s on %s (%s kernels, %s convolutions, %s, %d threads) on %s.",
+		version(), cpuName(), simdPath, conv.CurrentAlgorithm(), runtime.GOARCH, runtime.GOMAXPROCS(0), time.Now().UTC().Format("2006-01-02 15:04 MST"))))
 
 	// Inputs.
 	model := fmt.Sprintf("%s with weights `%s` (sha256 %s)", o.model, o.weights, r.weights)
@@ -650,6 +651,7 @@ type manifest struct {
 
 type cpuInfo struct {
 	Path    string `json:"path"` // the SGEMM kernels in use: AVX512, AVX2, NEON or Go
+	Conv    string `json:"conv"` // the convolution algorithm setting: auto, im2col or winograd
 	Name    string `json:"name"`
 	Arch    string `json:"arch"`
 	OS      string `json:"os"`
@@ -680,7 +682,7 @@ func (r *runner) writeManifest() error {
 		Tool: "github.com/emosel/emosel/examples/reproduce", Version: version(), Go: runtime.Version(), Demo: p.demo,
 		Command: append([]string{"reproduce"}, o.args...), Started: r.start.UTC().Round(time.Second),
 		Seconds: time.Since(r.start).Seconds(),
-		CPU: cpuInfo{Path: simd.Active(), Name: cpuName(), Arch: runtime.GOARCH, OS: runtime.GOOS, CPUs: runtime.NumCPU(),
+		CPU: cpuInfo{Path: simd.Active(), Conv: conv.CurrentAlgorithm().String(), Name: cpuName(), Arch: runtime.GOARCH, OS: runtime.GOOS, CPUs: runtime.NumCPU(),
 			Threads: runtime.GOMAXPROCS(0)},
 		Parameters: params,
 		Inputs:     inputsInfo{Model: r.modelID, Weights: o.weights, SHA256: r.weights, Sets: r.inputs},

@@ -82,4 +82,22 @@
 // gemm_arm64.s is written by hand. Assembly files carry //go:build !purego;
 // with -tags purego, or on other architectures, gemm_generic.go leaves
 // only "Go".
+//
+// # Other kernels
+//
+// Two more families serve package conv, with the same dispatch (AVX2
+// assembly from _gen unless the active implementation is "Go" or the
+// build has none; Go references that the tests compare against):
+//
+//   - winograd.go: WgInput8 and WgOutput8, the F(4×4, 3×3) tile transforms
+//     Bᵀ d B and Aᵀ m A (with the bias and gain-ReLU epilogue), eight
+//     tiles per vector, transposing 4×8 blocks in registers. Without FMA
+//     and in the Go code's order, so the two give the same bits.
+//   - pool.go: MaxRows and MaxWindows, the two separable steps of max
+//     pooling, with NaN winning as in PyTorch; the vector path covers
+//     windows of 2 and 3 at stride 2 (VGG's and AlexNet's).
+//
+// PackedALayout, WrapPackedA, Panels and Unpack let conv build and read
+// packed weights in place (the Winograd weights are written packed by
+// one GEMM, with no intermediate copy).
 package simd
