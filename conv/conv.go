@@ -2,6 +2,7 @@ package conv
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -9,14 +10,18 @@ import (
 	"github.com/emosel/emosel/tensor"
 )
 
-// Filter is a convolution weight [O,C,KH,KW] packed once for the GEMM,
-// together with its Params. It is immutable: to change the weights, build
-// a new Filter.
+// Filter is a convolution weight [O,C,KH,KW] with its Params, and the
+// forms each algorithm needs (the weight packed for the im2col GEMM, the
+// Winograd transform), each built on first use. It is immutable: to
+// change the weights, build a new Filter.
 type Filter struct {
 	o, c, kh, kw int
-	p            Params // normalised: strides and dilations ≥ 1
-	a            *simd.PackedA
-	rows         []rowOff // one per row k = (c·KH + kh)·KW + kw of the columns
+	p            Params    // normalised: strides and dilations ≥ 1
+	w            []float32 // the weight, [O, C·KH·KW] row-major
+	rows         []rowOff  // one per row k = (c·KH + kh)·KW + kw of the columns
+
+	a     *simd.PackedA // w packed for im2col, built on first use
+	aOnce sync.Once
 
 	wg     *winoWeights // U, built on first Winograd use when kept
 	wgOnce sync.Once
@@ -36,17 +41,26 @@ type rowOff struct {
 	dh, dw int32 // kh·DH − PH and kw·DW − PW
 }
 
-// NewFilter packs the weight w [O,C,KH,KW] (copying it: later writes to w
-// have no effect) for convolutions placed by p. It panics if w is not
-// rank 4 or p has negative entries.
+// NewFilter returns the filter of weight w [O,C,KH,KW] (copying it: later
+// writes to w have no effect) for convolutions placed by p. It panics if w
+// is not rank 4 or p has negative entries.
 func NewFilter(w *tensor.Tensor, p Params) *Filter {
+	f := NewFilterShared(w, p)
+	f.w = slices.Clone(f.w)
+	return f
+}
+
+// NewFilterShared is NewFilter without the copy: the filter reads w's
+// data, which must not change while the filter is in use (the forms built
+// from it would disagree with it). nn.Conv2d, which builds a new filter
+// whenever its weight is set, uses it to keep one copy of the weights.
+func NewFilterShared(w *tensor.Tensor, p Params) *Filter {
 	if w.Rank() != 4 {
 		panic(fmt.Sprintf("conv: weight %v is not [O,C,KH,KW]", w.Shape()))
 	}
 	p = p.norm()
-	f := &Filter{o: w.Dim(0), c: w.Dim(1), kh: w.Dim(2), kw: w.Dim(3), p: p}
+	f := &Filter{o: w.Dim(0), c: w.Dim(1), kh: w.Dim(2), kw: w.Dim(3), p: p, w: w.Data()}
 	k := f.c * f.kh * f.kw
-	f.a = simd.PackA(f.o, k, w.Data(), k)
 	f.rows = make([]rowOff, 0, k)
 	for c := 0; c < f.c; c++ {
 		for i := 0; i < f.kh; i++ {
@@ -67,6 +81,16 @@ func (f *Filter) Shape() []int { return []int{f.o, f.c, f.kh, f.kw} }
 
 // Params returns the placement with zero strides and dilations made 1.
 func (f *Filter) Params() Params { return f.p }
+
+// packed returns the weight packed for the im2col GEMM, packing it on
+// first use (a filter that only ever runs by Winograd never holds it).
+func (f *Filter) packed() *simd.PackedA {
+	f.aOnce.Do(func() {
+		k := f.c * f.kh * f.kw
+		f.a = simd.PackA(f.o, k, f.w, k)
+	})
+	return f.a
+}
 
 // OutShape returns the output shape [N, O, OH, OW] for an input shape
 // [N, C, H, W], panicking (naming both shapes) if the input does not fit.
@@ -150,7 +174,7 @@ func (f *Filter) ForwardInto(dst, x *tensor.Tensor, ep Epilogue) {
 			sep.RowSums = ep.Means[i*f.o : (i+1)*f.o]
 			clear(sep.RowSums)
 		}
-		simd.GemmPackedThreads(threads, f.a, b, hw, c, hw, sep)
+		simd.GemmPackedThreads(threads, f.packed(), b, hw, c, hw, sep)
 		for o := range sep.RowSums {
 			sep.RowSums[o] /= float32(hw)
 		}

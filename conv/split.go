@@ -47,8 +47,7 @@ func (f *Filter) split() *Filter {
 	f.splitOnce.Do(func() {
 		na, nb := f.splitParts()
 		k := f.c * f.kh * f.kw
-		w := make([]float32, f.o*k)
-		f.a.Unpack(w)
+		w := f.w
 		w2 := tensor.New(na*nb*f.o, f.c, 3, 3)
 		d := w2.Data()
 		for o := 0; o < f.o; o++ {

@@ -44,15 +44,23 @@ func winoCases(r *rand.Rand, n int) []convCase {
 // to split images between them, with U kept or recomputed per call.
 func TestWinogradMatchesDirect(t *testing.T) { forEachImpl(t, testWinogradMatchesDirect) }
 
+// withChunks sets the chunk bounds (in tiles) for the rest of the test.
+func withChunks(t *testing.T, lo, hi int) {
+	old := [2]int{winoMinChunk, winoMaxChunk}
+	t.Cleanup(func() { winoMinChunk, winoMaxChunk = old[0], old[1] })
+	winoMinChunk, winoMaxChunk = lo, hi
+}
+
 func testWinogradMatchesDirect(t *testing.T) {
 	defer simd.SetThreads(simd.SetThreads(0))
-	defer func(c int) { winoMaxChunk = c }(winoMaxChunk)
+	withChunks(t, winoMinChunk, winoMaxChunk)
 	defer KeepWinogradWeights(KeepWinogradWeights(true))
 	r := rand.New(rand.NewPCG(7, 8))
 	withAlgorithm(t, Winograd, func() {
 		for i, k := range winoCases(r, 60) {
 			simd.SetThreads(1 + i%2)
-			winoMaxChunk = []int{48, 480}[i/2%2]
+			// Chunks of one tile row, or the default.
+			winoMinChunk, winoMaxChunk = []int{1, 128}[i/2%2], []int{1, 960}[i/2%2]
 			KeepWinogradWeights(i%3 != 0) // U kept, or recomputed per call
 			checkWinogradCase(t, r, k, true)
 		}
@@ -64,10 +72,9 @@ func testWinogradMatchesDirect(t *testing.T) {
 // chunks cut it in two, on any thread count.
 func TestWinogradBatchInvariant(t *testing.T) {
 	defer simd.SetThreads(simd.SetThreads(0))
-	defer func(c int) { winoMaxChunk = c }(winoMaxChunk)
-	winoMaxChunk = 48
+	withChunks(t, 24, 24)
 	r := rand.New(rand.NewPCG(9, 10))
-	x := randTensor(r, 3, 17, 29, 27) // 64 tiles per image: chunks of 48 straddle images
+	x := randTensor(r, 3, 17, 29, 27) // 8 rows of 7 tiles per image: chunks of 3 rows straddle images
 	w := randTensor(r, 19, 17, 3, 3)
 	b := randTensor(r, 19).Data()
 	f := NewFilter(w, Square(1, 1, 1))
@@ -284,5 +291,25 @@ func checkWinogradCase(t *testing.T, r *rand.Rand, k convCase, relu bool) {
 		if i/hw%k.o == 0 && v != 0 {
 			t.Fatalf("%v: lesioned channel has %v at %d", k, v, i)
 		}
+	}
+}
+
+// TestNewFilterCopies checks NewFilter's contract now that the packed
+// and transformed forms are built lazily from the kept weight: writing
+// into w after NewFilter changes nothing, whichever algorithm runs first.
+func TestNewFilterCopies(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	x := randTensor(r, 1, 16, 9, 9)
+	w := randTensor(r, 16, 16, 3, 3)
+	want := directConv(x, w, nil, 1, 1, 1, 1, 1, 1)
+	for _, a := range []Algorithm{Im2col, Winograd} {
+		withAlgorithm(t, a, func() {
+			w2 := w.Clone()
+			f := NewFilter(w2, Square(1, 1, 1))
+			for i := range w2.Data() {
+				w2.Data()[i] = 0
+			}
+			golden.Require(t, a.String(), f.Forward(x, Epilogue{}), want, 1e-5)
+		})
 	}
 }

@@ -11,7 +11,11 @@ import (
 //
 //	[N,C,H,W] * [O,C,KH,KW] + [O] -> [N,O,OH,OW]
 //
-// Its weight is packed for the GEMM when set, not per Forward. It always
+// Its conv.Filter shares the weight tensor and is rebuilt whenever the
+// weight is set (SetWeights, LoadStateDict, loading a file), so the layer
+// holds one copy of its weights; what each algorithm derives from them
+// (im2col packing, Winograd transform) is built on first use. Writing
+// into Weight() in place is not seen reliably: use SetWeights. It always
 // has a bias (as every torchvision VGG and AlexNet convolution does).
 type Conv2d struct {
 	weight, bias *tensor.Tensor // [O,C,KH,KW], [O]
@@ -28,7 +32,7 @@ func NewConv2d(rng *tensor.RNG, in, out, kh, kw int, p conv.Params) *Conv2d {
 		rng.KaimingUniformDefault(c.weight)
 		rng.BiasUniformDefault(c.bias, c.weight.Shape())
 	}
-	c.f = conv.NewFilter(c.weight, p)
+	c.f = conv.NewFilterShared(c.weight, p)
 	return c
 }
 
@@ -50,14 +54,14 @@ func (c *Conv2d) SetWeights(w, b *tensor.Tensor) {
 	}
 	copy(c.weight.Data(), w.Data())
 	copy(c.bias.Data(), b.Data())
-	c.f = conv.NewFilter(c.weight, c.p)
+	c.f = conv.NewFilterShared(c.weight, c.p)
 }
 
 // adopt installs sd's tensors as the layer's own, without copying, and
 // repacks; checkState has verified their shapes.
 func (c *Conv2d) adopt(sd StateDict) {
 	c.weight, c.bias = sd["weight"], sd["bias"]
-	c.f = conv.NewFilter(c.weight, c.p)
+	c.f = conv.NewFilterShared(c.weight, c.p)
 }
 
 // StateDict implements Stateful: "weight" and "bias".

@@ -25,7 +25,7 @@ var Models = []string{"vgg16", "alexnet", "vgg11", "vgg13", "vgg19"}
 
 // HeadroomBytes is the memory allowed beyond the parameters and a
 // command's own budget (see LimitMemory).
-const HeadroomBytes = 384 << 20
+const HeadroomBytes = 352 << 20
 
 // LimitMemory sets the Go runtime's soft memory limit to the parameters of
 // models, plus extra bytes (a command's own budget, such as cached

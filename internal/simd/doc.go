@@ -97,7 +97,7 @@
 //     pooling, with NaN winning as in PyTorch; the vector path covers
 //     windows of 2 and 3 at stride 2 (VGG's and AlexNet's).
 //
-// PackedALayout, WrapPackedA, Panels and Unpack let conv build and read
-// packed weights in place (the Winograd weights are written packed by
-// one GEMM, with no intermediate copy).
+// PackedALayout and WrapPackedA let conv build packed weights in place
+// (the Winograd weights are written packed by one GEMM, with no
+// intermediate copy).
 package simd

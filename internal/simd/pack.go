@@ -84,31 +84,6 @@ func WrapPackedA(m, k, mr int, data []float32) *PackedA {
 	return p
 }
 
-// Panels returns the micro-panel height and the values of A in the layout
-// it was packed in (see PackedALayout), without copying: the caller must
-// not write to them.
-func (p *PackedA) Panels() (mr int, data []float32) {
-	l := (*p.layouts.Load())[0]
-	return l.mr, l.data
-}
-
-// Unpack writes A into dst [M,K] row-major (len(dst) >= M·K).
-func (p *PackedA) Unpack(dst []float32) {
-	m, k := p.M, p.K
-	if len(dst) < m*k {
-		panic(fmt.Sprintf("simd: PackedA.Unpack: len(dst)=%d, want %d for %d×%d", len(dst), m*k, m, k))
-	}
-	src := (*p.layouts.Load())[0]
-	mr := src.mr
-	for i := 0; i < m; i++ {
-		panel := src.data[(i/mr)*mr*k:]
-		row := dst[i*k : i*k+k]
-		for q := range row {
-			row[q] = panel[q*mr+i%mr]
-		}
-	}
-}
-
 // packAPanel writes one micro-panel: dst[p*mr+i] = row(i)[p] for the h
 // rows present, zero for the mr-h rows past the end of A.
 func packAPanel(dst []float32, mr, k, h int, row func(i int) []float32) {

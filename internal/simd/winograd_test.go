@@ -202,8 +202,7 @@ func TestWgMisusePanics(t *testing.T) {
 }
 
 // TestWrapPackedA builds a PackedA by hand in the documented layout and
-// checks it against PackA: Unpack gives A back, and a product with it
-// equals one with PackA's.
+// checks that a product with it equals one with PackA's.
 func TestWrapPackedA(t *testing.T) {
 	forEachImpl(t, func(t *testing.T, im *impl) {
 		r := rand.New(rand.NewPCG(5, 6))
@@ -218,16 +217,6 @@ func TestWrapPackedA(t *testing.T) {
 				}
 			}
 			w := WrapPackedA(m, k, mr, data)
-			if pm, pd := w.Panels(); pm != mr || &pd[0] != &data[0] {
-				t.Fatalf("%d×%d: Panels gives MR %d and a copy, want %d and data itself", m, k, pm, mr)
-			}
-			back := make([]float32, m*k)
-			w.Unpack(back)
-			for i := range a {
-				if back[i] != a[i] {
-					t.Fatalf("%d×%d: Unpack[%d] = %v, want %v", m, k, i, back[i], a[i])
-				}
-			}
 			const n = 19
 			b := randSlice(r, k*n)
 			c1, c2 := make([]float32, m*n), make([]float32, m*n)
