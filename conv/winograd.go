@@ -55,11 +55,28 @@ func ParseAlgorithm(s string) (Algorithm, error) {
 
 var algo atomic.Int32
 
+// envErr is the error in EMOSEL_CONV, if any.
+var envErr error
+
+// EnvError returns the error in emosel's environment variables, or nil:
+// EMOSEL_CONV naming no algorithm (Auto is then in use) or EMOSEL_SIMD
+// naming no kernel implementation (the best available one is then in
+// use). The commands refuse to start on it.
+func EnvError() error {
+	if envErr != nil {
+		return envErr
+	}
+	return simd.EnvError()
+}
+
 func init() {
 	if v := os.Getenv("EMOSEL_CONV"); v != "" {
 		a, err := ParseAlgorithm(v)
 		if err != nil {
-			panic(fmt.Sprintf("conv: EMOSEL_CONV=%q names no algorithm (want auto, im2col or winograd)", v))
+			// Not a panic: the variable comes from the user. Auto stays,
+			// and EnvError says why; the commands refuse to start.
+			envErr = fmt.Errorf("EMOSEL_CONV=%q names no algorithm (want auto, im2col or winograd)", v)
+			return
 		}
 		algo.Store(int32(a))
 	}
@@ -67,7 +84,7 @@ func init() {
 
 // SetAlgorithm selects the algorithm for every later Forward and returns
 // the previous choice. The environment variable EMOSEL_CONV sets the
-// initial value. It is safe to call concurrently with Forward; a Forward
+// initial value (see EnvError for a bad one). It is safe to call concurrently with Forward; a Forward
 // already running keeps the algorithm it started with.
 func SetAlgorithm(a Algorithm) Algorithm {
 	if a < Auto || a > Winograd {

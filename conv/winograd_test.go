@@ -1,8 +1,12 @@
 package conv
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/emosel/emosel/internal/golden"
@@ -311,5 +315,32 @@ func TestNewFilterCopies(t *testing.T) {
 			}
 			golden.Require(t, a.String(), f.Forward(x, Epilogue{}), want, 1e-5)
 		})
+	}
+}
+
+// TestEnv checks EMOSEL_CONV in a child process: a valid name selects the
+// algorithm; a bad one leaves Auto, with EnvError saying why, and does not
+// panic.
+func TestEnv(t *testing.T) {
+	if os.Getenv("EMOSEL_CONV_CHILD") == "1" {
+		fmt.Printf("algo=%v err=%v\n", CurrentAlgorithm(), EnvError())
+		return
+	}
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	for _, c := range []struct{ env, want string }{
+		{"im2col", "algo=im2col err=<nil>"},
+		{"fft", `algo=auto err=EMOSEL_CONV="fft" names no algorithm`},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestEnv$")
+		cmd.Env = append(os.Environ(), "EMOSEL_CONV="+c.env, "EMOSEL_CONV_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Skipf("cannot re-run the test binary: %v", err)
+		}
+		if !strings.Contains(string(out), c.want) {
+			t.Errorf("with EMOSEL_CONV=%s the child says:\n%s\nwant %q", c.env, out, c.want)
+		}
 	}
 }

@@ -17,6 +17,9 @@ import (
 )
 
 func main() {
+	if err := cli.CheckEnv(); err != nil {
+		cli.Fatal(err)
+	}
 	fs := flag.NewFlagSet("classify", flag.ExitOnError)
 	model := fs.String("model", "vgg16", "architecture: vgg16, alexnet, vgg11, vgg13 or vgg19")
 	weights := fs.String("weights", "", "torchvision .pth or safetensors weight file (default: random init from -seed, which classifies nothing)")

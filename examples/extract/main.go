@@ -36,6 +36,9 @@ import (
 )
 
 func main() {
+	if err := cli.CheckEnv(); err != nil {
+		cli.Fatal(err)
+	}
 	fs := flag.NewFlagSet("extract", flag.ExitOnError)
 	model := fs.String("model", "vgg16", "architecture: vgg16, alexnet, vgg11, vgg13 or vgg19")
 	weights := fs.String("weights", "", "torchvision .pth or safetensors weight file (default: random init from -seed)")

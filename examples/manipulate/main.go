@@ -70,6 +70,9 @@ type options struct {
 }
 
 func main() {
+	if err := cli.CheckEnv(); err != nil {
+		cli.Fatal(err)
+	}
 	fs := flag.NewFlagSet("manipulate", flag.ExitOnError)
 	var o options
 	fs.StringVar(&o.from, "from", "", "output directory of the selectivity stage (selectivity.csv, selective.csv); required")

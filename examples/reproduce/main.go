@@ -118,6 +118,9 @@ type options struct {
 }
 
 func main() {
+	if err := cli.CheckEnv(); err != nil {
+		cli.Fatal(err)
+	}
 	o, err := parse(os.Args[1:], os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)

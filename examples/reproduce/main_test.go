@@ -345,10 +345,20 @@ func TestBadFlags(t *testing.T) {
 		{"tiny input", []string{"-model", "alexnet", "-size", "40"}, "too small"},
 		{"stray argument", []string{"stray"}, "unexpected"},
 		{"unknown flag", []string{"-frobnicate"}, "frobnicate"},
+		{"bad EMOSEL_CONV", []string{"EMOSEL_CONV=fft"}, "EMOSEL_CONV"},
+		{"bad EMOSEL_SIMD", []string{"EMOSEL_SIMD=sse9"}, "EMOSEL_SIMD"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(dir, "out-"+strings.ReplaceAll(c.name, " ", "-"))
-			r := command(t, nil, append([]string{"-out", out}, c.args...)...)
+			var env, args []string // "NAME=value" entries are environment variables
+			for _, a := range c.args {
+				if strings.HasPrefix(a, "EMOSEL_") {
+					env = append(env, a)
+				} else {
+					args = append(args, a)
+				}
+			}
+			r := command(t, env, append([]string{"-out", out}, args...)...)
 			line := strings.TrimSuffix(r.stderr, "\n")
 			if r.code == 0 || strings.Contains(line, "\n") || !strings.Contains(line, c.mention) || strings.Contains(line, "panic") {
 				t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)

@@ -50,6 +50,17 @@ func LimitMemory(extra int64, models ...*nn.Model) {
 	debug.SetMemoryLimit(bytes + extra + HeadroomBytes)
 }
 
+// CheckEnv returns the error in emosel's environment variables
+// (EMOSEL_SIMD, EMOSEL_CONV), as a usage error, or nil. Every command
+// calls it before any work, so that a typo stops the run instead of
+// silently running the default.
+func CheckEnv() error {
+	if err := conv.EnvError(); err != nil {
+		return Usagef("%v", err)
+	}
+	return nil
+}
+
 // ErrUsage marks a bad flag or argument.
 var ErrUsage = errors.New("usage")
 

@@ -72,7 +72,8 @@
 // environment variable EMOSEL_SIMD=avx512|avx2|neon|go (any case) selects
 // the implementation at start-up; a name that this machine or build lacks
 // leaves the best available one in place (Active tells), and a name that
-// no build knows panics at init.
+// no build knows leaves it too, with EnvError saying why (the commands
+// refuse to start on it).
 //
 // The amd64 kernels are generated with avo by _gen (its own module; run
 // go generate) into gemm_amd64.s and gemm_amd64.go, both from one

@@ -615,19 +615,25 @@ func TestUse(t *testing.T) {
 // it starts on the Go kernel.
 func TestEnv(t *testing.T) {
 	if os.Getenv("EMOSEL_SIMD_CHILD") == "1" {
-		fmt.Printf("active=%s\n", Active())
+		fmt.Printf("active=%s err=%v\n", Active(), EnvError())
 		return
 	}
 	if testing.Short() {
 		t.Skip("starts a process")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestEnv$")
-	cmd.Env = append(os.Environ(), "EMOSEL_SIMD=go", "EMOSEL_SIMD_CHILD=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Skipf("cannot re-run the test binary on %s: %v", runtime.GOARCH, err)
-	}
-	if !strings.Contains(string(out), "active=Go") {
-		t.Errorf("with EMOSEL_SIMD=go the child says:\n%s", out)
+	for _, c := range []struct{ env, want string }{
+		{"go", "active=Go err=<nil>"},
+		// A name no build knows: the default stays and EnvError says so.
+		{"sse9", "active=" + impls[0].name + ` err=EMOSEL_SIMD="sse9" names no implementation`},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestEnv$")
+		cmd.Env = append(os.Environ(), "EMOSEL_SIMD="+c.env, "EMOSEL_SIMD_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Skipf("cannot re-run the test binary on %s: %v", runtime.GOARCH, err)
+		}
+		if !strings.Contains(string(out), c.want) {
+			t.Errorf("with EMOSEL_SIMD=%s the child says:\n%s\nwant %q", c.env, out, c.want)
+		}
 	}
 }

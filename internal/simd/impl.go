@@ -32,6 +32,14 @@ var (
 	threads atomic.Int64 // 0: GOMAXPROCS
 )
 
+// envErr is the error in EMOSEL_SIMD, if any.
+var envErr error
+
+// EnvError returns the error in the environment variable EMOSEL_SIMD (a
+// name no build knows), or nil. The default implementation is then in
+// use.
+func EnvError() error { return envErr }
+
 func init() {
 	impls = append(archImpls(), &impl{name: "Go", mr: goMR, nr: goNR, kernel: sgemmKernelGo})
 	l1, l2 := cacheSizes()
@@ -42,7 +50,10 @@ func init() {
 	if v := os.Getenv("EMOSEL_SIMD"); v != "" {
 		name, ok := canonicalName(v)
 		if !ok {
-			panic(fmt.Sprintf("simd: EMOSEL_SIMD=%q names no implementation (want go, avx2, avx512 or neon)", v))
+			// Not a panic: the variable comes from the user. The default
+			// stays, and EnvError says why; the commands refuse to start.
+			envErr = fmt.Errorf("EMOSEL_SIMD=%q names no implementation (want go, avx2, avx512 or neon)", v)
+			return
 		}
 		// A name this machine or build lacks leaves the default in place;
 		// Active says which one runs.
