@@ -7,7 +7,8 @@ import (
 )
 
 // Kernel splitting computes a stride-1 filter of 4 to 6 taps on an axis
-// (AlexNet's conv2 is 5×5) with F(4×4, 3×3): padded with zero taps to
+// that has no Winograd algorithm of its own (4×4, 6×6, 5×3, …: a 5×5
+// filter has F(2×2, 5×5)) with F(4×4, 3×3): padded with zero taps to
 // 6×6, the kernel is four 3×3 kernels g_ab (taps 3a…3a+2, 3b…3b+2), and
 //
 //	y[i][j] = Σ_ab z_ab[i+3a][j+3b]
@@ -19,11 +20,11 @@ import (
 // against 25 for a direct 5×5, less the tiles' overhang.
 
 // splitParts returns the sub-kernels per axis (1 or 2 each), or 0, 0 when
-// splitting does not apply: stride 1, dilation 1, no axis over 6 taps
-// and at least one over 3.
+// splitting does not apply: stride 1, dilation 1, no axis over 6 taps,
+// at least one over 3, and no Winograd algorithm of the filter's own.
 func (f *Filter) splitParts() (na, nb int) {
 	p := f.p
-	if p.Stride != [2]int{1, 1} || p.Dilation != [2]int{1, 1} || f.kh > 6 || f.kw > 6 || (f.kh <= 3 && f.kw <= 3) {
+	if p.Stride != [2]int{1, 1} || p.Dilation != [2]int{1, 1} || f.kh > 6 || f.kw > 6 || (f.kh <= 3 && f.kw <= 3) || f.winogradFits() {
 		return 0, 0
 	}
 	return (f.kh + 2) / 3, (f.kw + 2) / 3
@@ -35,9 +36,10 @@ func (f *Filter) useSplit(_, _ int) bool {
 	if na, _ := f.splitParts(); na == 0 {
 		return false
 	}
-	// Auto does not split: on AlexNet's conv2 (Zen 3, AVX2) the split was
-	// 1.2–1.3× slower than im2col, the four-fold output transform and the
-	// combining pass costing more than the halved GEMM saves.
+	// Auto does not split: on a 5×5 layer shaped like AlexNet's conv2
+	// (Zen 3, AVX2) the split was 1.2–1.3× slower than im2col, the
+	// four-fold output transform and the combining pass costing more than
+	// the halved GEMM saves (F(2×2, 5×5) now takes 5×5 filters).
 	return CurrentAlgorithm() == Winograd
 }
 

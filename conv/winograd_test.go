@@ -71,6 +71,36 @@ func testWinogradMatchesDirect(t *testing.T) {
 	})
 }
 
+// TestWinograd5MatchesDirect checks F(2×2, 5×5) on 5×5 filters as
+// TestWinogradMatchesDirect does F(4×4, 3×3): paddings 0–4, sizes from
+// one output pixel to several tile rows, one and two threads, chunks of a
+// tile row or the default, U kept or not.
+func TestWinograd5MatchesDirect(t *testing.T) {
+	defer simd.SetThreads(simd.SetThreads(0))
+	withChunks(t, winoMinChunk, winoMaxChunk)
+	defer KeepWinogradWeights(KeepWinogradWeights(true))
+	r := rand.New(rand.NewPCG(21, 22))
+	cases := []convCase{ // AlexNet's conv2 at a small width first
+		{n: 2, c: 6, h: 27, w: 27, o: 7, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1},
+	}
+	for len(cases) < 50 {
+		k := convCase{n: 1 + r.IntN(3), c: 1 + r.IntN(20), o: 1 + r.IntN(20), sh: 1, sw: 1, dh: 1, dw: 1,
+			kh: 5, kw: 5, ph: r.IntN(5), pw: r.IntN(5), h: 1 + r.IntN(40), w: 1 + r.IntN(40)}
+		if oh, ow := k.params().OutSize(k.h, k.w, 5, 5); oh <= 0 || ow <= 0 {
+			continue
+		}
+		cases = append(cases, k)
+	}
+	withAlgorithm(t, Winograd, func() {
+		for i, k := range cases {
+			simd.SetThreads(1 + i%2)
+			winoMinChunk, winoMaxChunk = []int{1, 128}[i/2%2], []int{1, 960}[i/2%2]
+			KeepWinogradWeights(i%3 != 0)
+			checkWinogradCase(t, r, k, i%4 != 3)
+		}
+	})
+}
+
 // TestWinogradBatchInvariant checks that an image's output and means are
 // the same bits whether it is convolved alone or inside a batch whose
 // chunks cut it in two, on any thread count.
@@ -107,29 +137,32 @@ func TestWinogradBatchInvariant(t *testing.T) {
 }
 
 // TestWinogradAccuracy bounds the rounding error of F(4×4, 3×3) on a
-// VGG-sized reduction (C = 256, 256·9 terms per output) against the
-// float64 definition, next to im2col's on the same data. The bound, 1e-5
-// of the largest output, is ten times tighter than the 1e-4 the network
-// tests allow against PyTorch.
+// VGG-sized reduction (C = 256, 256·9 terms per output) and of F(2×2,
+// 5×5) on AlexNet conv2's (C = 64, 64·25 terms) against the float64
+// definition, next to im2col's on the same data. The bound, 1e-5 of the
+// largest output, is ten times tighter than the 1e-4 the network tests
+// allow against PyTorch.
 func TestWinogradAccuracy(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	x := randTensor(r, 1, 256, 12, 12)
-	w := randTensor(r, 8, 256, 3, 3)
-	want := directConv(x, w, nil, 1, 1, 1, 1, 1, 1)
-	f := NewFilter(w, Square(1, 1, 1))
-	for _, a := range []Algorithm{Im2col, Winograd} {
-		withAlgorithm(t, a, func() {
-			got := f.Forward(x, Epilogue{})
-			var worst, scale float64
-			for i, v := range want.Data() {
-				worst = max(worst, math.Abs(float64(got.Data()[i])-float64(v)))
-				scale = max(scale, math.Abs(float64(v)))
-			}
-			t.Logf("%v: worst error %.2g of max |y| %.3g (%.2g relative)", a, worst, scale, worst/scale)
-			if worst > 1e-5*scale {
-				t.Errorf("%v: worst error %.3g > 1e-5 × %.3g", a, worst, scale)
-			}
-		})
+	for _, c := range []struct{ ch, k int }{{256, 3}, {64, 5}} {
+		x := randTensor(r, 1, c.ch, 12, 12)
+		w := randTensor(r, 8, c.ch, c.k, c.k)
+		want := directConv(x, w, nil, 1, 1, c.k/2, c.k/2, 1, 1)
+		f := NewFilter(w, Square(1, c.k/2, 1))
+		for _, a := range []Algorithm{Im2col, Winograd} {
+			withAlgorithm(t, a, func() {
+				got := f.Forward(x, Epilogue{})
+				var worst, scale float64
+				for i, v := range want.Data() {
+					worst = max(worst, math.Abs(float64(got.Data()[i])-float64(v)))
+					scale = max(scale, math.Abs(float64(v)))
+				}
+				t.Logf("%d×%d, %v: worst error %.2g of max |y| %.3g (%.2g relative)", c.k, c.k, a, worst, scale, worst/scale)
+				if worst > 1e-5*scale {
+					t.Errorf("%d×%d, %v: worst error %.3g > 1e-5 × %.3g", c.k, c.k, a, worst, scale)
+				}
+			})
+		}
 	}
 }
 
@@ -147,7 +180,8 @@ func TestAlgorithmChoice(t *testing.T) {
 		{mk(512, 512, 3, Square(1, 1, 1)), 2, Im2col, Winograd},    // output under 4×4
 		{mk(64, 64, 3, Square(2, 1, 1)), 224, Im2col, Im2col},      // strided
 		{mk(64, 64, 3, Square(1, 2, 2)), 224, Im2col, Im2col},      // dilated
-		{mk(64, 64, 5, Square(1, 2, 1)), 27, Im2col, Winograd},     // AlexNet conv2: split into four 3×3 only when forced
+		{mk(192, 64, 5, Square(1, 2, 1)), 27, Winograd, Winograd},  // AlexNet conv2: F(2×2, 5×5)
+		{mk(64, 64, 4, Square(1, 2, 1)), 27, Im2col, Winograd},     // 4×4: split into 3×3 pieces only when forced
 		{mk(64, 64, 7, Square(1, 3, 1)), 224, Im2col, Im2col},      // 7×7: too wide to split in four
 		{mk(256, 384, 3, Square(1, 1, 1)), 13, Winograd, Winograd}, // AlexNet conv4
 		{mk(64, 3, 11, Square(4, 2, 1)), 224, Winograd, Winograd},  // AlexNet conv1: space-to-depth to 48 channels
@@ -228,13 +262,14 @@ func TestS2DMatchesDirect(t *testing.T) {
 // float64 definition, epilogue included.
 func TestSplitMatchesDirect(t *testing.T) {
 	r := rand.New(rand.NewPCG(17, 18))
-	cases := []convCase{ // AlexNet's conv2 at a small size first
-		{n: 2, c: 6, h: 27, w: 27, o: 7, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1},
+	cases := []convCase{ // a 6×6 and a 5×3 first
+		{n: 2, c: 6, h: 27, w: 27, o: 7, kh: 6, kw: 6, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1},
+		{n: 1, c: 3, h: 20, w: 17, o: 5, kh: 5, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1},
 	}
 	for len(cases) < 50 {
 		k := convCase{n: 1 + r.IntN(2), c: 1 + r.IntN(5), o: 1 + r.IntN(9), sh: 1, sw: 1, dh: 1, dw: 1,
 			kh: 1 + r.IntN(6), kw: 1 + r.IntN(6), ph: r.IntN(4), pw: r.IntN(4)}
-		if k.kh <= 3 && k.kw <= 3 {
+		if k.kh <= 3 && k.kw <= 3 || k.kh == 5 && k.kw == 5 { // 5×5 has F(2×2, 5×5)
 			continue
 		}
 		k.h, k.w = 1+r.IntN(30), 1+r.IntN(30)

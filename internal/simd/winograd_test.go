@@ -31,155 +31,185 @@ type wgCase struct{ groups, spad, vpad int }
 
 var wgCases = []wgCase{{1, 0, 0}, {1, 3, 5}, {2, 1, 0}, {7, 4, 9}}
 
-// TestWgInput8 checks Bᵀ d B against the float64 matrix product, for
-// every implementation, and that nothing outside the 36 rows' 8·groups
-// columns is written.
-func TestWgInput8(t *testing.T) {
-	forEachImpl(t, func(t *testing.T, im *impl) {
-		r := rand.New(rand.NewPCG(1, 9))
-		for _, c := range wgCases {
-			ss := 32*c.groups + 4 + c.spad
-			vs := 8*c.groups + c.vpad
-			src := randSlice(r, 5*ss+32*c.groups+4)
-			v := make([]float32, 35*vs+8*c.groups+7)
-			for i := range v {
-				v[i] = -999
-			}
-			WgInput8(v, vs, src, ss, c.groups)
-			for q := 0; q < 8*c.groups; q++ {
-				var d, bd [6][6]float64
-				for i := range d {
-					for j := range d[i] {
-						d[i][j] = float64(src[i*ss+4*q+j])
-					}
-				}
-				for i := range bd { // Bᵀ d
-					for j := range bd[i] {
-						for k := 0; k < 6; k++ {
-							bd[i][j] += wgBT[i][k] * d[k][j]
-						}
-					}
-				}
-				for i := 0; i < 6; i++ { // (Bᵀ d) B
-					for j := 0; j < 6; j++ {
-						var want float64
-						for k := 0; k < 6; k++ {
-							want += bd[i][k] * wgBT[j][k]
-						}
-						got := v[(6*i+j)*vs+q]
-						if math.Abs(float64(got)-want) > 1e-4*(1+math.Abs(want)) {
-							t.Fatalf("%+v tile %d ξ=(%d,%d): got %v, want %v", c, q, i, j, got, want)
-						}
-					}
-				}
-			}
-			for i, x := range v {
-				if i%vs >= 8*c.groups || i >= 36*vs {
-					if x != -999 {
-						t.Fatalf("%+v: v[%d] = %v written outside the rows", c, i, x)
-					}
-				}
-			}
-		}
-	})
-}
+// wgInputs are the two input transforms: tiles 4 apart (F(4×4, 3×3)) and
+// 2 apart (F(2×2, 5×5)).
+var wgInputs = []struct {
+	name string
+	step int
+	f    func(v []float32, vstride int, src []float32, sstride, groups int)
+}{{"WgInput8", 4, WgInput8}, {"WgInput8S2", 2, WgInput8S2}}
 
-// TestWgOutput8 checks Aᵀ m A and the epilogue against float64 and the
-// bits of the assembly against the Go reference.
-func TestWgOutput8(t *testing.T) {
-	nan := float32(math.NaN())
-	for _, relu := range []bool{false, true} {
-		for _, c := range wgCases {
-			r := rand.New(rand.NewPCG(2, uint64(c.groups)))
-			ms := 8*c.groups + c.vpad
-			ds := 32*c.groups + c.spad
-			m := randSlice(r, 35*ms+8*c.groups)
-			m[7*ms] = nan // tile 0: column 1 of Aᵀ has no zero, so every output reads m[ξ=(1,1)]
-			bias, scale := float32(0.25), float32(1.5)
-			var ref []float32
-			forEachImpl(t, func(t *testing.T, im *impl) {
-				dst := make([]float32, 3*ds+32*c.groups+5)
-				for i := range dst {
-					dst[i] = -999
+// TestWgInput8 checks Bᵀ d B against the float64 matrix product, for
+// both tile steps and every implementation, and that nothing outside the
+// 36 rows' 8·groups columns is written.
+func TestWgInput8(t *testing.T) {
+	for _, in := range wgInputs {
+		forEachImpl(t, func(t *testing.T, im *impl) {
+			r := rand.New(rand.NewPCG(1, 9))
+			for _, c := range wgCases {
+				ss := 8*in.step*c.groups + 4 + c.spad
+				vs := 8*c.groups + c.vpad
+				src := randSlice(r, 5*ss+8*in.step*c.groups+4)
+				v := make([]float32, 35*vs+8*c.groups+7)
+				for i := range v {
+					v[i] = -999
 				}
-				WgOutput8(dst, ds, m, ms, c.groups, bias, scale, relu)
+				in.f(v, vs, src, ss, c.groups)
 				for q := 0; q < 8*c.groups; q++ {
-					var mm, am [6][6]float64
-					for i := range mm {
-						for j := range mm[i] {
-							mm[i][j] = float64(m[(6*i+j)*ms+q])
+					var d, bd [6][6]float64
+					for i := range d {
+						for j := range d[i] {
+							d[i][j] = float64(src[i*ss+in.step*q+j])
 						}
 					}
-					for i := 0; i < 4; i++ {
-						for j := 0; j < 6; j++ {
+					for i := range bd { // Bᵀ d
+						for j := range bd[i] {
 							for k := 0; k < 6; k++ {
-								am[i][j] += wgAT[i][k] * mm[k][j]
+								bd[i][j] += wgBT[i][k] * d[k][j]
 							}
 						}
 					}
-					for i := 0; i < 4; i++ {
-						for j := 0; j < 4; j++ {
+					for i := 0; i < 6; i++ { // (Bᵀ d) B
+						for j := 0; j < 6; j++ {
 							var want float64
 							for k := 0; k < 6; k++ {
-								want += am[i][k] * wgAT[j][k]
+								want += bd[i][k] * wgBT[j][k]
 							}
-							want += float64(bias)
-							if relu {
-								want = float64(scale) * max(0, want)
-							}
-							got := dst[i*ds+4*q+j]
-							if q == 0 {
-								if got == got {
-									t.Fatalf("relu=%v %+v tile 0: got %v, want NaN", relu, c, got)
-								}
-								continue
-							}
+							got := v[(6*i+j)*vs+q]
 							if math.Abs(float64(got)-want) > 1e-4*(1+math.Abs(want)) {
-								t.Fatalf("relu=%v %+v tile %d (%d,%d): got %v, want %v", relu, c, q, i, j, got, want)
+								t.Fatalf("%s %+v tile %d ξ=(%d,%d): got %v, want %v", in.name, c, q, i, j, got, want)
 							}
 						}
 					}
 				}
-				for i, x := range dst {
-					if i%ds >= 32*c.groups || i >= 4*ds {
+				for i, x := range v {
+					if i%vs >= 8*c.groups || i >= 36*vs {
 						if x != -999 {
-							t.Fatalf("relu=%v %+v: dst[%d] = %v written outside the rows", relu, c, i, x)
+							t.Fatalf("%s %+v: v[%d] = %v written outside the rows", in.name, c, i, x)
 						}
 					}
 				}
-				if ref == nil {
-					ref = dst
-					return
-				}
-				for i := range dst {
-					if math.Float32bits(dst[i]) != math.Float32bits(ref[i]) && dst[i] == dst[i] {
-						t.Fatalf("relu=%v %+v: %s gives %v at %d, %s %v", relu, c, im.name, dst[i], i, impls[0].name, ref[i])
+			}
+		})
+	}
+}
+
+// wgOutputs are the two output transforms: 4×4 outputs (F(4×4, 3×3),
+// Aᵀ as wgAT) and 2×2 (F(2×2, 5×5), its first two rows with the last
+// column of the fourth).
+var wgOutputs = []struct {
+	name string
+	m    int
+	at   [][6]float64
+	f    func(dst []float32, dstride int, m []float32, mstride, groups int, bias, scale float32, relu bool)
+}{
+	{"WgOutput8", 4, wgAT[:], WgOutput8},
+	{"WgOutput8F2", 2, [][6]float64{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}}, WgOutput8F2},
+}
+
+// TestWgOutput8 checks Aᵀ m A and the epilogue against float64, for both
+// output sizes, and the bits of the assembly against the Go reference.
+func TestWgOutput8(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, out := range wgOutputs {
+		mm := out.m
+		for _, relu := range []bool{false, true} {
+			for _, c := range wgCases {
+				r := rand.New(rand.NewPCG(2, uint64(c.groups)))
+				ms := 8*c.groups + c.vpad
+				ds := 8*mm*c.groups + c.spad
+				m := randSlice(r, 35*ms+8*c.groups)
+				m[7*ms] = nan // tile 0: column 1 of Aᵀ has no zero, so every output reads m[ξ=(1,1)]
+				bias, scale := float32(0.25), float32(1.5)
+				var ref []float32
+				forEachImpl(t, func(t *testing.T, im *impl) {
+					dst := make([]float32, (mm-1)*ds+8*mm*c.groups+5)
+					for i := range dst {
+						dst[i] = -999
 					}
-				}
-			})
+					out.f(dst, ds, m, ms, c.groups, bias, scale, relu)
+					for q := 0; q < 8*c.groups; q++ {
+						var x, am [6][6]float64
+						for i := range x {
+							for j := range x[i] {
+								x[i][j] = float64(m[(6*i+j)*ms+q])
+							}
+						}
+						for i := 0; i < mm; i++ {
+							for j := 0; j < 6; j++ {
+								for k := 0; k < 6; k++ {
+									am[i][j] += out.at[i][k] * x[k][j]
+								}
+							}
+						}
+						for i := 0; i < mm; i++ {
+							for j := 0; j < mm; j++ {
+								var want float64
+								for k := 0; k < 6; k++ {
+									want += am[i][k] * out.at[j][k]
+								}
+								want += float64(bias)
+								if relu {
+									want = float64(scale) * max(0, want)
+								}
+								got := dst[i*ds+mm*q+j]
+								if q == 0 {
+									if got == got {
+										t.Fatalf("%s relu=%v %+v tile 0: got %v, want NaN", out.name, relu, c, got)
+									}
+									continue
+								}
+								if math.Abs(float64(got)-want) > 1e-4*(1+math.Abs(want)) {
+									t.Fatalf("%s relu=%v %+v tile %d (%d,%d): got %v, want %v", out.name, relu, c, q, i, j, got, want)
+								}
+							}
+						}
+					}
+					for i, x := range dst {
+						if i%ds >= 8*mm*c.groups || i >= mm*ds {
+							if x != -999 {
+								t.Fatalf("%s relu=%v %+v: dst[%d] = %v written outside the rows", out.name, relu, c, i, x)
+							}
+						}
+					}
+					if ref == nil {
+						ref = dst
+						return
+					}
+					for i := range dst {
+						if math.Float32bits(dst[i]) != math.Float32bits(ref[i]) && dst[i] == dst[i] {
+							t.Fatalf("%s relu=%v %+v: %s gives %v at %d, %s %v", out.name, relu, c, im.name, dst[i], i, impls[0].name, ref[i])
+						}
+					}
+				})
+			}
 		}
 	}
 }
 
-// TestWgInput8Bits checks that the assembly gives the Go reference's bits.
+// TestWgInput8Bits checks that the assembly gives the Go reference's bits,
+// for both tile steps.
 func TestWgInput8Bits(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	const groups, ss, vs = 3, 3*32 + 4, 3 * 8
-	src := randSlice(r, 5*ss+32*groups+4)
-	var ref []float32
-	forEachImpl(t, func(t *testing.T, im *impl) {
-		v := make([]float32, 36*vs)
-		WgInput8(v, vs, src, ss, groups)
-		if ref == nil {
-			ref = v
-			return
-		}
-		for i := range v {
-			if math.Float32bits(v[i]) != math.Float32bits(ref[i]) {
-				t.Fatalf("%s gives %v at %d, %s %v", im.name, v[i], i, impls[0].name, ref[i])
+	for _, in := range wgInputs {
+		r := rand.New(rand.NewPCG(3, 4))
+		groups, vs := 3, 3*8
+		ss := 8*in.step*groups + 4
+		src := randSlice(r, 5*ss+8*in.step*groups+4)
+		var ref []float32
+		forEachImpl(t, func(t *testing.T, im *impl) {
+			v := make([]float32, 36*vs)
+			in.f(v, vs, src, ss, groups)
+			if ref == nil {
+				ref = v
+				return
 			}
-		}
-	})
+			for i := range v {
+				if math.Float32bits(v[i]) != math.Float32bits(ref[i]) {
+					t.Fatalf("%s: %s gives %v at %d, %s %v", in.name, im.name, v[i], i, impls[0].name, ref[i])
+				}
+			}
+		})
+	}
 }
 
 func TestWgMisusePanics(t *testing.T) {
@@ -189,6 +219,8 @@ func TestWgMisusePanics(t *testing.T) {
 		func() { WgInput8(buf, 7, buf, 36, 1) },
 		func() { WgOutput8(buf[:10], 32, buf, 8, 1, 0, 1, true) },
 		func() { WgOutput8(buf, 32, buf, 4, 1, 0, 1, true) },
+		func() { WgInput8S2(buf, 8, buf[:10], 20, 1) },
+		func() { WgOutput8F2(buf[:10], 16, buf, 8, 1, 0, 1, true) },
 	} {
 		func() {
 			defer func() {
