@@ -1,38 +1,44 @@
 // Package conv computes 2-D convolution and pooling on NCHW tensors: the
 // geometry (stride, padding, dilation, output sizes), convolution as a
-// packed GEMM over implicit im2col columns or, for 3×3 stride-1 filters,
-// by Winograd's F(4×4, 3×3), with a fused epilogue, MaxPool2d and
-// AdaptiveAvgPool2d, all with PyTorch's semantics.
+// packed GEMM over implicit im2col columns or by Winograd's minimal
+// filtering, with a fused epilogue, MaxPool2d and AdaptiveAvgPool2d, all
+// with PyTorch's semantics.
 //
 // # Layout
 //
 //   - params.go: Params (stride, pad, dilation; zero stride and dilation
 //     mean 1), OutSize and Params.OutSize.
-//   - conv.go: Filter, a weight [O,C,KH,KW] packed once for the GEMM, and
-//     Filter.Forward, [N,C,H,W] * [O,C,KH,KW] -> [N,O,OH,OW], with an
-//     Epilogue that adds the bias, applies a per-channel gain ReLU and
-//     returns per-image channel means in the same pass.
+//   - conv.go: Filter, a weight [O,C,KH,KW] with the forms each algorithm
+//     derives from it (built on first use), and Filter.Forward,
+//     [N,C,H,W] * [O,C,KH,KW] -> [N,O,OH,OW], with an Epilogue that adds
+//     the bias, applies a per-channel gain ReLU and returns per-image
+//     channel means in the same pass.
 //   - im2col.go: the simd.BPacker that writes im2col panels straight into
 //     the GEMM's buffer; the column matrix [C·KH·KW, OH·OW] never exists.
 //   - winograd.go: Algorithm (Auto, Im2col, Winograd; SetAlgorithm or
-//     EMOSEL_CONV=auto|im2col|winograd), the weight transform (kept per
-//     Filter unless KeepWinogradWeights(false)) and the tiled forward
-//     pass; the tile transforms are simd.WgInput8 and simd.WgOutput8.
+//     EMOSEL_CONV=auto|im2col|winograd), F(4×4, 3×3) and F(2×2, 5×5): the
+//     weight transform (kept per Filter unless KeepWinogradWeights(false))
+//     and the tiled forward pass; the tile transforms are simd.WgInput8,
+//     WgInput8S2, WgOutput8 and WgOutput8F2.
+//   - s2d.go: strided filters made 3×3 by space-to-depth (AlexNet conv1).
+//   - split.go: other 4–6-tap filters as 3×3 pieces (only when Winograd is
+//     forced).
 //   - pool.go: Pool, MaxPool2d and AdaptiveAvgPool2d.
 //
 // # Algorithms
 //
-// Auto, the default, computes 3×3 stride-1 convolutions with at least 16
-// input and output channels (every VGG layer but conv1_1, AlexNet's conv3
-// to conv5) by Winograd, with 4× fewer multiplications, and the rest by
-// im2col. The two differ by rounding only: Winograd's error is about 1e-5
-// of the layer's largest output against 5e-7 for im2col, both far inside
-// the 1e-4 the network tests allow against PyTorch (which run under each
-// algorithm). For a given algorithm, an image's outputs are the same bits
-// in any batch and on any thread count (its recorded means may differ in
-// the last bit, being summed in another grouping). Im2col is there for bit-level
-// comparisons with older results and for checking a finding does not
-// depend on the algorithm.
+// Auto, the default, computes 3×3 and 5×5 stride-1 convolutions with at
+// least 16 input and output channels (every VGG layer but conv1_1,
+// AlexNet's conv2 to conv5) and AlexNet's strided conv1 by Winograd, with
+// 4× (3×3) or 2.8× (5×5) fewer multiplications, and the rest by im2col.
+// The two differ by rounding only: Winograd's error is under 1e-5 of the
+// layer's largest output against 5e-7 for im2col, both far inside the
+// 1e-4 the network tests allow against PyTorch (which run under each
+// algorithm). For a given algorithm, an image's outputs are the same
+// bits in any batch and on any thread count (under Winograd its recorded
+// means too; under im2col they may differ in the last bit). Im2col
+// is there for bit-level comparisons with older results and for checking
+// a finding does not depend on the algorithm.
 //
 // Only groups=1 is supported: none of the target networks (VGG, AlexNet)
 // uses grouped convolution.
