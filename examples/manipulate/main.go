@@ -42,9 +42,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
-
 	"github.com/emosel/emosel/imagenet"
 	"github.com/emosel/emosel/internal/cli"
 	"github.com/emosel/emosel/manipulate"
@@ -336,75 +333,13 @@ func loadSets(spec string, pre imagenet.Config) ([]study.Set, error) {
 	return out, nil
 }
 
-// progress draws one bar per stage on a terminal, prints a line per stage
-// otherwise, and nothing when quiet.
-type progress struct {
-	w     io.Writer
-	quiet bool
-	term  bool
-	bar   *progressbar.ProgressBar
-	stage string
-	start time.Time
-	total int64
-	done  int64
-}
-
-func newProgress(w io.Writer, quiet bool) *progress {
-	p := &progress{w: w, quiet: quiet}
-	if f, ok := w.(*os.File); ok {
-		p.term = term.IsTerminal(int(f.Fd()))
-	}
-	return p
-}
-
-func (p *progress) Start(stage string, total int64) {
-	p.stage, p.start, p.total, p.done = stage, time.Now(), total, 0
-	if p.quiet || total <= 0 {
-		return
-	}
-	unit := "GFLOP of suffix re-runs"
-	if stage == "features" {
-		unit = "images"
-	}
-	if !p.term {
-		fmt.Fprintf(p.w, "%s: %s %s\n", stage, scaled(stage, total), unit)
-		return
-	}
-	p.bar = progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(p.w),
-		progressbar.OptionSetDescription(fmt.Sprintf("%-9s", stage)),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionShowElapsedTimeOnFinish(),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionThrottle(250*time.Millisecond),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(p.w) }))
-}
-
-// scaled prints a stage's total in its unit (MFLOP counts shown as GFLOP).
-func scaled(stage string, n int64) string {
-	if stage == "features" {
-		return strconv.FormatInt(n, 10)
-	}
-	return strconv.FormatFloat(float64(n)/1e3, 'f', 1, 64)
-}
-
-// Add advances the bar, never past its total (a refined sweep's work
-// is estimated in advance).
-func (p *progress) Add(n int64) {
-	n = min(n, p.total-p.done)
-	p.done += n
-	if p.bar != nil && n > 0 {
-		p.bar.Add64(n)
-	}
-}
-
-func (p *progress) Finish() {
-	if p.bar != nil {
-		p.bar.Finish()
-		p.bar = nil
-		return
-	}
-	if !p.quiet && p.total > 0 {
-		fmt.Fprintf(p.w, "%s: done in %v\n", p.stage, time.Since(p.start).Round(time.Second))
-	}
+// newProgress returns the stage reporter: cli.Progress counting images
+// (the readout features) or GFLOP of suffix re-runs.
+func newProgress(w io.Writer, quiet bool) *cli.Progress {
+	return cli.NewProgress(w, quiet, cli.ProgressOptions{Unit: func(step string) string {
+		if step == "features" {
+			return "images"
+		}
+		return "GFLOP of suffix re-runs"
+	}})
 }

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/emosel/emosel/internal/cli"
 	"github.com/emosel/emosel/internal/simd"
 	manstudy "github.com/emosel/emosel/manipulate/study"
 	"github.com/emosel/emosel/nn"
@@ -115,7 +116,7 @@ func (r *runner) estimate(ctx context.Context) error {
 	if err := e.Write(w); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nmeasured in %s\n", round(time.Since(t0).Seconds()))
+	fmt.Fprintf(w, "\nmeasured in %s\n", cli.Seconds(time.Since(t0).Seconds()))
 	return nil
 }
 

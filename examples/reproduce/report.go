@@ -21,6 +21,7 @@ import (
 
 	"github.com/emosel/emosel/conv"
 	"github.com/emosel/emosel/internal/atomicfile"
+	"github.com/emosel/emosel/internal/cli"
 	"github.com/emosel/emosel/internal/simd"
 	"github.com/emosel/emosel/manipulate"
 	manstudy "github.com/emosel/emosel/manipulate/study"
@@ -462,9 +463,9 @@ func (r *runner) report() error {
 		if t.Stage == stageReport {
 			continue
 		}
-		status, took := "ran", round(t.Seconds)
+		status, took := "ran", cli.Seconds(t.Seconds)
 		if t.Reused {
-			status, took = "reused from the cache", fmt.Sprintf("%s (computed in %s)", took, round(t.Computed))
+			status, took = "reused from the cache", fmt.Sprintf("%s (computed in %s)", took, cli.Seconds(t.Computed))
 		}
 		st.rows = append(st.rows, []string{t.Stage, status, took})
 	}

@@ -48,7 +48,7 @@ type runner struct {
 	p              *plan
 	stdout, stderr io.Writer
 	log            io.Writer // stderr, or io.Discard with -quiet
-	prog           *progress
+	prog           *cli.Progress
 	start          time.Time
 
 	pre     imagenet.Config
@@ -139,7 +139,7 @@ func (r *runner) stage(name, key string, inputs any, outputs []string, run func(
 	t0 := time.Now()
 	if ok, secs := r.fresh(name, key, outputs...); ok {
 		r.timings = append(r.timings, timing{Stage: name, Key: key, Reused: true, Seconds: time.Since(t0).Seconds(), Computed: secs})
-		fmt.Fprintf(r.log, "%-11s reused (key %s, computed in %s)\n", name+":", key[:12], round(secs))
+		fmt.Fprintf(r.log, "%-11s reused (key %s, computed in %s)\n", name+":", key[:12], cli.Seconds(secs))
 		return nil
 	}
 	fmt.Fprintf(r.log, "%-11s running (key %s)\n", name+":", key[:12])
@@ -148,16 +148,8 @@ func (r *runner) stage(name, key string, inputs any, outputs []string, run func(
 	}
 	took := time.Since(t0)
 	r.timings = append(r.timings, timing{Stage: name, Key: key, Seconds: took.Seconds()})
-	fmt.Fprintf(r.log, "%-11s done in %s\n", name+":", round(took.Seconds()))
+	fmt.Fprintf(r.log, "%-11s done in %s\n", name+":", cli.Seconds(took.Seconds()))
 	return r.finish(name, key, inputs, took)
-}
-
-func round(sec float64) string {
-	d := time.Duration(sec * float64(time.Second))
-	if d < 10*time.Second {
-		return d.Round(10 * time.Millisecond).String()
-	}
-	return d.Round(time.Second).String()
 }
 
 // run runs the study as the flags say.
@@ -263,7 +255,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(r.log, "wrote %s, %s and %s in %s\n", r.path("report.md"), r.path("report.html"), r.path("manifest.json"),
-		round(time.Since(r.start).Seconds()))
+		cli.Seconds(time.Since(r.start).Seconds()))
 	if p.demo {
 		fmt.Fprintf(r.log, "This was a demonstration on synthetic stimuli. The real study:\n  %s\n", realCommandFor(p))
 	}
