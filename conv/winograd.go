@@ -142,9 +142,11 @@ func (f *Filter) AlgorithmFor(h, w int) Algorithm {
 	return Im2col
 }
 
-// The transform matrices of F(4×4, 3×3) with interpolation points
-// 0, ±1, ±2 and ∞ (Lavin & Gray 2016), written out as the 1-D transforms
-// below. With d a 6×6 input tile, g a 3×3 kernel and Y the 4×4 output,
+// F(4×4, 3×3) and F(2×2, 5×5) both use the interpolation points
+// 0, ±1, ±2 and ∞ (Lavin & Gray 2016), so they share the input transform
+// Bᵀ; internal/simd writes Bᵀ and the two Aᵀ out as 1-D transforms, and
+// wgKron below builds G. With d a 6×6 input tile, g an r×r kernel and Y
+// the m×m output (m = 7 − r),
 //
 //	Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
 //
@@ -162,7 +164,8 @@ func init() { keepU.Store(true) }
 // KeepWinogradWeights sets whether a Filter keeps its transformed weights
 // U after the first Winograd Forward (the default, true) or recomputes
 // them in every call, and returns the previous setting. U takes 4× the
-// memory of a 3×3 weight (36 values for 9): 235 MB for VGG-16. Not
+// memory of a 3×3 weight (36 values for 9; 1.44× a 5×5 one): 235 MB for
+// VGG-16. Not
 // keeping it costs about 70 ms per VGG-16 forward pass on two cores (8% at
 // batch 8, half again at batch 1) and holds only one layer's U at a time;
 // examples/extract does this to stay within its memory budget.
