@@ -28,9 +28,6 @@ type Filter struct {
 
 	s2dF    *Filter // the space-to-depth equivalent (s2d.go), built on first use
 	s2dOnce sync.Once
-
-	splitF    *Filter // the split 3×3 kernels (split.go), built on first use
-	splitOnce sync.Once
 }
 
 // rowOff locates row k = (c, kh, kw) of the im2col matrix: its input
@@ -159,10 +156,6 @@ func (f *Filter) ForwardInto(dst, x *tensor.Tensor, ep Epilogue) {
 	}
 	if f.useS2D(oh, ow) {
 		f.forwardS2D(out, src, n, h, w, oh, ow, ep)
-		return
-	}
-	if f.useSplit(oh, ow) {
-		f.forwardSplit(out, src, n, h, w, oh, ow, ep)
 		return
 	}
 	img := f.c * h * w

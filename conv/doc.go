@@ -21,8 +21,6 @@
 //     and the tiled forward pass; the tile transforms are simd.WgInput8,
 //     WgInput8S2, WgOutput8 and WgOutput8F2.
 //   - s2d.go: strided filters made 3×3 by space-to-depth (AlexNet conv1).
-//   - split.go: other 4–6-tap filters as 3×3 pieces (only when Winograd is
-//     forced).
 //   - pool.go: Pool, MaxPool2d and AdaptiveAvgPool2d.
 //
 // # Algorithms

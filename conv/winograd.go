@@ -24,9 +24,8 @@ const (
 	Im2col
 	// Winograd uses the minimal-filtering algorithms F(4×4, 3×3) wherever
 	// the filter is 3×3 with stride 1 and dilation 1 (any padding), or
-	// becomes so by space-to-depth (stride s ≥ 2 with ⌈K/s⌉ = 3) or by
-	// splitting (stride 1, other kernels of 4 to 6 taps), and F(2×2, 5×5)
-	// for 5×5 ones; im2col elsewhere. A 3×3 filter needs 4× fewer
+	// becomes so by space-to-depth (stride s ≥ 2 with ⌈K/s⌉ = 3), and
+	// F(2×2, 5×5) for 5×5 ones; im2col elsewhere. A 3×3 filter needs 4× fewer
 	// multiplications, a 5×5 one 2.8× fewer; the results differ from
 	// direct convolution by rounding only (under 1e-5 relative to the
 	// layer's largest output; see winograd_test.go).
@@ -136,7 +135,7 @@ func (f *Filter) useWinograd(oh, ow int) bool {
 // h×w pixels: Im2col or Winograd.
 func (f *Filter) AlgorithmFor(h, w int) Algorithm {
 	oh, ow := f.p.OutSize(h, w, f.kh, f.kw)
-	if f.useWinograd(oh, ow) || f.useS2D(oh, ow) || f.useSplit(oh, ow) {
+	if f.useWinograd(oh, ow) || f.useS2D(oh, ow) {
 		return Winograd
 	}
 	return Im2col
