@@ -116,13 +116,11 @@ func MaxPool2d(x *tensor.Tensor, p Pool) *tensor.Tensor {
 // NaN-aware max operations made pooling latency-bound. Go's max is NaN
 // when either operand is, as PyTorch's pooling is.
 func maxPoolPlane(o, plane []float32, h, w, oh, ow int, p Pool) {
-	var buf [256]float32
-	col := buf[:0]
-	if w <= len(buf) {
-		col = buf[:w]
-	} else {
-		col = make([]float32, w)
-	}
+	// The column buffer comes from a pool: a stack array escapes (the
+	// assembly takes its address) and would cost an allocation per plane.
+	cb := colPool.Get().(*[]float32)
+	defer colPool.Put(cb)
+	col := growF32(cb, w)
 	sh, sw, ph, pw, kh, kw := p.Stride[0], p.Stride[1], p.Pad[0], p.Pad[1], p.Kernel[0], p.Kernel[1]
 	for i := 0; i < oh; i++ {
 		y0, y1 := max(0, i*sh-ph), min(h, i*sh-ph+kh)
@@ -160,6 +158,8 @@ func maxPoolPlane(o, plane []float32, h, w, oh, ow int, p Pool) {
 		}
 	}
 }
+
+var colPool = sync.Pool{New: func() any { return new([]float32) }}
 
 // parallel calls f(0) … f(n-1), spread over simd.Threads() goroutines when
 // the work (n items of cost each) is large enough to pay for them.
