@@ -11,10 +11,10 @@ import (
 //
 //	[N,in] · [out,in]ᵀ + [out] -> [N,out]
 //
-// computed as Y = X · Wᵀ: the small batch X is packed as the GEMM's left
-// operand on each call and W is read in place as the right operand, so the
-// layer holds one copy of its (for VGG's fc6, 411 MB) weight; the bias,
-// ReLU, gain and recording then run over the small [N,out] result.
+// computed as Y = X · Wᵀ with W read in place (simd.Sgemm streams it once
+// for a batch of up to 64 and never packs it), so the layer holds one copy
+// of its (for VGG's fc6, 411 MB) weight; the bias, ReLU, gain and
+// recording then run over the small [N,out] result.
 type Linear struct {
 	weight, bias *tensor.Tensor // [out,in], [out]
 }
@@ -102,8 +102,7 @@ func (l *Linear) product(x *tensor.Tensor) *tensor.Tensor {
 	l.check(x)
 	n, in, out := x.Dim(0), l.weight.Dim(1), l.weight.Dim(0)
 	y := tensor.New(n, out)
-	a := simd.PackA(n, in, x.Data(), in)
-	simd.GemmPacked(a, simd.DenseB{Data: l.weight.Data(), Ld: in, Trans: true}, out, y.Data(), out, simd.Epilogue{})
+	simd.Sgemm(false, true, n, out, in, 1, x.Data(), in, l.weight.Data(), in, 0, y.Data(), out)
 	return y
 }
 

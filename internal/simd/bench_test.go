@@ -87,3 +87,47 @@ func BenchmarkKernel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLinear times Sgemm(false, true, …) on fully connected layers,
+// C[N,out] = X[N,in]·W[out,in]ᵀ, with W read in place: "rows" is the rows
+// path (W streamed once, never packed), "packed" the regular path that
+// packs W as B on every call, both in the same run. GB/s counts W's bytes.
+//
+//	go test -run x -bench Linear -cpu 2 -benchtime 20x ./internal/simd/
+func BenchmarkLinear(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	im := active.Load()
+	for _, s := range []struct {
+		name       string
+		n, out, in int
+	}{
+		{"alexnet_fc6_b16", 16, 4096, 9216},
+		{"alexnet_fc7_b16", 16, 4096, 4096},
+		{"alexnet_fc6_b1", 1, 4096, 9216},
+		{"alexnet_fc6_b32", 32, 4096, 9216},
+		{"vgg_fc6_b16", 16, 4096, 25088},
+	} {
+		x, w := randSlice(r, s.n*s.in), randSlice(r, s.out*s.in)
+		y := make([]float32, s.n*s.out)
+		for _, path := range []string{"rows", "packed"} {
+			if path == "packed" && im.rows == nil {
+				continue
+			}
+			b.Run(s.name+"/"+path, func(b *testing.B) {
+				if path == "packed" {
+					orig := im.rows
+					im.rows = nil
+					defer func() { im.rows = orig }()
+				}
+				Sgemm(false, true, s.n, s.out, s.in, 1, x, s.in, w, s.in, 0, y, s.out)
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					Sgemm(false, true, s.n, s.out, s.in, 1, x, s.in, w, s.in, 0, y, s.out)
+				}
+				sec := b.Elapsed().Seconds() / float64(b.N)
+				b.ReportMetric(2*float64(s.n*s.out*s.in)/sec/1e9, "GFLOP/s")
+				b.ReportMetric(4*float64(s.out*s.in)/sec/1e9, "GB/s")
+			})
+		}
+	}
+}

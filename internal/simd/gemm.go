@@ -31,9 +31,14 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		scaleC(c, ldc, 0, m, 0, n, beta)
 		return
 	}
+	im := active.Load()
+	if im.rows != nil && !transA && transB && m <= rowsMaxM {
+		sgemmRows(im, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	g := gemmPool.Get().(*gemm)
 	*g = gemm{
-		im: active.Load(), m: m, n: n, k: k,
+		im: im, m: m, n: n, k: k,
 		a: a, lda: lda, transA: transA, alpha: alpha,
 		db: DenseB{Data: b, Ld: ldb, Trans: transB},
 		c:  c, ldc: ldc, beta: beta, sgemm: true,

@@ -77,6 +77,24 @@ func prefetchRows(p *float32, rows int, ld int, n int)
 //	}
 func packTrans16(dst *float32, src *float32, kc4 int, ld int)
 
+// sgemmRows6x16AVX2 computes np tiles of 6×16 stacked down a column of C,
+// with A read in place (row stride lda) and b one packed strip k×16:
+//
+//	for r := 0; r < 6*np; r++ {
+//		for j := 0; j < 16; j++ {
+//			var s float32
+//			for p := 0; p < k; p++ {
+//				s += a[r*lda+p] * b[p*16+j]
+//			}
+//			if flags&kAcc != 0 { s += c[r*ldc+j] }
+//			c[r*ldc+j] = s
+//		}
+//	}
+//
+// Only kAcc is honoured. The products use FMA. The Go reference is
+// sgemmRowsGo.
+func sgemmRows6x16AVX2(np int, k int, a *float32, lda int, b *float32, c *float32, ldc int, flags uintptr)
+
 // wgInput8AVX2 is wgInput8Go with tiles 4 apart: for each group of
 // eight tiles, each of the six patch rows is loaded as 32+4 floats and transposed to six
 // vectors (one per column j, a tile per lane), transformed along j and

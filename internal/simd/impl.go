@@ -16,6 +16,7 @@ type impl struct {
 	name   string
 	mr, nr int // tile: rows of an A micro-panel, columns of a B strip
 	kernel kernelFunc
+	rows   rowsKernelFunc // nil: Sgemm never takes the rows path
 
 	// Cache blocking (BLIS's KC, MC, NC): a B strip kc×nr stays in L1,
 	// an A block mc×kc in L2, a B panel kc×nc in L3.

@@ -17,10 +17,14 @@ var (
 func archImpls() []*impl {
 	var l []*impl
 	if hasAVX512 {
-		l = append(l, &impl{name: "AVX512", mr: 16, nr: 16, kernel: sgemmKernel16x16AVX512})
+		im := &impl{name: "AVX512", mr: 16, nr: 16, kernel: sgemmKernel16x16AVX512}
+		if hasAVX2 {
+			im.rows = sgemmRows6x16AVX2 // memory-bound: AVX2 is as fast
+		}
+		l = append(l, im)
 	}
 	if hasAVX2 {
-		l = append(l, &impl{name: "AVX2", mr: 6, nr: 16, kernel: sgemmKernel6x16AVX2})
+		l = append(l, &impl{name: "AVX2", mr: 6, nr: 16, kernel: sgemmKernel6x16AVX2, rows: sgemmRows6x16AVX2})
 	}
 	return l
 }

@@ -80,6 +80,7 @@ func main() {
 	packStrips16()
 	prefetchRows()
 	packTrans16()
+	rowsKernel6x16()
 	wgInput8(4)
 	wgInput8(2)
 	wgOutput8(4)
