@@ -123,6 +123,20 @@ func wgOutput8AVX2(dst *float32, dstride int, m *float32, mstride int, groups in
 // through the epilogue, interleaved back to pixel order and stored.
 func wgOutput8F2AVX2(dst *float32, dstride int, m *float32, mstride int, groups int, bias float32, scale float32, lo float32)
 
+// wgInput8x8AVX2 is wgInput8x8Go: for each group of eight tiles, each of
+// the eight patch rows is loaded as 32+4 floats and transposed to eight
+// vectors (one per column j, a tile per lane), transformed along j and
+// kept on the stack; then each column is transformed along i and
+// stored to V.
+func wgInput8x8AVX2(v *float32, vstride int, src *float32, sstride int, groups int)
+
+// wgOutput8x8AVX2 is wgOutput8x8Go with the epilogue y = scale·max(lo, y+bias)
+// (lo = 0 and the gain for a ReLU, lo = -Inf and scale = 1 without one;
+// NaN stays NaN): per group, the columns of M are transformed into 32
+// vectors on the stack, then each output row is transformed, put
+// through the epilogue, transposed back to pixel order and stored.
+func wgOutput8x8AVX2(dst *float32, dstride int, m *float32, mstride int, groups int, bias float32, scale float32, lo float32)
+
 // maxRowsAVX2 sets dst[x] = max(dst[x], src[x]) for x < n, a multiple of
 // 8, with NaN winning (the Go reference is maxRowsGo).
 func maxRowsAVX2(dst *float32, src *float32, n int)

@@ -85,6 +85,8 @@ func main() {
 	wgInput8(2)
 	wgOutput8(4)
 	wgOutput8(2)
+	wgInput8x8()
+	wgOutput8x8()
 	maxRows()
 	maxWindows2()
 	Generate()
