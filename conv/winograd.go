@@ -97,18 +97,15 @@ func SetAlgorithm(a Algorithm) Algorithm {
 func CurrentAlgorithm() Algorithm { return Algorithm(algo.Load()) }
 
 // winogradTile returns the output tile of the filter's Winograd
-// algorithm: 4 for F(4×4, 3×3) on a 3×3 filter, 2 for F(2×2, 5×5) on a
+// algorithm, 4 for F(4×4, 3×3) on a 3×3 filter and for F(4×4, 5×5) on a
 // 5×5 one (both stride 1, dilation 1), or 0 when neither applies.
 func (f *Filter) winogradTile() int {
 	p := f.p
 	if p.Stride != [2]int{1, 1} || p.Dilation != [2]int{1, 1} || f.kh != f.kw {
 		return 0
 	}
-	switch f.kh {
-	case 3:
+	if f.kh == 3 || f.kh == 5 {
 		return 4
-	case 5:
-		return 2
 	}
 	return 0
 }
@@ -141,20 +138,20 @@ func (f *Filter) AlgorithmFor(h, w int) Algorithm {
 	return Im2col
 }
 
-// F(4×4, 3×3) and F(2×2, 5×5) both use the interpolation points
-// 0, ±1, ±2 and ∞ (Lavin & Gray 2016), so they share the input transform
-// Bᵀ; internal/simd writes Bᵀ and the two Aᵀ out as 1-D transforms, and
-// wgKron below builds G. With d a 6×6 input tile, g an r×r kernel and Y
-// the m×m output (m = 7 − r),
+// F(4×4, 3×3) uses the interpolation points 0, ±1, ±2 and ∞ (Lavin &
+// Gray 2016), a 6×6 input tile; F(4×4, 5×5) adds ±1/2 for an 8×8 one.
+// internal/simd writes Bᵀ and Aᵀ out as 1-D transforms, and wgKron below
+// builds G. With d an n×n input tile, g an r×r kernel and Y the 4×4
+// output (n = 4 + r − 1),
 //
 //	Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
 //
-// and each of the 36 element-wise products, summed over input channels,
+// and each of the n² element-wise products, summed over input channels,
 // is one GEMM: M[ξ] (O×T) = U[ξ] (O×C) · V[ξ] (C×T) over T tiles.
 
-// winoWeights is U: the 36 transformed weight matrices [O,C], packed for
+// winoWeights is U: the n² transformed weight matrices [O,C], packed for
 // the GEMM.
-type winoWeights [36]*simd.PackedA
+type winoWeights []*simd.PackedA
 
 var keepU atomic.Bool
 
@@ -163,8 +160,8 @@ func init() { keepU.Store(true) }
 // KeepWinogradWeights sets whether a Filter keeps its transformed weights
 // U after the first Winograd Forward (the default, true) or recomputes
 // them in every call, and returns the previous setting. U takes 4× the
-// memory of a 3×3 weight (36 values for 9; 1.44× a 5×5 one): 235 MB for
-// VGG-16. Not
+// memory of a 3×3 weight (36 values for 9; 2.56× a 5×5 one, 64 for 25):
+// 235 MB for VGG-16. Not
 // keeping it costs about 70 ms per VGG-16 forward pass on two cores (8% at
 // batch 8, half again at batch 1) and holds only one layer's U at a time;
 // examples/extract does this to stay within its memory budget.
@@ -184,18 +181,24 @@ func (f *Filter) winograd() *winoWeights {
 	return f.transformWeights()
 }
 
-// wgKron returns kron(G, G), 36×r², for the r-tap kernel transform G
-// (6×r) of F(6−r+1, r) at the points 0, ±1, ±2, ∞: row p of G is
-// f_p·(1, p, p², …) with f = 1/4, −1/6, −1/6, 1/24, 1/24 for the finite
-// points, and (0, …, 0, 1) for ∞. U[ξ = 6i+j] = Σ_k T[ξ][k]·g[k] for a
-// kernel g (k = r·a + b) is then (G g Gᵀ)[i][j].
+// wgKron returns kron(G, G), n²×r² with n = r + 3, for the r-tap kernel
+// transform G (n×r) of F(4, r): row k of G is f_k·(1, p_k, p_k², …) at the
+// finite points p = 0, 1, −1, 2, −2 (and ½, −½ for r = 5), and
+// (0, …, 0, 1) for ∞. The scales f go with the Bᵀ that internal/simd
+// uses. U[ξ = n·i+j] = Σ_k T[ξ][k]·g[k] for a kernel g (k = r·a + b) is
+// then (G g Gᵀ)[i][j].
 func wgKron(r int) []float32 {
 	points := []float64{0, 1, -1, 2, -2}
 	scale := []float64{1.0 / 4, -1.0 / 6, -1.0 / 6, 1.0 / 24, 1.0 / 24}
-	g := make([][]float64, 6)
+	if r == 5 {
+		points = []float64{0, 1, -1, 2, -2, 0.5, -0.5}
+		scale = []float64{1, -2.0 / 9, 2.0 / 9, 1.0 / 180, -1.0 / 180, 64.0 / 45, -64.0 / 45}
+	}
+	n := len(points) + 1
+	g := make([][]float64, n)
 	for i := range g {
 		g[i] = make([]float64, r)
-		if i == 5 {
+		if i == n-1 {
 			g[i][r-1] = 1
 			continue
 		}
@@ -205,12 +208,12 @@ func wgKron(r int) []float32 {
 			pw *= points[i]
 		}
 	}
-	t := make([]float32, 36*r*r)
-	for i := 0; i < 6; i++ {
-		for j := 0; j < 6; j++ {
+	t := make([]float32, n*n*r*r)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
 			for a := 0; a < r; a++ {
 				for b := 0; b < r; b++ {
-					t[(6*i+j)*r*r+r*a+b] = float32(g[i][a] * g[j][b])
+					t[(n*i+j)*r*r+r*a+b] = float32(g[i][a] * g[j][b])
 				}
 			}
 		}
@@ -218,7 +221,7 @@ func wgKron(r int) []float32 {
 	return t
 }
 
-// wgT3 and wgT5 are kron(G, G) of F(4×4, 3×3) and F(2×2, 5×5).
+// wgT3 and wgT5 are kron(G, G) of F(4×4, 3×3) and F(4×4, 5×5).
 var wgT3, wgT5 = wgKron(3), wgKron(5)
 
 // transformWeights computes U[ξ][o][c] = (G g[o][c] Gᵀ)[ξ], packed for
@@ -228,8 +231,9 @@ var wgT3, wgT5 = wgKron(3), wgKron(5)
 func (f *Filter) transformWeights() *winoWeights {
 	o, c := f.o, f.c
 	mr, size := simd.PackedALayout(o, c)
-	buf := make([]float32, 36*size)
 	r2 := f.kh * f.kw // 9 or 25 taps
+	n2 := (f.kh + 3) * (f.kh + 3)
+	buf := make([]float32, n2*size)
 	w := make([]float32, r2*size)
 	panels := (o + mr - 1) / mr
 	parallel(panels, r2*mr*c, func(p int) {
@@ -255,8 +259,8 @@ func (f *Filter) transformWeights() *winoWeights {
 	if r2 == 25 {
 		t = wgT5
 	}
-	simd.Sgemm(false, false, 36, size, r2, 1, t, r2, w, size, 0, buf, size)
-	var u winoWeights
+	simd.Sgemm(false, false, n2, size, r2, 1, t, r2, w, size, 0, buf, size)
+	u := make(winoWeights, n2)
 	for xi := range u {
 		u[xi] = simd.WrapPackedA(o, c, mr, buf[xi*size:(xi+1)*size])
 	}
@@ -267,7 +271,8 @@ func (f *Filter) transformWeights() *winoWeights {
 // giving oh×ow outputs, covered by ty×tx tiles of m×m. The transforms run
 // on groups of eight tiles, so a tile row is handled as 8·groups tiles.
 type winoGeom struct {
-	m            int // output tile: 4 for F(4×4, 3×3), 2 for F(2×2, 5×5)
+	m            int // output tile: 4
+	n, nn        int // input tile n×n (6 for 3×3 filters, 8 for 5×5), nn = n²
 	c, o         int
 	h, w, ph, pw int
 	oh, ow       int
@@ -292,10 +297,10 @@ func growF32(buf *[]float32, n int) []float32 {
 }
 
 // winoChunk picks how many tiles one GEMM covers: enough columns that the
-// weights U (36·O·C) are reused well, few enough that V and M (36·(C+O)
+// weights U (n²·O·C) are reused well, few enough that V and M (n²·(C+O)
 // per tile) stay near the cache.
-func winoChunk(c, o int) int {
-	t := (3 << 20) / (36 * 4 * (c + o))
+func winoChunk(nn, c, o int) int {
+	t := (3 << 20) / (nn * 4 * (c + o))
 	return max(winoMinChunk, min(t, winoMaxChunk))
 }
 
@@ -309,11 +314,12 @@ var winoMaxChunk = 960
 // splits AlexNet's 256 tiles per batch evenly over two threads.
 var winoMinChunk = 128
 
-// forwardWinograd computes dst = x * w with ep by F(4×4, 3×3).
+// forwardWinograd computes dst = x * w with ep by F(4×4, 3×3) or
+// F(4×4, 5×5).
 //
 // The N·TY tile rows of the batch are cut into chunks of whole rows, and
 // the chunks spread over the threads. For a chunk of nt tiles, the input
-// transform writes V[ξ] (C×nt) for the 36 ξ, 36 GEMMs give
+// transform writes V[ξ] (C×nt) for the n² ξ, n² GEMMs give
 // M[ξ] = U[ξ]·V[ξ] (O×nt), and the output transform turns M into pixels
 // with the epilogue. Every output depends only on its own tile's column,
 // so the bits do not depend on the chunking, the batch or the threads.
@@ -321,11 +327,13 @@ func (f *Filter) forwardWinograd(out, src []float32, n, h, w, oh, ow int, ep Epi
 	u := f.winograd()
 	g := winoGeom{c: f.c, o: f.o, h: h, w: w, ph: f.p.Pad[0], pw: f.p.Pad[1], oh: oh, ow: ow}
 	g.m = f.winogradTile()
+	g.n = g.m + f.kh - 1
+	g.nn = g.n * g.n
 	g.ty, g.tx = (oh+g.m-1)/g.m, (ow+g.m-1)/g.m
 	g.groups = (g.tx + 7) / 8
 	g.sw = 8*g.m*g.groups + 4
 	rows := n * g.ty
-	per := max(1, winoChunk(f.c, f.o)/g.tx) // tile rows per chunk
+	per := max(1, winoChunk(g.nn, f.c, f.o)/g.tx) // tile rows per chunk
 	chunks := (rows + per - 1) / per
 
 	// Channel sums per tile row (rowSums[R·O + k] for tile row R of the
@@ -347,15 +355,15 @@ func (f *Filter) forwardWinograd(out, src []float32, n, h, w, oh, ow int, ep Epi
 		// Room for the last row's spare lanes, or for the last group of
 		// eight when groups span rows (outputPacked).
 		ntp := max(nt-g.tx+8*g.groups, (nt+7)&^7)
-		v := growF32(&ws.v, 36*f.c*ntp)
-		m := growF32(&ws.m, 36*f.o*ntp)
-		g.input(v, ntp, src, r0, r1, growF32(&ws.in, 6*g.sw))
-		for xi := 0; xi < 36; xi++ {
-			// V and M are stored channel-major, [C][36][ntp] and
-			// [O][36][ntp], so that each transform reads or writes one
+		v := growF32(&ws.v, g.nn*f.c*ntp)
+		m := growF32(&ws.m, g.nn*f.o*ntp)
+		g.input(v, ntp, src, r0, r1, growF32(&ws.in, g.n*g.sw))
+		for xi := 0; xi < g.nn; xi++ {
+			// V and M are stored channel-major, [C][n²][ntp] and
+			// [O][n²][ntp], so that each transform reads or writes one
 			// contiguous block per channel; the GEMMs stride over them.
-			b := simd.DenseB{Data: v[xi*ntp:], Ld: 36 * ntp}
-			simd.GemmPackedThreads(gemmThreads, u[xi], b, nt, m[xi*ntp:], 36*ntp, simd.Epilogue{})
+			b := simd.DenseB{Data: v[xi*ntp:], Ld: g.nn * ntp}
+			simd.GemmPackedThreads(gemmThreads, (*u)[xi], b, nt, m[xi*ntp:], g.nn*ntp, simd.Epilogue{})
 		}
 		g.output(out, m, ntp, r0, r1, ep, rowSums, growF32(&ws.out, g.m*8*g.m*g.groups))
 	}
@@ -381,8 +389,8 @@ func (f *Filter) forwardWinograd(out, src []float32, n, h, w, oh, ow int, ep Epi
 }
 
 // input writes V for the tile rows r0..r1-1 of the batch (row R is tile
-// row R mod TY of image R div TY): V[ξ][c][t] at v[(c·36 + ξ)·ntp + t],
-// for the chunk's tiles t in order. Each tile row's six input rows are
+// row R mod TY of image R div TY): V[ξ][c][t] at v[(c·n² + ξ)·ntp + t],
+// for the chunk's tiles t in order. Each tile row's n input rows are
 // first copied, zero-padded, into buf.
 func (g *winoGeom) input(v []float32, ntp int, src []float32, r0, r1 int, buf []float32) {
 	plane := g.h * g.w
@@ -390,7 +398,7 @@ func (g *winoGeom) input(v []float32, ntp int, src []float32, r0, r1 int, buf []
 		for rr := r0; rr < r1; rr++ {
 			img, r := rr/g.ty, rr%g.ty
 			x := src[(img*g.c+c)*plane : (img*g.c+c+1)*plane]
-			for i := 0; i < 6; i++ {
+			for i := 0; i < g.n; i++ {
 				row := buf[i*g.sw : (i+1)*g.sw]
 				y := g.m*r - g.ph + i
 				if y < 0 || y >= g.h {
@@ -401,17 +409,17 @@ func (g *winoGeom) input(v []float32, ntp int, src []float32, r0, r1 int, buf []
 				copy(row[g.pw:], x[y*g.w:(y+1)*g.w])
 				clear(row[g.pw+g.w:])
 			}
-			o := c*36*ntp + (rr-r0)*g.tx
-			if g.m == 4 {
-				simd.WgInput8(v[o:], ntp, buf, g.sw, g.groups)
+			o := c*g.nn*ntp + (rr-r0)*g.tx
+			if g.n == 8 {
+				simd.WgInput8x8(v[o:], ntp, buf, g.sw, g.groups)
 			} else {
-				simd.WgInput8S2(v[o:], ntp, buf, g.sw, g.groups)
+				simd.WgInput8(v[o:], ntp, buf, g.sw, g.groups)
 			}
 		}
 	}
 }
 
-// output turns M (M[ξ][k][t] at m[(k·36 + ξ)·ntp + t]) for tile rows
+// output turns M (M[ξ][k][t] at m[(k·n² + ξ)·ntp + t]) for tile rows
 // r0..r1-1 into output pixels with ep's bias and gain ReLU, and, when
 // rowSums is non-nil, sets rowSums[R·O + k] to the sum of tile row R's
 // pixels. buf holds one tile row of output (4 rows of 32·groups).
@@ -426,12 +434,12 @@ func (g *winoGeom) output(out, m []float32, ntp, r0, r1 int, ep Epilogue, rowSum
 			scale = 1 + ep.Gain[k]
 		}
 		if g.tx < 8 {
-			g.outputPacked(out, m[k*36*ntp:], ntp, r0, r1, k, bias, scale, ep.ReLU, buf)
+			g.outputPacked(out, m[k*g.nn*ntp:], ntp, r0, r1, k, bias, scale, ep.ReLU, buf)
 		}
 		for rr := r0; rr < r1; rr++ {
 			img, r := rr/g.ty, rr%g.ty
 			if g.tx >= 8 {
-				g.outputRow(out[(img*g.o+k)*plane:], m[k*36*ntp+(rr-r0)*g.tx:], ntp, r, bias, scale, ep.ReLU, buf)
+				g.outputRow(out[(img*g.o+k)*plane:], m[k*g.nn*ntp+(rr-r0)*g.tx:], ntp, r, bias, scale, ep.ReLU, buf)
 			}
 			if rowSums != nil {
 				dst := out[(img*g.o+k)*plane:]
@@ -464,10 +472,10 @@ func (g *winoGeom) outputRow(dst, mk []float32, ntp, r int, bias, scale float32,
 
 // transform is the output transform of the geometry's algorithm.
 func (g *winoGeom) transform(dst []float32, ds int, mk []float32, ntp, groups int, bias, scale float32, relu bool) {
-	if g.m == 4 {
-		simd.WgOutput8(dst, ds, mk, ntp, groups, bias, scale, relu)
+	if g.n == 8 {
+		simd.WgOutput8x8(dst, ds, mk, ntp, groups, bias, scale, relu)
 	} else {
-		simd.WgOutput8F2(dst, ds, mk, ntp, groups, bias, scale, relu)
+		simd.WgOutput8(dst, ds, mk, ntp, groups, bias, scale, relu)
 	}
 }
 

@@ -71,7 +71,7 @@ func testWinogradMatchesDirect(t *testing.T) {
 	})
 }
 
-// TestWinograd5MatchesDirect checks F(2×2, 5×5) on 5×5 filters as
+// TestWinograd5MatchesDirect checks F(4×4, 5×5) on 5×5 filters as
 // TestWinogradMatchesDirect does F(4×4, 3×3): paddings 0–4, sizes from
 // one output pixel to several tile rows, one and two threads, chunks of a
 // tile row or the default, U kept or not.
@@ -137,7 +137,7 @@ func TestWinogradBatchInvariant(t *testing.T) {
 }
 
 // TestWinogradAccuracy bounds the rounding error of F(4×4, 3×3) on a
-// VGG-sized reduction (C = 256, 256·9 terms per output) and of F(2×2,
+// VGG-sized reduction (C = 256, 256·9 terms per output) and of F(4×4,
 // 5×5) on AlexNet conv2's (C = 64, 64·25 terms) against the float64
 // definition, next to im2col's on the same data. The bound, 1e-5 of the
 // largest output, is ten times tighter than the 1e-4 the network tests
@@ -180,7 +180,7 @@ func TestAlgorithmChoice(t *testing.T) {
 		{mk(512, 512, 3, Square(1, 1, 1)), 2, Im2col, Winograd},    // output under 4×4
 		{mk(64, 64, 3, Square(2, 1, 1)), 224, Im2col, Im2col},      // strided
 		{mk(64, 64, 3, Square(1, 2, 2)), 224, Im2col, Im2col},      // dilated
-		{mk(192, 64, 5, Square(1, 2, 1)), 27, Winograd, Winograd},  // AlexNet conv2: F(2×2, 5×5)
+		{mk(192, 64, 5, Square(1, 2, 1)), 27, Winograd, Winograd},  // AlexNet conv2: F(4×4, 5×5)
 		{mk(64, 64, 4, Square(1, 2, 1)), 27, Im2col, Im2col},       // 4×4: no Winograd algorithm
 		{mk(64, 64, 7, Square(1, 3, 1)), 224, Im2col, Im2col},      // 7×7: no Winograd algorithm
 		{mk(256, 384, 3, Square(1, 1, 1)), 13, Winograd, Winograd}, // AlexNet conv4
