@@ -16,10 +16,10 @@
 //   - im2col.go: the simd.BPacker that writes im2col panels straight into
 //     the GEMM's buffer; the column matrix [C·KH·KW, OH·OW] never exists.
 //   - winograd.go: Algorithm (Auto, Im2col, Winograd; SetAlgorithm or
-//     EMOSEL_CONV=auto|im2col|winograd), F(4×4, 3×3) and F(2×2, 5×5): the
+//     EMOSEL_CONV=auto|im2col|winograd), F(4×4, 3×3) and F(4×4, 5×5): the
 //     weight transform (kept per Filter unless KeepWinogradWeights(false))
 //     and the tiled forward pass; the tile transforms are simd.WgInput8,
-//     WgInput8S2, WgOutput8 and WgOutput8F2.
+//     WgOutput8 (6×6 tiles), WgInput8x8 and WgOutput8x8 (8×8).
 //   - s2d.go: strided filters made 3×3 by space-to-depth (AlexNet conv1).
 //   - pool.go: Pool, MaxPool2d and AdaptiveAvgPool2d.
 //
@@ -28,7 +28,7 @@
 // Auto, the default, computes 3×3 and 5×5 stride-1 convolutions with at
 // least 16 input and output channels (every VGG layer but conv1_1,
 // AlexNet's conv2 to conv5) and AlexNet's strided conv1 by Winograd, with
-// 4× (3×3) or 2.8× (5×5) fewer multiplications, and the rest by im2col.
+// 4× (3×3) or 6.25× (5×5) fewer multiplications, and the rest by im2col.
 // The two differ by rounding only: Winograd's error is under 1e-5 of the
 // layer's largest output against 5e-7 for im2col, both far inside the
 // 1e-4 the network tests allow against PyTorch (which run under each

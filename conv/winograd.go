@@ -25,8 +25,8 @@ const (
 	// Winograd uses the minimal-filtering algorithms F(4×4, 3×3) wherever
 	// the filter is 3×3 with stride 1 and dilation 1 (any padding), or
 	// becomes so by space-to-depth (stride s ≥ 2 with ⌈K/s⌉ = 3), and
-	// F(2×2, 5×5) for 5×5 ones; im2col elsewhere. A 3×3 filter needs 4× fewer
-	// multiplications, a 5×5 one 2.8× fewer; the results differ from
+	// F(4×4, 5×5) for 5×5 ones; im2col elsewhere. A 3×3 filter needs 4×
+	// fewer multiplications, a 5×5 one 6.25× fewer; the results differ from
 	// direct convolution by rounding only (under 1e-5 relative to the
 	// layer's largest output; see winograd_test.go).
 	Winograd

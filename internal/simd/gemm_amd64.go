@@ -102,26 +102,12 @@ func sgemmRows6x16AVX2(np int, k int, a *float32, lda int, b *float32, c *float3
 // stored to V.
 func wgInput8AVX2(v *float32, vstride int, src *float32, sstride int, groups int)
 
-// wgInput8S2AVX2 is wgInput8Go with tiles 2 apart: for each group of
-// eight tiles, each of the six patch rows is loaded as three pairs of 16 floats and split into even and odd
-// vectors (one per column j, a tile per lane), transformed along j and
-// kept on the stack; then each column is transformed along i and
-// stored to V.
-func wgInput8S2AVX2(v *float32, vstride int, src *float32, sstride int, groups int)
-
-// wgOutput8AVX2 is wgOutputGo(4, …) with the epilogue y = scale·max(lo, y+bias)
+// wgOutput8AVX2 is wgOutputGo with the epilogue y = scale·max(lo, y+bias)
 // (lo = 0 and the gain for a ReLU, lo = -Inf and scale = 1 without one;
 // NaN stays NaN): per group, the columns of M are transformed into 24
 // vectors on the stack, then each output row is transformed, put
 // through the epilogue, transposed back to pixel order and stored.
 func wgOutput8AVX2(dst *float32, dstride int, m *float32, mstride int, groups int, bias float32, scale float32, lo float32)
-
-// wgOutput8F2AVX2 is wgOutputGo(2, …) with the epilogue y = scale·max(lo, y+bias)
-// (lo = 0 and the gain for a ReLU, lo = -Inf and scale = 1 without one;
-// NaN stays NaN): per group, the columns of M are transformed into 12
-// vectors on the stack, then each output row is transformed, put
-// through the epilogue, interleaved back to pixel order and stored.
-func wgOutput8F2AVX2(dst *float32, dstride int, m *float32, mstride int, groups int, bias float32, scale float32, lo float32)
 
 // wgInput8x8AVX2 is wgInput8x8Go: for each group of eight tiles, each of
 // the eight patch rows is loaded as 32+4 floats and transposed to eight

@@ -25,70 +25,39 @@ import (
 // WgInput8 computes V for groups groups of eight tiles. src must hold
 // 5·sstride + 32·groups + 4 floats and v 35·vstride + 8·groups.
 func WgInput8(v []float32, vstride int, src []float32, sstride, groups int) {
-	wgInput("WgInput8", 4, v, vstride, src, sstride, groups)
-}
-
-// WgInput8S2 is WgInput8 for F(2×2, 5×5): the eight 6×6 patches of a group
-// are 2 apart (patch q of group g reads src[i·sstride + 16g + 2q + j]).
-// src must hold 5·sstride + 16·groups + 4 floats and v 35·vstride +
-// 8·groups.
-func WgInput8S2(v []float32, vstride int, src []float32, sstride, groups int) {
-	wgInput("WgInput8S2", 2, v, vstride, src, sstride, groups)
-}
-
-// wgInput checks the arguments of the input transform with tiles step
-// apart and runs it.
-func wgInput(name string, step int, v []float32, vstride int, src []float32, sstride, groups int) {
 	if groups <= 0 {
 		return
 	}
-	row := 8*step*groups + 4
+	row := 32*groups + 4
 	if n := 5*sstride + row; len(src) < n || sstride < row {
-		panic(fmt.Sprintf("simd: %s: len(src)=%d, sstride=%d for %d groups, want at least %d and %d", name, len(src), sstride, groups, n, row))
+		panic(fmt.Sprintf("simd: WgInput8: len(src)=%d, sstride=%d for %d groups, want at least %d and %d", len(src), sstride, groups, n, row))
 	}
 	if n := 35*vstride + 8*groups; len(v) < n || vstride < 8*groups {
-		panic(fmt.Sprintf("simd: %s: len(v)=%d, vstride=%d for %d groups, want at least %d and %d", name, len(v), vstride, groups, n, 8*groups))
+		panic(fmt.Sprintf("simd: WgInput8: len(v)=%d, vstride=%d for %d groups, want at least %d and %d", len(v), vstride, groups, n, 8*groups))
 	}
-	switch {
-	case !wgAsm():
-		wgInput8Go(v, vstride, src, sstride, groups, step)
-	case step == 4:
-		wgInput8AVX2(&v[0], vstride, &src[0], sstride, groups)
-	default:
-		wgInput8S2AVX2(&v[0], vstride, &src[0], sstride, groups)
+	if !wgAsm() {
+		wgInput8Go(v, vstride, src, sstride, groups)
+		return
 	}
+	wgInput8AVX2(&v[0], vstride, &src[0], sstride, groups)
 }
 
 // WgOutput8 computes the outputs of groups groups of eight tiles from M,
 // with y += bias and then, if relu, y = scale·max(0, y) (NaN stays NaN).
 // m must hold 35·mstride + 8·groups floats and dst 3·dstride + 32·groups.
 func WgOutput8(dst []float32, dstride int, m []float32, mstride, groups int, bias, scale float32, relu bool) {
-	wgOutput("WgOutput8", 4, dst, dstride, m, mstride, groups, bias, scale, relu)
-}
-
-// WgOutput8F2 is WgOutput8 for F(2×2, 5×5): it writes the 2×2 outputs of
-// the group's eight tiles side by side, output row i of the tile row at
-// dst[i·dstride : i·dstride+16·groups]. m must hold 35·mstride + 8·groups
-// floats and dst dstride + 16·groups.
-func WgOutput8F2(dst []float32, dstride int, m []float32, mstride, groups int, bias, scale float32, relu bool) {
-	wgOutput("WgOutput8F2", 2, dst, dstride, m, mstride, groups, bias, scale, relu)
-}
-
-// wgOutput checks the arguments of the output transform with mt×mt
-// outputs per tile and runs it.
-func wgOutput(name string, mt int, dst []float32, dstride int, m []float32, mstride, groups int, bias, scale float32, relu bool) {
 	if groups <= 0 {
 		return
 	}
-	row := 8 * mt * groups
-	if n := (mt-1)*dstride + row; len(dst) < n || dstride < row {
-		panic(fmt.Sprintf("simd: %s: len(dst)=%d, dstride=%d for %d groups, want at least %d and %d", name, len(dst), dstride, groups, n, row))
+	row := 32 * groups
+	if n := 3*dstride + row; len(dst) < n || dstride < row {
+		panic(fmt.Sprintf("simd: WgOutput8: len(dst)=%d, dstride=%d for %d groups, want at least %d and %d", len(dst), dstride, groups, n, row))
 	}
 	if n := 35*mstride + 8*groups; len(m) < n || mstride < 8*groups {
-		panic(fmt.Sprintf("simd: %s: len(m)=%d, mstride=%d for %d groups, want at least %d and %d", name, len(m), mstride, groups, n, 8*groups))
+		panic(fmt.Sprintf("simd: WgOutput8: len(m)=%d, mstride=%d for %d groups, want at least %d and %d", len(m), mstride, groups, n, 8*groups))
 	}
 	if !wgAsm() {
-		wgOutputGo(mt, dst, dstride, m, mstride, groups, bias, scale, relu)
+		wgOutputGo(dst, dstride, m, mstride, groups, bias, scale, relu)
 		return
 	}
 	lo := float32(math.Inf(-1))
@@ -97,11 +66,7 @@ func wgOutput(name string, mt int, dst []float32, dstride int, m []float32, mstr
 	} else {
 		scale = 1
 	}
-	if mt == 4 {
-		wgOutput8AVX2(&dst[0], dstride, &m[0], mstride, groups, bias, scale, lo)
-	} else {
-		wgOutput8F2AVX2(&dst[0], dstride, &m[0], mstride, groups, bias, scale, lo)
-	}
+	wgOutput8AVX2(&dst[0], dstride, &m[0], mstride, groups, bias, scale, lo)
 }
 
 // wgIn computes Bᵀ·d for six values.
@@ -119,17 +84,6 @@ func wgIn(d *[6]float32) {
 	d[5] = 4*d1 - 5*d3 + d5
 }
 
-// wgOut2 computes Aᵀ·m of F(2×2, 5×5) (rows 1 1 1 1 1 0 and
-// 0 1 −1 2 −2 1) for six values into o.
-func wgOut2(m *[6]float32, o *[2]float32) {
-	s1 := m[1] + m[2]
-	d1 := m[1] - m[2]
-	s3 := m[3] + m[4]
-	d3 := m[3] - m[4]
-	o[0] = m[0] + s1 + s3
-	o[1] = d1 + 2*d3 + m[5]
-}
-
 // wgOut computes Aᵀ·m for six values into o.
 func wgOut(m *[6]float32, o *[4]float32) {
 	s1 := m[1] + m[2]
@@ -142,12 +96,12 @@ func wgOut(m *[6]float32, o *[4]float32) {
 	o[3] = d1 + 8*d3 + m[5]
 }
 
-// wgInput8Go is the reference, with tiles step apart: per tile, rows
-// (along j) first, then columns (along i), as the assembly does.
-func wgInput8Go(v []float32, vstride int, src []float32, sstride, groups, step int) {
+// wgInput8Go is the reference: per tile, rows (along j) first, then
+// columns (along i), as the assembly does.
+func wgInput8Go(v []float32, vstride int, src []float32, sstride, groups int) {
 	var r [6][6]float32
 	for t := 0; t < 8*groups; t++ {
-		x0 := step * t
+		x0 := 4 * t
 		for i := 0; i < 6; i++ {
 			row := (*[6]float32)(src[i*sstride+x0 : i*sstride+x0+6])
 			r[i] = *row
@@ -163,19 +117,9 @@ func wgInput8Go(v []float32, vstride int, src []float32, sstride, groups, step i
 	}
 }
 
-// wgOutputGo is the reference for mt×mt outputs per tile (4: F(4×4,
-// 3×3), 2: F(2×2, 5×5)): per tile, columns (along i) first, then rows,
-// then the epilogue.
-func wgOutputGo(mt int, dst []float32, dstride int, m []float32, mstride, groups int, bias, scale float32, relu bool) {
-	at := func(x *[6]float32, o *[4]float32) { // the mt rows of Aᵀ
-		if mt == 4 {
-			wgOut(x, o)
-			return
-		}
-		var p [2]float32
-		wgOut2(x, &p)
-		o[0], o[1] = p[0], p[1]
-	}
+// wgOutputGo is the reference: per tile, columns (along i) first, then
+// rows, then the epilogue.
+func wgOutputGo(dst []float32, dstride int, m []float32, mstride, groups int, bias, scale float32, relu bool) {
 	var s [4][6]float32
 	for t := 0; t < 8*groups; t++ {
 		for j := 0; j < 6; j++ {
@@ -184,15 +128,15 @@ func wgOutputGo(mt int, dst []float32, dstride int, m []float32, mstride, groups
 				c[i] = m[(6*i+j)*mstride+t]
 			}
 			var o [4]float32
-			at(&c, &o)
-			for i := 0; i < mt; i++ {
+			wgOut(&c, &o)
+			for i := 0; i < 4; i++ {
 				s[i][j] = o[i]
 			}
 		}
-		for i := 0; i < mt; i++ {
+		for i := 0; i < 4; i++ {
 			var o [4]float32
-			at(&s[i], &o)
-			for j, z := range o[:mt] {
+			wgOut(&s[i], &o)
+			for j, z := range o {
 				z += bias
 				if relu {
 					if z < 0 {
@@ -200,7 +144,7 @@ func wgOutputGo(mt int, dst []float32, dstride int, m []float32, mstride, groups
 					}
 					z *= scale
 				}
-				dst[i*dstride+mt*t+j] = z
+				dst[i*dstride+4*t+j] = z
 			}
 		}
 	}

@@ -18,14 +18,6 @@ func maxRowsAVX2(dst, src *float32, n int) { panic("simd: no AVX2 pooling in thi
 
 func maxWindows2AVX2(dst, col *float32, n, k int) { panic("simd: no AVX2 pooling in this build") }
 
-func wgInput8S2AVX2(v *float32, vstride int, src *float32, sstride, groups int) {
-	panic("simd: no AVX2 transforms in this build")
-}
-
-func wgOutput8F2AVX2(dst *float32, dstride int, m *float32, mstride, groups int, bias, scale, lo float32) {
-	panic("simd: no AVX2 transforms in this build")
-}
-
 func wgInput8x8AVX2(v *float32, vstride int, src *float32, sstride, groups int) {
 	panic("simd: no AVX2 transforms in this build")
 }

@@ -31,17 +31,16 @@ type wgCase struct{ groups, spad, vpad int }
 
 var wgCases = []wgCase{{1, 0, 0}, {1, 3, 5}, {2, 1, 0}, {7, 4, 9}}
 
-// wgInputs are the two input transforms: tiles 4 apart (F(4×4, 3×3)) and
-// 2 apart (F(2×2, 5×5)).
+// wgInputs are the input transforms with 6×6 patches (F(4×4, 3×3)).
 var wgInputs = []struct {
 	name string
 	step int
 	f    func(v []float32, vstride int, src []float32, sstride, groups int)
-}{{"WgInput8", 4, WgInput8}, {"WgInput8S2", 2, WgInput8S2}}
+}{{"WgInput8", 4, WgInput8}}
 
 // TestWgInput8 checks Bᵀ d B against the float64 matrix product, for
-// both tile steps and every implementation, and that nothing outside the
-// 36 rows' 8·groups columns is written.
+// every implementation, and that nothing outside the 36 rows' 8·groups
+// columns is written.
 func TestWgInput8(t *testing.T) {
 	for _, in := range wgInputs {
 		forEachImpl(t, func(t *testing.T, im *impl) {
@@ -94,9 +93,7 @@ func TestWgInput8(t *testing.T) {
 	}
 }
 
-// wgOutputs are the two output transforms: 4×4 outputs (F(4×4, 3×3),
-// Aᵀ as wgAT) and 2×2 (F(2×2, 5×5), its first two rows with the last
-// column of the fourth).
+// wgOutputs are the output transforms from 6×6 tiles (F(4×4, 3×3)).
 var wgOutputs = []struct {
 	name string
 	m    int
@@ -104,11 +101,10 @@ var wgOutputs = []struct {
 	f    func(dst []float32, dstride int, m []float32, mstride, groups int, bias, scale float32, relu bool)
 }{
 	{"WgOutput8", 4, wgAT[:], WgOutput8},
-	{"WgOutput8F2", 2, [][6]float64{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}}, WgOutput8F2},
 }
 
-// TestWgOutput8 checks Aᵀ m A and the epilogue against float64, for both
-// output sizes, and the bits of the assembly against the Go reference.
+// TestWgOutput8 checks Aᵀ m A and the epilogue against float64, and the
+// bits of the assembly against the Go reference.
 func TestWgOutput8(t *testing.T) {
 	nan := float32(math.NaN())
 	for _, out := range wgOutputs {
@@ -188,7 +184,7 @@ func TestWgOutput8(t *testing.T) {
 }
 
 // TestWgInput8Bits checks that the assembly gives the Go reference's bits,
-// for both tile steps.
+// on the same input.
 func TestWgInput8Bits(t *testing.T) {
 	for _, in := range wgInputs {
 		r := rand.New(rand.NewPCG(3, 4))
@@ -219,8 +215,6 @@ func TestWgMisusePanics(t *testing.T) {
 		func() { WgInput8(buf, 7, buf, 36, 1) },
 		func() { WgOutput8(buf[:10], 32, buf, 8, 1, 0, 1, true) },
 		func() { WgOutput8(buf, 32, buf, 4, 1, 0, 1, true) },
-		func() { WgInput8S2(buf, 8, buf[:10], 20, 1) },
-		func() { WgOutput8F2(buf[:10], 16, buf, 8, 1, 0, 1, true) },
 	} {
 		func() {
 			defer func() {

@@ -81,15 +81,10 @@ func wgOutVec(m [6]VecVirtual, c2, c4, c8 VecVirtual) (o [4]VecVirtual) {
 	return
 }
 
-// wgInput8 emits wgInput8AVX2 (tiles 4 apart, F(4×4, 3×3)) or, with
-// step 2, wgInput8S2AVX2 (tiles 2 apart, F(2×2, 5×5)).
-func wgInput8(step int) {
-	name := "wgInput8AVX2"
+// wgInput8 emits wgInput8AVX2 (F(4×4, 3×3), tiles 4 apart).
+func wgInput8() {
+	const name, step = "wgInput8AVX2", 4
 	gather := "loaded as 32+4 floats and transposed to six"
-	if step == 2 {
-		name = "wgInput8S2AVX2"
-		gather = "loaded as three pairs of 16 floats and split into even and odd"
-	}
 	TEXT(name, 0, "func(v *float32, vstride int, src *float32, sstride, groups int)")
 	Doc(
 		name+" is wgInput8Go with tiles "+fmt.Sprint(step)+" apart: for each group of",
@@ -114,35 +109,24 @@ func wgInput8(step int) {
 	c2 := bcast("wgc2", 0x40000000)
 	rp, q := GP64(), GP64()
 
-	label := fmt.Sprintf("wgin%d_group", step)
+	label := "wgin4_group"
 	Label(label)
 	MOVQ(src, rp)
 	for i := 0; i < 6; i++ {
 		row := Mem{Base: rp}
 		var d [6]VecVirtual
-		if step == 4 {
-			var a [4]VecVirtual
-			for k := range a {
-				a[k] = YMM()
-				VMOVUPS(row.Offset(32*k), a[k])
-			}
-			p := transpose4x8(a)
-			copy(d[:4], p[:])
-			for k := range a {
-				a[k] = YMM()
-				VMOVUPS(row.Offset(16+32*k), a[k])
-			}
-			d[4], d[5] = transpose4x8First2(a)
-		} else {
-			// Column j of tile q is row[2q + j]: the even elements of
-			// row[j:] for even j, the odd ones of row[j−1:] for odd j.
-			for j := 0; j < 6; j += 2 {
-				lo, hi := YMM(), YMM()
-				VMOVUPS(row.Offset(4*j), lo)
-				VMOVUPS(row.Offset(4*j+32), hi)
-				d[j], d[j+1] = evenOdd(lo, hi)
-			}
+		var a [4]VecVirtual
+		for k := range a {
+			a[k] = YMM()
+			VMOVUPS(row.Offset(32*k), a[k])
 		}
+		p := transpose4x8(a)
+		copy(d[:4], p[:])
+		for k := range a {
+			a[k] = YMM()
+			VMOVUPS(row.Offset(16+32*k), a[k])
+		}
+		d[4], d[5] = transpose4x8First2(a)
 		r := wgInVec(d, c4, c5, c2)
 		for j := 0; j < 6; j++ {
 			VMOVUPS(r[j], tmp.Offset(32*(6*i+j)))
@@ -178,29 +162,12 @@ func wgInput8(step int) {
 	RET()
 }
 
-// evenOdd splits the 16 floats of lo and hi into their even and odd
-// elements, in order.
-func evenOdd(lo, hi VecVirtual) (e, o VecVirtual) {
-	e, o = YMM(), YMM()
-	// In-lane: [x0 x2 x8 x10 | x4 x6 x12 x14]; VPERMPD puts the 64-bit
-	// pairs back in order.
-	VSHUFPS(U8(0x88), hi, lo, e)
-	VSHUFPS(U8(0xdd), hi, lo, o)
-	VPERMPD(U8(0xd8), e, e)
-	VPERMPD(U8(0xd8), o, o)
-	return
-}
-
-// wgOutput8 emits wgOutput8AVX2 (4×4 outputs per tile, F(4×4, 3×3)) or,
-// with mt 2, wgOutput8F2AVX2 (2×2, F(2×2, 5×5)).
-func wgOutput8(mt int) {
-	name, back := "wgOutput8AVX2", "transposed back to pixel order"
-	if mt == 2 {
-		name, back = "wgOutput8F2AVX2", "interleaved back to pixel order"
-	}
+// wgOutput8 emits wgOutput8AVX2 (4×4 outputs per tile, F(4×4, 3×3)).
+func wgOutput8() {
+	const name, back, mt = "wgOutput8AVX2", "transposed back to pixel order", 4
 	TEXT(name, 0, "func(dst *float32, dstride int, m *float32, mstride, groups int, bias, scale, lo float32)")
 	Doc(
-		fmt.Sprintf("%s is wgOutputGo(%d, …) with the epilogue y = scale·max(lo, y+bias)", name, mt),
+		name+" is wgOutputGo with the epilogue y = scale·max(lo, y+bias)",
 		"(lo = 0 and the gain for a ReLU, lo = -Inf and scale = 1 without one;",
 		fmt.Sprintf("NaN stays NaN): per group, the columns of M are transformed into %d", 6*mt),
 		"vectors on the stack, then each output row is transformed, put",
@@ -226,15 +193,12 @@ func wgOutput8(mt int) {
 		VBROADCASTSS(x, p.r)
 	}
 	c2 := bcast("wgc2", 0x40000000)
-	out := func(c [6]VecVirtual) []VecVirtual { o := wgOut2Vec(c, c2); return o[:] }
-	if mt == 4 {
-		c4 := bcast("wgc4", 0x40800000)
-		c8 := bcast("wgc8", 0x41000000)
-		out = func(c [6]VecVirtual) []VecVirtual { o := wgOutVec(c, c2, c4, c8); return o[:] }
-	}
+	c4 := bcast("wgc4", 0x40800000)
+	c8 := bcast("wgc8", 0x41000000)
+	out := func(c [6]VecVirtual) []VecVirtual { o := wgOutVec(c, c2, c4, c8); return o[:] }
 	q := GP64()
 
-	label := fmt.Sprintf("wgout%d_group", mt)
+	label := "wgout4_group"
 	Label(label)
 	for j := 0; j < 6; j++ {
 		MOVQ(m, q)
@@ -266,14 +230,7 @@ func wgOutput8(mt int) {
 			VMAXPS(y[j], lo, y[j]) // Intel order (lo, y): NaN in y stays
 			VMULPS(scale, y[j], y[j])
 		}
-		var rows []VecVirtual
-		if mt == 4 {
-			r := untranspose4x8([4]VecVirtual(y))
-			rows = r[:]
-		} else {
-			r := interleave2x8([2]VecVirtual(y))
-			rows = r[:]
-		}
+		rows := untranspose4x8([4]VecVirtual(y))
 		for k, r := range rows {
 			VMOVUPS(r, Mem{Base: q}.Offset(32*k))
 		}
@@ -287,20 +244,6 @@ func wgOutput8(mt int) {
 	JNE(LabelRef(label))
 	VZEROUPPER()
 	RET()
-}
-
-// interleave2x8 is untranspose4x8 for tiles of two: y[j] has element j of
-// tile q in lane q; the result is the tiles' two values in order, four
-// tiles per vector.
-func interleave2x8(y [2]VecVirtual) (r [2]VecVirtual) {
-	// [t0j0 t0j1 t1j0 t1j1 | t4.. t5..] and [t2.. t3.. | t6.. t7..].
-	u0, u1 := YMM(), YMM()
-	VUNPCKLPS(y[1], y[0], u0)
-	VUNPCKHPS(y[1], y[0], u1)
-	r[0], r[1] = YMM(), YMM()
-	VPERM2F128(U8(0x20), u1, u0, r[0])
-	VPERM2F128(U8(0x31), u1, u0, r[1])
-	return
 }
 
 // transpose4x8 turns 32 consecutive floats, eight tiles of four (a[k]
@@ -364,23 +307,5 @@ func untranspose4x8(y [4]VecVirtual) (r [4]VecVirtual) {
 	VPERM2F128(U8(0x20), x3, x2, r[1])
 	VPERM2F128(U8(0x31), x1, x0, r[2])
 	VPERM2F128(U8(0x31), x3, x2, r[3])
-	return
-}
-
-// wgOut2Vec is wgOut2 on eight lanes: m0..m5 in, the two rows of Aᵀm of
-// F(2×2, 5×5) out.
-func wgOut2Vec(m [6]VecVirtual, c2 VecVirtual) (o [2]VecVirtual) {
-	s1, d1, s3, d3 := YMM(), YMM(), YMM(), YMM()
-	VADDPS(m[2], m[1], s1)
-	VSUBPS(m[2], m[1], d1)
-	VADDPS(m[4], m[3], s3)
-	VSUBPS(m[4], m[3], d3)
-	o[0], o[1] = YMM(), YMM()
-	u := YMM()
-	VADDPS(s1, m[0], o[0])
-	VADDPS(s3, o[0], o[0])
-	VMULPS(d3, c2, u)
-	VADDPS(u, d1, o[1])
-	VADDPS(m[5], o[1], o[1])
 	return
 }
