@@ -33,7 +33,7 @@ const HeadroomBytes = 352 << 20
 // the garbage collector keeps a command's peak near one copy of the
 // weights whatever the number of images. When convolutions keep their
 // Winograd weights (conv.KeepWinogradWeights), the limit includes them:
-// 36 values per 3×3 or 5×5 kernel.
+// 36 values per 3×3 kernel and 64 per 5×5 one.
 func LimitMemory(extra int64, models ...*nn.Model) {
 	var bytes int64
 	for _, m := range models {
@@ -43,7 +43,8 @@ func LimitMemory(extra int64, models ...*nn.Model) {
 		for _, t := range m.StateDict() {
 			bytes += 4 * int64(t.Len())
 			if s := t.Shape(); conv.KeepsWinogradWeights() && len(s) == 4 && s[2] == s[3] && (s[2] == 3 || s[2] == 5) {
-				bytes += 4 * 36 * int64(s[0]*s[1]) // U: 36 values per kernel
+				n := int64(s[2] + 3)                  // tile side: 6 for 3×3, 8 for 5×5
+				bytes += 4 * n * n * int64(s[0]*s[1]) // U: n² values per kernel
 			}
 		}
 	}
