@@ -65,39 +65,49 @@ func (f *Filter) s2d() *Filter {
 
 // forwardS2D computes the convolution by space-to-depth and Winograd: the
 // deep image has OH+2 × OW+2 pixels, so that the 3×3 valid convolution
-// gives OH×OW.
+// gives OH×OW. Its planes are written as the input transform reads them
+// (rows of the transform's width, with the tile rows' last rows), zero
+// past the image, so that the transform needs no copy.
 func (f *Filter) forwardS2D(out, src []float32, n, h, w, oh, ow int, ep Epilogue) {
 	g := f.s2d()
 	s, ph, pw := f.p.Stride[0], f.p.Pad[0], f.p.Pad[1]
 	hs, ws := oh+2, ow+2
+	geo := g.winoGeom(hs, ws, oh, ow)
+	geo.pre = true
+	sw, hp := geo.sw, geo.m*geo.ty+2 // deep plane: hp rows of sw
 	xb := bigPool.Get().(*[]float32)
 	defer bigPool.Put(xb)
-	xs := growF32(xb, n*f.c*s*s*hs*ws)
-	parallel(n*f.c, s*s*hs*ws, func(pl int) { // one input plane's s² channels
+	xs := growF32(xb, n*f.c*s*s*hp*sw)
+	parallel(n*f.c, s*s*hp*sw, func(pl int) { // one input plane's s² channels
 		x := src[pl*h*w : (pl+1)*h*w]
 		for dy := 0; dy < s; dy++ {
 			for dx := 0; dx < s; dx++ {
-				dst := xs[((pl*s+dy)*s+dx)*hs*ws:][:hs*ws]
-				for y := 0; y < hs; y++ {
-					row := dst[y*ws : (y+1)*ws]
+				dst := xs[((pl*s+dy)*s+dx)*hp*sw:][:hp*sw]
+				// Deep pixel xx of this channel is input column s·xx+dx−pw:
+				// columns x0..x1-1 are inside the image (and the deep
+				// image's hs×ws, past which everything is zero).
+				x0 := max(0, (pw-dx+s-1)/s)
+				x1 := min(ws, (w+pw-dx+s-1)/s)
+				for y := 0; y < hp; y++ {
+					row := dst[y*sw : (y+1)*sw]
 					iy := s*y + dy - ph
-					if iy < 0 || iy >= h {
+					if y >= hs || iy < 0 || iy >= h || x1 <= x0 {
 						clear(row)
 						continue
 					}
+					clear(row[:x0])
+					clear(row[x1:])
 					in := x[iy*w : (iy+1)*w]
-					for xx := range row {
-						if ix := s*xx + dx - pw; ix >= 0 && ix < w {
-							row[xx] = in[ix]
-						} else {
-							row[xx] = 0
-						}
+					off := dx - pw
+					seg := row[x0:x1]
+					for k := range seg {
+						seg[k] = in[s*(x0+k)+off]
 					}
 				}
 			}
 		}
 	})
-	g.forwardWinograd(out, xs, n, hs, ws, oh, ow, ep)
+	g.forwardWinogradGeom(out, xs, n, geo, ep)
 }
 
 // bigPool recycles the deep images of space-to-depth convolutions (10 MB

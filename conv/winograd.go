@@ -279,6 +279,11 @@ type winoGeom struct {
 	ty, tx       int
 	groups       int // ⌈tx/8⌉
 	sw           int // width of a padded input row: 8·m·groups + 4
+
+	// pre: the source planes are already laid out as the transform reads
+	// them, sw floats per row and 4·ty + 2 rows, zero past the image and
+	// without padding (ph = pw = 0), so input reads them in place.
+	pre bool
 }
 
 // winoScratch is one worker's V, M and row buffers, recycled through
@@ -324,7 +329,11 @@ var winoMinChunk = 128
 // with the epilogue. Every output depends only on its own tile's column,
 // so the bits do not depend on the chunking, the batch or the threads.
 func (f *Filter) forwardWinograd(out, src []float32, n, h, w, oh, ow int, ep Epilogue) {
-	u := f.winograd()
+	f.forwardWinogradGeom(out, src, n, f.winoGeom(h, w, oh, ow), ep)
+}
+
+// winoGeom returns the tiling of a Winograd call on h×w images.
+func (f *Filter) winoGeom(h, w, oh, ow int) winoGeom {
 	g := winoGeom{c: f.c, o: f.o, h: h, w: w, ph: f.p.Pad[0], pw: f.p.Pad[1], oh: oh, ow: ow}
 	g.m = f.winogradTile()
 	g.n = g.m + f.kh - 1
@@ -332,6 +341,13 @@ func (f *Filter) forwardWinograd(out, src []float32, n, h, w, oh, ow int, ep Epi
 	g.ty, g.tx = (oh+g.m-1)/g.m, (ow+g.m-1)/g.m
 	g.groups = (g.tx + 7) / 8
 	g.sw = 8*g.m*g.groups + 4
+	return g
+}
+
+// forwardWinogradGeom is forwardWinograd on the tiling g.
+func (f *Filter) forwardWinogradGeom(out, src []float32, n int, g winoGeom, ep Epilogue) {
+	u := f.winograd()
+	oh, ow := g.oh, g.ow
 	rows := n * g.ty
 	per := max(1, winoChunk(g.nn, f.c, f.o)/g.tx) // tile rows per chunk
 	chunks := (rows + per - 1) / per
@@ -394,10 +410,18 @@ func (f *Filter) forwardWinograd(out, src []float32, n, h, w, oh, ow int, ep Epi
 // first copied, zero-padded, into buf.
 func (g *winoGeom) input(v []float32, ntp int, src []float32, r0, r1 int, buf []float32) {
 	plane := g.h * g.w
+	if g.pre {
+		plane = (g.m*g.ty + 2) * g.sw
+	}
 	for c := 0; c < g.c; c++ {
 		for rr := r0; rr < r1; rr++ {
 			img, r := rr/g.ty, rr%g.ty
 			x := src[(img*g.c+c)*plane : (img*g.c+c+1)*plane]
+			o := c*g.nn*ntp + (rr-r0)*g.tx
+			if g.pre {
+				simd.WgInput8(v[o:], ntp, x[g.m*r*g.sw:], g.sw, g.groups)
+				continue
+			}
 			for i := 0; i < g.n; i++ {
 				row := buf[i*g.sw : (i+1)*g.sw]
 				y := g.m*r - g.ph + i
@@ -409,7 +433,6 @@ func (g *winoGeom) input(v []float32, ntp int, src []float32, r0, r1 int, buf []
 				copy(row[g.pw:], x[y*g.w:(y+1)*g.w])
 				clear(row[g.pw+g.w:])
 			}
-			o := c*g.nn*ntp + (rr-r0)*g.tx
 			if g.n == 8 {
 				simd.WgInput8x8(v[o:], ntp, buf, g.sw, g.groups)
 			} else {
