@@ -260,9 +260,11 @@ func (f *Filter) transformWeights() *winoWeights {
 		t = wgT5
 	}
 	simd.Sgemm(false, false, n2, size, r2, 1, t, r2, w, size, 0, buf, size)
+	// Each U[ξ] claims the zero rows that pad O to whole micro-panels, so
+	// that the GEMMs run full tiles only (M has room for those rows).
 	u := make(winoWeights, n2)
 	for xi := range u {
-		u[xi] = simd.WrapPackedA(o, c, mr, buf[xi*size:(xi+1)*size])
+		u[xi] = simd.WrapPackedA(panels*mr, c, mr, buf[xi*size:(xi+1)*size])
 	}
 	return &u
 }
@@ -369,17 +371,23 @@ func (f *Filter) forwardWinogradGeom(out, src []float32, n int, g winoGeom, ep E
 		r1 := min(rows, r0+per)
 		nt := (r1 - r0) * g.tx
 		// Room for the last row's spare lanes, or for the last group of
-		// eight when groups span rows (outputPacked).
-		ntp := max(nt-g.tx+8*g.groups, (nt+7)&^7)
+		// eight when groups span rows (outputPacked), and for whole
+		// 16-column strips: the GEMMs run over ncols columns and the O'
+		// rows of U (O padded to whole micro-panels), so that they never
+		// take the kernel's edge path; the extra rows and columns of M are
+		// never read.
+		ncols := (nt + 15) &^ 15
+		ntp := max(nt-g.tx+8*g.groups, ncols)
+		op := (*u)[0].M
 		v := growF32(&ws.v, g.nn*f.c*ntp)
-		m := growF32(&ws.m, g.nn*f.o*ntp)
+		m := growF32(&ws.m, g.nn*op*ntp)
 		g.input(v, ntp, src, r0, r1, growF32(&ws.in, g.n*g.sw))
 		for xi := 0; xi < g.nn; xi++ {
 			// V and M are stored channel-major, [C][n²][ntp] and
 			// [O][n²][ntp], so that each transform reads or writes one
 			// contiguous block per channel; the GEMMs stride over them.
 			b := simd.DenseB{Data: v[xi*ntp:], Ld: g.nn * ntp}
-			simd.GemmPackedThreads(gemmThreads, (*u)[xi], b, nt, m[xi*ntp:], g.nn*ntp, simd.Epilogue{})
+			simd.GemmPackedThreads(gemmThreads, (*u)[xi], b, ncols, m[xi*ntp:], g.nn*ntp, simd.Epilogue{})
 		}
 		g.output(out, m, ntp, r0, r1, ep, rowSums, growF32(&ws.out, g.m*8*g.m*g.groups))
 	}
