@@ -25,15 +25,8 @@ import (
 // WgInput8 computes V for groups groups of eight tiles. src must hold
 // 5·sstride + 32·groups + 4 floats and v 35·vstride + 8·groups.
 func WgInput8(v []float32, vstride int, src []float32, sstride, groups int) {
-	if groups <= 0 {
+	if !checkWgInput("WgInput8", 6, v, vstride, src, sstride, groups) {
 		return
-	}
-	row := 32*groups + 4
-	if n := 5*sstride + row; len(src) < n || sstride < row {
-		panic(fmt.Sprintf("simd: WgInput8: len(src)=%d, sstride=%d for %d groups, want at least %d and %d", len(src), sstride, groups, n, row))
-	}
-	if n := 35*vstride + 8*groups; len(v) < n || vstride < 8*groups {
-		panic(fmt.Sprintf("simd: WgInput8: len(v)=%d, vstride=%d for %d groups, want at least %d and %d", len(v), vstride, groups, n, 8*groups))
 	}
 	if !wgAsm() {
 		wgInput8Go(v, vstride, src, sstride, groups)
@@ -46,27 +39,57 @@ func WgInput8(v []float32, vstride int, src []float32, sstride, groups int) {
 // with y += bias and then, if relu, y = scale·max(0, y) (NaN stays NaN).
 // m must hold 35·mstride + 8·groups floats and dst 3·dstride + 32·groups.
 func WgOutput8(dst []float32, dstride int, m []float32, mstride, groups int, bias, scale float32, relu bool) {
-	if groups <= 0 {
+	if !checkWgOutput("WgOutput8", 6, dst, dstride, m, mstride, groups) {
 		return
-	}
-	row := 32 * groups
-	if n := 3*dstride + row; len(dst) < n || dstride < row {
-		panic(fmt.Sprintf("simd: WgOutput8: len(dst)=%d, dstride=%d for %d groups, want at least %d and %d", len(dst), dstride, groups, n, row))
-	}
-	if n := 35*mstride + 8*groups; len(m) < n || mstride < 8*groups {
-		panic(fmt.Sprintf("simd: WgOutput8: len(m)=%d, mstride=%d for %d groups, want at least %d and %d", len(m), mstride, groups, n, 8*groups))
 	}
 	if !wgAsm() {
 		wgOutputGo(dst, dstride, m, mstride, groups, bias, scale, relu)
 		return
 	}
-	lo := float32(math.Inf(-1))
-	if relu {
-		lo = 0
-	} else {
-		scale = 1
-	}
+	scale, lo := wgAsmEpilogue(scale, relu)
 	wgOutput8AVX2(&dst[0], dstride, &m[0], mstride, groups, bias, scale, lo)
+}
+
+// checkWgInput checks the arguments of an input transform with n×n
+// patches 4 apart, and reports whether there is any work.
+func checkWgInput(name string, n int, v []float32, vstride int, src []float32, sstride, groups int) bool {
+	if groups <= 0 {
+		return false
+	}
+	row := 32*groups + 4
+	if need := (n-1)*sstride + row; len(src) < need || sstride < row {
+		panic(fmt.Sprintf("simd: %s: len(src)=%d, sstride=%d for %d groups, want at least %d and %d", name, len(src), sstride, groups, need, row))
+	}
+	if need := (n*n-1)*vstride + 8*groups; len(v) < need || vstride < 8*groups {
+		panic(fmt.Sprintf("simd: %s: len(v)=%d, vstride=%d for %d groups, want at least %d and %d", name, len(v), vstride, groups, need, 8*groups))
+	}
+	return true
+}
+
+// checkWgOutput checks the arguments of an output transform from n×n
+// tiles to 4×4 outputs, and reports whether there is any work.
+func checkWgOutput(name string, n int, dst []float32, dstride int, m []float32, mstride, groups int) bool {
+	if groups <= 0 {
+		return false
+	}
+	row := 32 * groups
+	if need := 3*dstride + row; len(dst) < need || dstride < row {
+		panic(fmt.Sprintf("simd: %s: len(dst)=%d, dstride=%d for %d groups, want at least %d and %d", name, len(dst), dstride, groups, need, row))
+	}
+	if need := (n*n-1)*mstride + 8*groups; len(m) < need || mstride < 8*groups {
+		panic(fmt.Sprintf("simd: %s: len(m)=%d, mstride=%d for %d groups, want at least %d and %d", name, len(m), mstride, groups, need, 8*groups))
+	}
+	return true
+}
+
+// wgAsmEpilogue returns the assembly output transforms' epilogue
+// arguments: y = scale·max(lo, y+bias), with lo = 0 for a ReLU and
+// lo = -Inf, scale = 1 without one.
+func wgAsmEpilogue(scale float32, relu bool) (float32, float32) {
+	if relu {
+		return scale, 0
+	}
+	return 1, float32(math.Inf(-1))
 }
 
 // wgIn computes Bᵀ·d for six values.

@@ -1,10 +1,5 @@
 package simd
 
-import (
-	"fmt"
-	"math"
-)
-
 // Winograd F(4×4, 5×5) tile transforms, eight tiles at a time.
 //
 // The interpolation points are 0, ±1, ±2, ±1/2 and ∞, so the input tile
@@ -36,15 +31,8 @@ import (
 // WgInput8x8 computes V for groups groups of eight 8×8 tiles. src must
 // hold 7·sstride + 32·groups + 4 floats and v 63·vstride + 8·groups.
 func WgInput8x8(v []float32, vstride int, src []float32, sstride, groups int) {
-	if groups <= 0 {
+	if !checkWgInput("WgInput8x8", 8, v, vstride, src, sstride, groups) {
 		return
-	}
-	row := 32*groups + 4
-	if n := 7*sstride + row; len(src) < n || sstride < row {
-		panic(fmt.Sprintf("simd: WgInput8x8: len(src)=%d, sstride=%d for %d groups, want at least %d and %d", len(src), sstride, groups, n, row))
-	}
-	if n := 63*vstride + 8*groups; len(v) < n || vstride < 8*groups {
-		panic(fmt.Sprintf("simd: WgInput8x8: len(v)=%d, vstride=%d for %d groups, want at least %d and %d", len(v), vstride, groups, n, 8*groups))
 	}
 	if !wgAsm() {
 		wgInput8x8Go(v, vstride, src, sstride, groups)
@@ -59,26 +47,14 @@ func WgInput8x8(v []float32, vstride int, src []float32, sstride, groups int) {
 // i·dstride+32·groups]. m must hold 63·mstride + 8·groups floats and dst
 // 3·dstride + 32·groups.
 func WgOutput8x8(dst []float32, dstride int, m []float32, mstride, groups int, bias, scale float32, relu bool) {
-	if groups <= 0 {
+	if !checkWgOutput("WgOutput8x8", 8, dst, dstride, m, mstride, groups) {
 		return
-	}
-	row := 32 * groups
-	if n := 3*dstride + row; len(dst) < n || dstride < row {
-		panic(fmt.Sprintf("simd: WgOutput8x8: len(dst)=%d, dstride=%d for %d groups, want at least %d and %d", len(dst), dstride, groups, n, row))
-	}
-	if n := 63*mstride + 8*groups; len(m) < n || mstride < 8*groups {
-		panic(fmt.Sprintf("simd: WgOutput8x8: len(m)=%d, mstride=%d for %d groups, want at least %d and %d", len(m), mstride, groups, n, 8*groups))
 	}
 	if !wgAsm() {
 		wgOutput8x8Go(dst, dstride, m, mstride, groups, bias, scale, relu)
 		return
 	}
-	lo := float32(math.Inf(-1))
-	if relu {
-		lo = 0
-	} else {
-		scale = 1
-	}
+	scale, lo := wgAsmEpilogue(scale, relu)
 	wgOutput8x8AVX2(&dst[0], dstride, &m[0], mstride, groups, bias, scale, lo)
 }
 
