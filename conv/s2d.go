@@ -74,7 +74,7 @@ func (f *Filter) forwardS2D(out, src []float32, n, h, w, oh, ow int, ep Epilogue
 	hs, ws := oh+2, ow+2
 	geo := g.winoGeom(hs, ws, oh, ow)
 	geo.pre = true
-	sw, hp := geo.sw, geo.m*geo.ty+2 // deep plane: hp rows of sw
+	sw, hp := geo.sw, geo.inputRows() // deep plane: hp rows of sw
 	xb := bigPool.Get().(*[]float32)
 	defer bigPool.Put(xb)
 	xs := growF32(xb, n*f.c*s*s*hp*sw)

@@ -381,7 +381,7 @@ func (f *Filter) forwardWinogradGeom(out, src []float32, n int, g winoGeom, ep E
 		op := (*u)[0].M
 		v := growF32(&ws.v, g.nn*f.c*ntp)
 		m := growF32(&ws.m, g.nn*op*ntp)
-		g.input(v, ntp, src, r0, r1, growF32(&ws.in, g.n*g.sw))
+		g.input(v, ntp, src, r0, r1, growF32(&ws.in, g.inputRows()*g.sw))
 		for xi := 0; xi < g.nn; xi++ {
 			// V and M are stored channel-major, [C][n²][ntp] and
 			// [O][n²][ntp], so that each transform reads or writes one
@@ -414,41 +414,53 @@ func (f *Filter) forwardWinogradGeom(out, src []float32, n int, g winoGeom, ep E
 
 // input writes V for the tile rows r0..r1-1 of the batch (row R is tile
 // row R mod TY of image R div TY): V[ξ][c][t] at v[(c·n² + ξ)·ntp + t],
-// for the chunk's tiles t in order. Each tile row's n input rows are
-// first copied, zero-padded, into buf.
+// for the chunk's tiles t in order. For each channel of each image, the
+// input rows that the chunk's tile rows read are first copied into buf,
+// the zero-padded plane (inputRows × sw) that the transform reads in
+// place; its padding is cleared once and never written.
 func (g *winoGeom) input(v []float32, ntp int, src []float32, r0, r1 int, buf []float32) {
-	plane := g.h * g.w
 	if g.pre {
-		plane = (g.m*g.ty + 2) * g.sw
+		plane := g.inputRows() * g.sw
+		for c := 0; c < g.c; c++ {
+			for rr := r0; rr < r1; rr++ {
+				img, r := rr/g.ty, rr%g.ty
+				x := src[(img*g.c+c)*plane : (img*g.c+c+1)*plane]
+				simd.WgInput8(v[c*g.nn*ntp+(rr-r0)*g.tx:], ntp, x[g.m*r*g.sw:], g.sw, g.groups)
+			}
+		}
+		return
 	}
+	pb := buf[:g.inputRows()*g.sw]
+	clear(pb)
+	plane := g.h * g.w
 	for c := 0; c < g.c; c++ {
-		for rr := r0; rr < r1; rr++ {
-			img, r := rr/g.ty, rr%g.ty
+		for rr := r0; rr < r1; {
+			img := rr / g.ty
+			re := min(r1, (img+1)*g.ty) // this image's tile rows: rr..re-1
+			ra, rb := rr%g.ty, (re-1)%g.ty
 			x := src[(img*g.c+c)*plane : (img*g.c+c+1)*plane]
-			o := c*g.nn*ntp + (rr-r0)*g.tx
-			if g.pre {
-				simd.WgInput8(v[o:], ntp, x[g.m*r*g.sw:], g.sw, g.groups)
-				continue
+			// Tile rows ra..rb read padded rows m·ra .. m·rb+n−1.
+			y0 := max(0, g.m*ra-g.ph)
+			y1 := min(g.h, g.m*rb+g.n-g.ph)
+			for y := y0; y < y1; y++ {
+				copy(pb[(y+g.ph)*g.sw+g.pw:(y+g.ph)*g.sw+g.pw+g.w], x[y*g.w:(y+1)*g.w])
 			}
-			for i := 0; i < g.n; i++ {
-				row := buf[i*g.sw : (i+1)*g.sw]
-				y := g.m*r - g.ph + i
-				if y < 0 || y >= g.h {
-					clear(row)
-					continue
+			for r := ra; r <= rb; r++ {
+				o := c*g.nn*ntp + (rr+r-ra-r0)*g.tx
+				if g.n == 8 {
+					simd.WgInput8x8(v[o:], ntp, pb[g.m*r*g.sw:], g.sw, g.groups)
+				} else {
+					simd.WgInput8(v[o:], ntp, pb[g.m*r*g.sw:], g.sw, g.groups)
 				}
-				clear(row[:g.pw])
-				copy(row[g.pw:], x[y*g.w:(y+1)*g.w])
-				clear(row[g.pw+g.w:])
 			}
-			if g.n == 8 {
-				simd.WgInput8x8(v[o:], ntp, buf, g.sw, g.groups)
-			} else {
-				simd.WgInput8(v[o:], ntp, buf, g.sw, g.groups)
-			}
+			rr = re
 		}
 	}
 }
+
+// inputRows is the height of a padded input plane as the transforms read
+// it: the last tile row reads rows up to m·ty + n − m − 1.
+func (g *winoGeom) inputRows() int { return g.m*g.ty + g.n - g.m }
 
 // output turns M (M[ξ][k][t] at m[(k·n² + ξ)·ntp + t]) for tile rows
 // r0..r1-1 into output pixels with ep's bias and gain ReLU, and, when
