@@ -389,7 +389,7 @@ func (f *Filter) forwardWinogradGeom(out, src []float32, n int, g winoGeom, ep E
 			b := simd.DenseB{Data: v[xi*ntp:], Ld: g.nn * ntp}
 			simd.GemmPackedThreads(gemmThreads, (*u)[xi], b, ncols, m[xi*ntp:], g.nn*ntp, simd.Epilogue{})
 		}
-		g.output(out, m, ntp, r0, r1, ep, rowSums, growF32(&ws.out, g.m*8*g.m*g.groups))
+		g.output(out, m, ntp, r0, r1, ep, rowSums, growF32(&ws.out, g.outputBuf(nt)))
 	}
 	if workers <= 1 {
 		for ci := 0; ci < chunks; ci++ {
@@ -465,9 +465,17 @@ func (g *winoGeom) inputRows() int { return g.m*g.ty + g.n - g.m }
 // output turns M (M[ξ][k][t] at m[(k·n² + ξ)·ntp + t]) for tile rows
 // r0..r1-1 into output pixels with ep's bias and gain ReLU, and, when
 // rowSums is non-nil, sets rowSums[R·O + k] to the sum of tile row R's
-// pixels. buf holds one tile row of output (4 rows of 32·groups).
+// pixels. When a tile row is exactly m whole output rows (the width is
+// 8·m·groups), the transform writes it in place; otherwise one transform
+// call per channel turns all the chunk's tiles into buf (m rows of
+// m·⌈nt/8⌉·8, tiles side by side in chunk order) and each tile row's
+// pixels are copied out.
 func (g *winoGeom) output(out, m []float32, ntp, r0, r1 int, ep Epilogue, rowSums []float32, buf []float32) {
 	plane := g.oh * g.ow
+	nt := (r1 - r0) * g.tx
+	gs := (nt + 7) / 8 // groups of the whole chunk
+	ds := 8 * g.m * gs
+	direct := 8*g.m*g.groups == g.ow
 	for k := 0; k < g.o; k++ {
 		var bias, scale float32 = 0, 1
 		if ep.Bias != nil {
@@ -476,18 +484,30 @@ func (g *winoGeom) output(out, m []float32, ntp, r0, r1 int, ep Epilogue, rowSum
 		if ep.Gain != nil {
 			scale = 1 + ep.Gain[k]
 		}
-		if g.tx < 8 {
-			g.outputPacked(out, m[k*g.nn*ntp:], ntp, r0, r1, k, bias, scale, ep.ReLU, buf)
+		mk := m[k*g.nn*ntp:]
+		if !direct {
+			g.transform(buf, ds, mk, ntp, gs, bias, scale, ep.ReLU)
 		}
 		for rr := r0; rr < r1; rr++ {
 			img, r := rr/g.ty, rr%g.ty
-			if g.tx >= 8 {
-				g.outputRow(out[(img*g.o+k)*plane:], m[k*g.nn*ntp+(rr-r0)*g.tx:], ntp, r, bias, scale, ep.ReLU, buf)
+			dst := out[(img*g.o+k)*plane:]
+			t := (rr - r0) * g.tx // the row's first tile in the chunk
+			hh := min(g.m, g.oh-g.m*r)
+			switch {
+			case direct && hh == g.m:
+				g.transform(dst[g.m*r*g.ow:(g.m*r+g.m)*g.ow], g.ow, mk[t:], ntp, g.groups, bias, scale, ep.ReLU)
+			case direct: // the last tile row sticks out of the plane
+				rb := buf[:g.m*g.ow]
+				g.transform(rb, g.ow, mk[t:], ntp, g.groups, bias, scale, ep.ReLU)
+				copy(dst[g.m*r*g.ow:(g.m*r+hh)*g.ow], rb)
+			default:
+				for i := 0; i < hh; i++ {
+					copy(dst[(g.m*r+i)*g.ow:(g.m*r+i+1)*g.ow], buf[i*ds+g.m*t:])
+				}
 			}
 			if rowSums != nil {
-				dst := out[(img*g.o+k)*plane:]
 				var s float32
-				for _, z := range dst[g.m*r*g.ow : min(g.oh, g.m*r+g.m)*g.ow] {
+				for _, z := range dst[g.m*r*g.ow : (g.m*r+hh)*g.ow] {
 					s += z
 				}
 				rowSums[rr*g.o+k] = s
@@ -496,21 +516,9 @@ func (g *winoGeom) output(out, m []float32, ntp, r0, r1 int, ep Epilogue, rowSum
 	}
 }
 
-// outputRow writes tile row r of one output plane dst from M (mk: the
-// row's first tile in channel k).
-func (g *winoGeom) outputRow(dst, mk []float32, ntp, r int, bias, scale float32, relu bool, buf []float32) {
-	m := g.m
-	ds := 8 * m * g.groups
-	hh := min(m, g.oh-m*r)
-	if ds == g.ow && hh == m {
-		// The tile row is exactly m whole output rows.
-		g.transform(dst[m*r*g.ow:(m*r+m)*g.ow], g.ow, mk, ntp, g.groups, bias, scale, relu)
-		return
-	}
-	g.transform(buf, ds, mk, ntp, g.groups, bias, scale, relu)
-	for i := 0; i < hh; i++ {
-		copy(dst[(m*r+i)*g.ow:(m*r+i+1)*g.ow], buf[i*ds:])
-	}
+// outputBuf is the length of output's buf for a chunk of nt tiles.
+func (g *winoGeom) outputBuf(nt int) int {
+	return max(g.m*8*g.m*((nt+7)/8), g.m*8*g.m*g.groups)
 }
 
 // transform is the output transform of the geometry's algorithm.
@@ -519,32 +527,5 @@ func (g *winoGeom) transform(dst []float32, ds int, mk []float32, ntp, groups in
 		simd.WgOutput8x8(dst, ds, mk, ntp, groups, bias, scale, relu)
 	} else {
 		simd.WgOutput8(dst, ds, mk, ntp, groups, bias, scale, relu)
-	}
-}
-
-// outputPacked is output's loop for channel k when a tile row has fewer
-// than 8 tiles (AlexNet's 13×13 maps have 4): the transform then runs on
-// 8 consecutive tiles of the chunk whatever their rows, instead of one
-// half-empty group per row, and each row's run of tiles is copied out.
-func (g *winoGeom) outputPacked(out, mk []float32, ntp, r0, r1, k int, bias, scale float32, relu bool, buf []float32) {
-	plane := g.oh * g.ow
-	nt := (r1 - r0) * g.tx
-	for t0 := 0; t0 < nt; t0 += 8 {
-		g.transform(buf, 8*g.m, mk[t0:], ntp, 1, bias, scale, relu)
-		for q := 0; q < 8 && t0+q < nt; {
-			t := t0 + q
-			rr, c := r0+t/g.tx, t%g.tx
-			run := min(8-q, g.tx-c) // tiles of this row in the group
-			img, r := rr/g.ty, rr%g.ty
-			m := g.m
-			x0 := m * c
-			wpx := min(m*run, g.ow-x0)
-			hh := min(m, g.oh-m*r)
-			dst := out[(img*g.o+k)*plane:]
-			for i := 0; i < hh; i++ {
-				copy(dst[(m*r+i)*g.ow+x0:(m*r+i)*g.ow+x0+wpx], buf[i*8*m+m*q:])
-			}
-			q += run
-		}
 	}
 }
