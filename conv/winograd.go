@@ -379,17 +379,22 @@ func (f *Filter) forwardWinogradGeom(out, src []float32, n int, g winoGeom, ep E
 		ncols := (nt + 15) &^ 15
 		ntp := max(nt-g.tx+8*g.groups, ncols)
 		op := (*u)[0].M
-		v := growF32(&ws.v, g.nn*f.c*ntp)
-		m := growF32(&ws.m, g.nn*op*ntp)
-		g.input(v, ntp, src, r0, r1, growF32(&ws.in, g.inputRows()*g.sw))
+		// V and M are stored channel-major, [C][n²][ntp] and [O][n²][ntp]
+		// with cs floats from one channel to the next, so that each
+		// transform reads or writes one contiguous block per channel; the
+		// GEMMs stride over them. The 16 floats of padding per channel
+		// keep the rows of a GEMM's tile out of one cache set (n²·ntp·4
+		// bytes is often a multiple of 4 KiB): 1.1-1.5× faster GEMMs
+		// (K = 64 gained most).
+		cs := g.nn*ntp + 16
+		v := growF32(&ws.v, f.c*cs)
+		m := growF32(&ws.m, op*cs)
+		g.input(v, ntp, cs, src, r0, r1, growF32(&ws.in, g.inputRows()*g.sw))
 		for xi := 0; xi < g.nn; xi++ {
-			// V and M are stored channel-major, [C][n²][ntp] and
-			// [O][n²][ntp], so that each transform reads or writes one
-			// contiguous block per channel; the GEMMs stride over them.
-			b := simd.DenseB{Data: v[xi*ntp:], Ld: g.nn * ntp}
-			simd.GemmPackedThreads(gemmThreads, (*u)[xi], b, ncols, m[xi*ntp:], g.nn*ntp, simd.Epilogue{})
+			b := simd.DenseB{Data: v[xi*ntp:], Ld: cs}
+			simd.GemmPackedThreads(gemmThreads, (*u)[xi], b, ncols, m[xi*ntp:], cs, simd.Epilogue{})
 		}
-		g.output(out, m, ntp, r0, r1, ep, rowSums, growF32(&ws.out, g.outputBuf(nt)))
+		g.output(out, m, ntp, cs, r0, r1, ep, rowSums, growF32(&ws.out, g.outputBuf(nt)))
 	}
 	if workers <= 1 {
 		for ci := 0; ci < chunks; ci++ {
@@ -413,19 +418,19 @@ func (f *Filter) forwardWinogradGeom(out, src []float32, n int, g winoGeom, ep E
 }
 
 // input writes V for the tile rows r0..r1-1 of the batch (row R is tile
-// row R mod TY of image R div TY): V[ξ][c][t] at v[(c·n² + ξ)·ntp + t],
+// row R mod TY of image R div TY): V[ξ][c][t] at v[c·cs + ξ·ntp + t],
 // for the chunk's tiles t in order. For each channel of each image, the
 // input rows that the chunk's tile rows read are first copied into buf,
 // the zero-padded plane (inputRows × sw) that the transform reads in
 // place; its padding is cleared once and never written.
-func (g *winoGeom) input(v []float32, ntp int, src []float32, r0, r1 int, buf []float32) {
+func (g *winoGeom) input(v []float32, ntp, cs int, src []float32, r0, r1 int, buf []float32) {
 	if g.pre {
 		plane := g.inputRows() * g.sw
 		for c := 0; c < g.c; c++ {
 			for rr := r0; rr < r1; rr++ {
 				img, r := rr/g.ty, rr%g.ty
 				x := src[(img*g.c+c)*plane : (img*g.c+c+1)*plane]
-				simd.WgInput8(v[c*g.nn*ntp+(rr-r0)*g.tx:], ntp, x[g.m*r*g.sw:], g.sw, g.groups)
+				simd.WgInput8(v[c*cs+(rr-r0)*g.tx:], ntp, x[g.m*r*g.sw:], g.sw, g.groups)
 			}
 		}
 		return
@@ -446,7 +451,7 @@ func (g *winoGeom) input(v []float32, ntp int, src []float32, r0, r1 int, buf []
 				copy(pb[(y+g.ph)*g.sw+g.pw:(y+g.ph)*g.sw+g.pw+g.w], x[y*g.w:(y+1)*g.w])
 			}
 			for r := ra; r <= rb; r++ {
-				o := c*g.nn*ntp + (rr+r-ra-r0)*g.tx
+				o := c*cs + (rr+r-ra-r0)*g.tx
 				if g.n == 8 {
 					simd.WgInput8x8(v[o:], ntp, pb[g.m*r*g.sw:], g.sw, g.groups)
 				} else {
@@ -462,7 +467,7 @@ func (g *winoGeom) input(v []float32, ntp int, src []float32, r0, r1 int, buf []
 // it: the last tile row reads rows up to m·ty + n − m − 1.
 func (g *winoGeom) inputRows() int { return g.m*g.ty + g.n - g.m }
 
-// output turns M (M[ξ][k][t] at m[(k·n² + ξ)·ntp + t]) for tile rows
+// output turns M (M[ξ][k][t] at m[k·cs + ξ·ntp + t]) for tile rows
 // r0..r1-1 into output pixels with ep's bias and gain ReLU, and, when
 // rowSums is non-nil, sets rowSums[R·O + k] to the sum of tile row R's
 // pixels. When a tile row is exactly m whole output rows (the width is
@@ -470,7 +475,7 @@ func (g *winoGeom) inputRows() int { return g.m*g.ty + g.n - g.m }
 // call per channel turns all the chunk's tiles into buf (m rows of
 // m·⌈nt/8⌉·8, tiles side by side in chunk order) and each tile row's
 // pixels are copied out.
-func (g *winoGeom) output(out, m []float32, ntp, r0, r1 int, ep Epilogue, rowSums []float32, buf []float32) {
+func (g *winoGeom) output(out, m []float32, ntp, cs, r0, r1 int, ep Epilogue, rowSums []float32, buf []float32) {
 	plane := g.oh * g.ow
 	nt := (r1 - r0) * g.tx
 	gs := (nt + 7) / 8 // groups of the whole chunk
@@ -484,7 +489,7 @@ func (g *winoGeom) output(out, m []float32, ntp, r0, r1 int, ep Epilogue, rowSum
 		if ep.Gain != nil {
 			scale = 1 + ep.Gain[k]
 		}
-		mk := m[k*g.nn*ntp:]
+		mk := m[k*cs:]
 		if !direct {
 			g.transform(buf, ds, mk, ntp, gs, bias, scale, ep.ReLU)
 		}
