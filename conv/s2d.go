@@ -80,9 +80,14 @@ func (f *Filter) forwardS2D(out, src []float32, n, h, w, oh, ow int, ep Epilogue
 	xs := growF32(xb, n*f.c*s*s*hp*sw)
 	parallel(n*f.c, s*s*hp*sw, func(pl int) { // one input plane's s² channels
 		x := src[pl*h*w : (pl+1)*h*w]
+		deep := xs[pl*s*s*hp*sw : (pl+1)*s*s*hp*sw]
+		if s == 4 {
+			s2dPlane4(deep, x, h, w, ph, pw, hs, ws, hp, sw)
+			return
+		}
 		for dy := 0; dy < s; dy++ {
 			for dx := 0; dx < s; dx++ {
-				dst := xs[((pl*s+dy)*s+dx)*hp*sw:][:hp*sw]
+				dst := deep[(dy*s+dx)*hp*sw:][:hp*sw]
 				// Deep pixel xx of this channel is input column s·xx+dx−pw:
 				// columns x0..x1-1 are inside the image (and the deep
 				// image's hs×ws, past which everything is zero).
@@ -108,6 +113,59 @@ func (f *Filter) forwardS2D(out, src []float32, n, h, w, oh, ow int, ep Epilogue
 		}
 	})
 	g.forwardWinogradGeom(out, xs, n, geo, ep)
+}
+
+// s2dPlane4 is forwardS2D's scatter for stride 4 (AlexNet's conv1): the
+// 16 deep channels of one input plane x (h×w), each hp rows of sw (hs×ws
+// of them the deep image, zero elsewhere). Each input row is read once,
+// four pixels at a time, into the four channels that share its dy.
+func s2dPlane4(deep, x []float32, h, w, ph, pw, hs, ws, hp, sw int) {
+	ch := func(dy, dx int) []float32 { return deep[(dy*4+dx)*hp*sw : (dy*4+dx+1)*hp*sw] }
+	// Deep columns whose four input columns 4·xx−pw … 4·xx−pw+3 are all
+	// inside the image: xa..xb-1; the others are done one by one.
+	xa := min(ws, max(0, (pw+3)/4))
+	xb := max(xa, min(ws, (w+pw-3+3)/4))
+	for y := 0; y < hp; y++ {
+		for dy := 0; dy < 4; dy++ {
+			iy := 4*y + dy - ph
+			r0 := ch(dy, 0)[y*sw : (y+1)*sw]
+			r1 := ch(dy, 1)[y*sw : (y+1)*sw]
+			r2 := ch(dy, 2)[y*sw : (y+1)*sw]
+			r3 := ch(dy, 3)[y*sw : (y+1)*sw]
+			if y >= hs || iy < 0 || iy >= h {
+				clear(r0)
+				clear(r1)
+				clear(r2)
+				clear(r3)
+				continue
+			}
+			in := x[iy*w : (iy+1)*w]
+			rows := [4][]float32{r0, r1, r2, r3}
+			for dx, r := range rows {
+				for xx := 0; xx < sw; xx++ {
+					if xx >= xa && xx < xb {
+						xx = xb - 1 // the interior is done below
+						continue
+					}
+					var v float32
+					if ix := 4*xx + dx - pw; xx < ws && ix >= 0 && ix < w {
+						v = in[ix]
+					}
+					r[xx] = v
+				}
+			}
+			if xb == xa {
+				continue
+			}
+			a0, a1, a2, a3 := r0[xa:xb], r1[xa:xb], r2[xa:xb], r3[xa:xb]
+			a1, a2, a3 = a1[:len(a0)], a2[:len(a0)], a3[:len(a0)]
+			src := in[4*xa-pw:]
+			for k := range a0 {
+				q := src[4*k : 4*k+4 : 4*k+4]
+				a0[k], a1[k], a2[k], a3[k] = q[0], q[1], q[2], q[3]
+			}
+		}
+	}
 }
 
 // bigPool recycles the deep images of space-to-depth convolutions (10 MB

@@ -239,6 +239,11 @@ func TestS2DMatchesDirect(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	cases := []convCase{ // AlexNet's conv1 at a small size first
 		{n: 2, c: 3, h: 35, w: 39, o: 5, kh: 11, kw: 11, sh: 4, sw: 4, ph: 2, pw: 2, dh: 1, dw: 1},
+		// Stride 4 on images narrower than one window: padding only on
+		// some sides of the deep pixels, no interior columns at all.
+		{n: 1, c: 2, h: 2, w: 1, o: 3, kh: 9, kw: 11, sh: 4, sw: 4, ph: 5, pw: 5, dh: 1, dw: 1},
+		{n: 1, c: 2, h: 7, w: 7, o: 3, kh: 9, kw: 9, sh: 4, sw: 4, ph: 1, pw: 1, dh: 1, dw: 1},
+		{n: 2, c: 1, h: 30, w: 5, o: 2, kh: 11, kw: 12, sh: 4, sw: 4, ph: 6, pw: 7, dh: 1, dw: 1},
 	}
 	for len(cases) < 40 {
 		s := 2 + r.IntN(3)
