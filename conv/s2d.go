@@ -1,10 +1,6 @@
 package conv
 
-import (
-	"sync"
-
-	"github.com/emosel/emosel/tensor"
-)
+import "github.com/emosel/emosel/tensor"
 
 // Space-to-depth turns a strided convolution into a stride-1 one that
 // Winograd can compute. With stride s, input channel c's pixel
@@ -65,110 +61,47 @@ func (f *Filter) s2d() *Filter {
 
 // forwardS2D computes the convolution by space-to-depth and Winograd: the
 // deep image has OH+2 × OW+2 pixels, so that the 3×3 valid convolution
-// gives OH×OW. Its planes are written as the input transform reads them
-// (rows of the transform's width, with the tile rows' last rows), zero
-// past the image, so that the transform needs no copy.
+// gives OH×OW. It is never stored: the Winograd input gathers each deep
+// row from the real input as its tile rows need it (s2dSource).
 func (f *Filter) forwardS2D(out, src []float32, n, h, w, oh, ow int, ep Epilogue) {
 	g := f.s2d()
-	s, ph, pw := f.p.Stride[0], f.p.Pad[0], f.p.Pad[1]
-	hs, ws := oh+2, ow+2
-	geo := g.winoGeom(hs, ws, oh, ow)
-	geo.pre = true
-	sw, hp := geo.sw, geo.inputRows() // deep plane: hp rows of sw
-	xb := bigPool.Get().(*[]float32)
-	defer bigPool.Put(xb)
-	xs := growF32(xb, n*f.c*s*s*hp*sw)
-	parallel(n*f.c, s*s*hp*sw, func(pl int) { // one input plane's s² channels
-		x := src[pl*h*w : (pl+1)*h*w]
-		deep := xs[pl*s*s*hp*sw : (pl+1)*s*s*hp*sw]
-		if s == 4 {
-			s2dPlane4(deep, x, h, w, ph, pw, hs, ws, hp, sw)
-			return
-		}
-		for dy := 0; dy < s; dy++ {
-			for dx := 0; dx < s; dx++ {
-				dst := deep[(dy*s+dx)*hp*sw:][:hp*sw]
-				// Deep pixel xx of this channel is input column s·xx+dx−pw:
-				// columns x0..x1-1 are inside the image (and the deep
-				// image's hs×ws, past which everything is zero).
-				x0 := max(0, (pw-dx+s-1)/s)
-				x1 := min(ws, (w+pw-dx+s-1)/s)
-				for y := 0; y < hp; y++ {
-					row := dst[y*sw : (y+1)*sw]
-					iy := s*y + dy - ph
-					if y >= hs || iy < 0 || iy >= h || x1 <= x0 {
-						clear(row)
-						continue
-					}
-					clear(row[:x0])
-					clear(row[x1:])
-					in := x[iy*w : (iy+1)*w]
-					off := dx - pw
-					seg := row[x0:x1]
-					for k := range seg {
-						seg[k] = in[s*(x0+k)+off]
-					}
-				}
-			}
-		}
-	})
-	g.forwardWinogradGeom(out, xs, n, geo, ep)
+	geo := g.winoGeom(oh+2, ow+2, oh, ow)
+	geo.s2d = &s2dSource{c: f.c, s: f.p.Stride[0], h: h, w: w, ph: f.p.Pad[0], pw: f.p.Pad[1]}
+	g.forwardWinogradGeom(out, src, n, geo, ep)
 }
 
-// s2dPlane4 is forwardS2D's scatter for stride 4 (AlexNet's conv1): the
-// 16 deep channels of one input plane x (h×w), each hp rows of sw (hs×ws
-// of them the deep image, zero elsewhere). Each input row is read once,
-// four pixels at a time, into the four channels that share its dy.
-func s2dPlane4(deep, x []float32, h, w, ph, pw, hs, ws, hp, sw int) {
-	ch := func(dy, dx int) []float32 { return deep[(dy*4+dx)*hp*sw : (dy*4+dx+1)*hp*sw] }
-	// Deep columns whose four input columns 4·xx−pw … 4·xx−pw+3 are all
-	// inside the image: xa..xb-1; the others are done one by one.
-	xa := min(ws, max(0, (pw+3)/4))
-	xb := max(xa, min(ws, (w+pw-3+3)/4))
-	for y := 0; y < hp; y++ {
-		for dy := 0; dy < 4; dy++ {
-			iy := 4*y + dy - ph
-			r0 := ch(dy, 0)[y*sw : (y+1)*sw]
-			r1 := ch(dy, 1)[y*sw : (y+1)*sw]
-			r2 := ch(dy, 2)[y*sw : (y+1)*sw]
-			r3 := ch(dy, 3)[y*sw : (y+1)*sw]
-			if y >= hs || iy < 0 || iy >= h {
-				clear(r0)
-				clear(r1)
-				clear(r2)
-				clear(r3)
-				continue
-			}
-			in := x[iy*w : (iy+1)*w]
-			rows := [4][]float32{r0, r1, r2, r3}
-			for dx, r := range rows {
-				for xx := 0; xx < sw; xx++ {
-					if xx >= xa && xx < xb {
-						xx = xb - 1 // the interior is done below
-						continue
-					}
-					var v float32
-					if ix := 4*xx + dx - pw; xx < ws && ix >= 0 && ix < w {
-						v = in[ix]
-					}
-					r[xx] = v
-				}
-			}
-			if xb == xa {
-				continue
-			}
-			a0, a1, a2, a3 := r0[xa:xb], r1[xa:xb], r2[xa:xb], r3[xa:xb]
-			a1, a2, a3 = a1[:len(a0)], a2[:len(a0)], a3[:len(a0)]
-			src := in[4*xa-pw:]
-			for k := range a0 {
-				q := src[4*k : 4*k+4 : 4*k+4]
-				a0[k], a1[k], a2[k], a3[k] = q[0], q[1], q[2], q[3]
-			}
+// s2dSource is the real input of a strided convolution (c channels of
+// h×w, stride s, padding ph, pw) seen as its space-to-depth image: deep
+// channel (cc·s + dy)·s + dx has at (Y, X) the input pixel
+// (s·Y + dy − ph, s·X + dx − pw) of channel cc, zero outside the input.
+type s2dSource struct {
+	c, s, h, w, ph, pw int
+}
+
+// rows writes deep rows y0..y1-1 (of ws pixels) of deep channel cd of
+// image img into pb, row y at pb[y·sw:]: zero where the input pixel is
+// outside the input. The columns from ws to sw are left as they are.
+func (d *s2dSource) rows(pb []float32, sw, ws int, src []float32, img, cd, y0, y1 int) {
+	s := d.s
+	cc, dy, dx := cd/(s*s), cd/s%s, cd%s
+	x := src[(img*d.c+cc)*d.h*d.w : (img*d.c+cc+1)*d.h*d.w]
+	// Deep column xx is input column s·xx+dx−pw: x0..x1-1 are inside.
+	x0 := min(ws, max(0, (d.pw-dx+s-1)/s))
+	x1 := max(x0, min(ws, (d.w+d.pw-dx+s-1)/s))
+	off := s*x0 + dx - d.pw
+	for y := y0; y < y1; y++ {
+		row := pb[y*sw : y*sw+ws]
+		iy := s*y + dy - d.ph
+		if iy < 0 || iy >= d.h || x1 == x0 {
+			clear(row)
+			continue
+		}
+		clear(row[:x0])
+		clear(row[x1:])
+		in := x[iy*d.w+off : iy*d.w+off+s*(x1-x0-1)+1]
+		seg := row[x0:x1]
+		for k := range seg {
+			seg[k] = in[s*k]
 		}
 	}
 }
-
-// bigPool recycles the deep images of space-to-depth convolutions (10 MB
-// for AlexNet's conv1 at batch 16): fresh ones each call cost more in
-// page faults than their transform.
-var bigPool = sync.Pool{New: func() any { return new([]float32) }}

@@ -282,10 +282,10 @@ type winoGeom struct {
 	groups       int // ⌈tx/8⌉
 	sw           int // width of a padded input row: 8·m·groups + 4
 
-	// pre: the source planes are already laid out as the transform reads
-	// them, sw floats per row and 4·ty + 2 rows, zero past the image and
-	// without padding (ph = pw = 0), so input reads them in place.
-	pre bool
+	// s2d, when set, makes the source the real input of a strided
+	// convolution, seen through space-to-depth (s2d.go) as the c deep
+	// channels of h×w (ph = pw = 0) that this geometry convolves.
+	s2d *s2dSource
 }
 
 // winoScratch is one worker's V, M and row buffers, recycled through
@@ -424,17 +424,6 @@ func (f *Filter) forwardWinogradGeom(out, src []float32, n int, g winoGeom, ep E
 // the zero-padded plane (inputRows × sw) that the transform reads in
 // place; its padding is cleared once and never written.
 func (g *winoGeom) input(v []float32, ntp, cs int, src []float32, r0, r1 int, buf []float32) {
-	if g.pre {
-		plane := g.inputRows() * g.sw
-		for c := 0; c < g.c; c++ {
-			for rr := r0; rr < r1; rr++ {
-				img, r := rr/g.ty, rr%g.ty
-				x := src[(img*g.c+c)*plane : (img*g.c+c+1)*plane]
-				simd.WgInput8(v[c*cs+(rr-r0)*g.tx:], ntp, x[g.m*r*g.sw:], g.sw, g.groups)
-			}
-		}
-		return
-	}
 	pb := buf[:g.inputRows()*g.sw]
 	clear(pb)
 	plane := g.h * g.w
@@ -443,12 +432,16 @@ func (g *winoGeom) input(v []float32, ntp, cs int, src []float32, r0, r1 int, bu
 			img := rr / g.ty
 			re := min(r1, (img+1)*g.ty) // this image's tile rows: rr..re-1
 			ra, rb := rr%g.ty, (re-1)%g.ty
-			x := src[(img*g.c+c)*plane : (img*g.c+c+1)*plane]
 			// Tile rows ra..rb read padded rows m·ra .. m·rb+n−1.
 			y0 := max(0, g.m*ra-g.ph)
 			y1 := min(g.h, g.m*rb+g.n-g.ph)
-			for y := y0; y < y1; y++ {
-				copy(pb[(y+g.ph)*g.sw+g.pw:(y+g.ph)*g.sw+g.pw+g.w], x[y*g.w:(y+1)*g.w])
+			if g.s2d != nil {
+				g.s2d.rows(pb, g.sw, g.w, src, img, c, y0, y1)
+			} else {
+				x := src[(img*g.c+c)*plane : (img*g.c+c+1)*plane]
+				for y := y0; y < y1; y++ {
+					copy(pb[(y+g.ph)*g.sw+g.pw:(y+g.ph)*g.sw+g.pw+g.w], x[y*g.w:(y+1)*g.w])
+				}
 			}
 			for r := ra; r <= rb; r++ {
 				o := c*cs + (rr+r-ra-r0)*g.tx

@@ -234,7 +234,8 @@ func TestWinogradAcrossImpls(t *testing.T) {
 
 // TestS2DMatchesDirect checks strided filters computed by space-to-depth
 // and Winograd (stride s with ⌈K/s⌉ = 3 on each axis, rectangular kernels,
-// any padding) against the float64 definition, epilogue included.
+// any padding, one or two threads, chunks of one tile row or the default)
+// against the float64 definition, epilogue included.
 func TestS2DMatchesDirect(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	cases := []convCase{ // AlexNet's conv1 at a small size first
@@ -255,8 +256,14 @@ func TestS2DMatchesDirect(t *testing.T) {
 		}
 		cases = append(cases, k)
 	}
+	defer simd.SetThreads(simd.SetThreads(0))
+	withChunks(t, winoMinChunk, winoMaxChunk)
 	withAlgorithm(t, Winograd, func() {
-		for _, k := range cases {
+		for i, k := range cases {
+			// One and two threads; chunks of one tile row (so that the
+			// deep rows are gathered piecewise) or the default.
+			simd.SetThreads(1 + i%2)
+			winoMinChunk, winoMaxChunk = []int{1, 128}[i/2%2], []int{1, 960}[i/2%2]
 			checkWinogradCase(t, r, k, true)
 		}
 	})
