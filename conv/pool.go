@@ -120,7 +120,11 @@ func maxPoolPlane(o, plane []float32, h, w, oh, ow int, p Pool) {
 	// assembly takes its address) and would cost an allocation per plane.
 	cb := colPool.Get().(*[]float32)
 	defer colPool.Put(cb)
-	col := growF32(cb, w)
+	// Slack past the row lets MaxWindows finish in vector code: its last
+	// reads may run past the windows (into values no window uses).
+	colx := growF32(cb, w+16)
+	clear(colx[w:])
+	col := colx[:w]
 	sh, sw, ph, pw, kh, kw := p.Stride[0], p.Stride[1], p.Pad[0], p.Pad[1], p.Kernel[0], p.Kernel[1]
 	for i := 0; i < oh; i++ {
 		y0, y1 := max(0, i*sh-ph), min(h, i*sh-ph+kh)
@@ -140,7 +144,7 @@ func maxPoolPlane(o, plane []float32, h, w, oh, ow int, p Pool) {
 		j0 := min(ow, (pw+sw-1)/sw)                     // first window starting at x ≥ 0
 		j1 := max(j0, min(ow, floorDiv(w+pw-kw, sw)+1)) // past the last one ending at x ≤ w
 		if j1 > j0 {
-			simd.MaxWindows(out[j0:j1], col[j0*sw-pw:], kw, sw)
+			simd.MaxWindows(out[j0:j1], colx[j0*sw-pw:], kw, sw)
 		}
 		edge := func(j int) {
 			x0, x1 := max(0, j*sw-pw), min(w, j*sw-pw+kw)

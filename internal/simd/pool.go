@@ -12,14 +12,17 @@ func MaxRows(dst, src []float32) {
 	if len(src) < n {
 		panic(fmt.Sprintf("simd: MaxRows: len(src)=%d < len(dst)=%d", len(src), n))
 	}
-	v := 0
-	if poolAsm() {
-		v = n &^ 7
-		if v > 0 {
-			maxRowsAVX2(&dst[0], &src[0], v)
+	if poolAsm() && n >= 8 {
+		v := n &^ 7
+		maxRowsAVX2(&dst[0], &src[0], v)
+		if v < n {
+			// The last eight again: taking a maximum twice changes
+			// nothing, and it saves a scalar tail.
+			maxRowsAVX2(&dst[n-8], &src[n-8], 8)
 		}
+		return
 	}
-	maxRowsGo(dst[v:], src[v:n])
+	maxRowsGo(dst, src[:n])
 }
 
 // MaxWindows sets dst[j] = max(col[j·s : j·s+k]) for every j in dst: the
@@ -43,6 +46,12 @@ func MaxWindows(dst, col []float32, k, s int) {
 		}
 		if v > 0 {
 			maxWindows2AVX2(&dst[0], &col[0], v, k)
+		}
+		if j := n - 8; v < n && j >= 0 && 2*n+2 <= len(col) {
+			// The last eight windows, overlapping those done: each is a
+			// function of col alone, so recomputing one changes nothing.
+			maxWindows2AVX2(&dst[j], &col[2*j], 8, k)
+			return
 		}
 	}
 	maxWindowsGo(dst[v:], col[v*s:], k, s)
