@@ -445,9 +445,15 @@ func (g *winoGeom) input(v []float32, ntp, cs int, src []float32, r0, r1 int, bu
 			}
 			for r := ra; r <= rb; r++ {
 				o := c*cs + (rr+r-ra-r0)*g.tx
-				if g.n == 8 {
+				switch {
+				case g.n == 8:
 					simd.WgInput8x8(v[o:], ntp, pb[g.m*r*g.sw:], g.sw, g.groups)
-				} else {
+				case g.tx == 4 && r < rb:
+					// Maps four tiles wide (13×13 to 16×16) fill a group
+					// of eight with two tile rows.
+					simd.WgInput8Pair(v[o:], ntp, pb[g.m*r*g.sw:], pb[g.m*(r+1)*g.sw:], g.sw)
+					r++
+				default:
 					simd.WgInput8(v[o:], ntp, pb[g.m*r*g.sw:], g.sw, g.groups)
 				}
 			}

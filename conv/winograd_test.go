@@ -26,7 +26,15 @@ func withAlgorithm(t testing.TB, a Algorithm, f func()) {
 // a single output pixel up to several tiles with ragged edges, and 1 to
 // 3 images.
 func winoCases(r *rand.Rand, n int) []convCase {
-	var cs []convCase
+	cs := []convCase{
+		// Maps four tiles wide (paired tile rows in the input
+		// transform): AlexNet's 13×13, and 12×14 (three tile rows, so
+		// one is unpaired); twice, so that the tests that alternate
+		// chunk sizes in pairs of cases run them with both.
+		{n: 3, c: 5, h: 13, w: 13, o: 6, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, ph: 1, pw: 1},
+		{n: 2, c: 4, h: 12, w: 14, o: 3, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, ph: 0, pw: 2},
+	}
+	cs = append(cs, cs...)
 	for len(cs) < n {
 		p := r.IntN(4)
 		k := convCase{

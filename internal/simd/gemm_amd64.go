@@ -96,11 +96,16 @@ func packTrans16(dst *float32, src *float32, kc4 int, ld int)
 func sgemmRows6x16AVX2(np int, k int, a *float32, lda int, b *float32, c *float32, ldc int, flags uintptr)
 
 // wgInput8AVX2 is wgInput8Go with tiles 4 apart: for each group of
-// eight tiles, each of the six patch rows is loaded as 32+4 floats and transposed to six
-// vectors (one per column j, a tile per lane), transformed along j and
-// kept on the stack; then each column is transformed along i and
-// stored to V.
+// eight tiles, each of the six patch rows is loaded as 32+4 floats and
+// transposed to six vectors (one per column j, a tile per lane),
+// transformed along j and kept on the stack; then each column is
+// transformed along i and stored to V.
 func wgInput8AVX2(v *float32, vstride int, src *float32, sstride int, groups int)
+
+// wgInput8PairAVX2 is wgInput8AVX2 on one group whose tiles 0–3 are the
+// first four tiles of rows at a and tiles 4–7 those of rows at b
+// (each read as 16+4 floats): wgInput8PairGo.
+func wgInput8PairAVX2(v *float32, vstride int, a *float32, b *float32, sstride int)
 
 // wgOutput8AVX2 is wgOutputGo with the epilogue y = scale·max(lo, y+bias)
 // (lo = 0 and the gain for a ReLU, lo = -Inf and scale = 1 without one;

@@ -1959,10 +1959,10 @@ TEXT ·wgInput8AVX2(SB), $1152-40
 	MOVQ         v+0(FP), AX
 	MOVQ         vstride+8(FP), CX
 	MOVQ         src+16(FP), DX
-	MOVQ         sstride+24(FP), BX
-	MOVQ         groups+32(FP), SI
+	MOVQ         groups+32(FP), BX
+	MOVQ         sstride+24(FP), SI
 	SHLQ         $0x02, CX
-	SHLQ         $0x02, BX
+	SHLQ         $0x02, SI
 	LEAQ         (CX)(CX*2), DI
 	ADDQ         DI, DI
 	VBROADCASTSS wgc4<>+0(SB), Y0
@@ -2024,7 +2024,7 @@ wgin4_group:
 	VMOVUPS    Y10, 96(SP)
 	VMOVUPS    Y11, 128(SP)
 	VMOVUPS    Y6, 160(SP)
-	ADDQ       BX, R8
+	ADDQ       SI, R8
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMOVUPS    64(R8), Y5
@@ -2078,7 +2078,7 @@ wgin4_group:
 	VMOVUPS    Y10, 288(SP)
 	VMOVUPS    Y11, 320(SP)
 	VMOVUPS    Y6, 352(SP)
-	ADDQ       BX, R8
+	ADDQ       SI, R8
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMOVUPS    64(R8), Y5
@@ -2132,7 +2132,7 @@ wgin4_group:
 	VMOVUPS    Y10, 480(SP)
 	VMOVUPS    Y11, 512(SP)
 	VMOVUPS    Y6, 544(SP)
-	ADDQ       BX, R8
+	ADDQ       SI, R8
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMOVUPS    64(R8), Y5
@@ -2186,7 +2186,7 @@ wgin4_group:
 	VMOVUPS    Y10, 672(SP)
 	VMOVUPS    Y11, 704(SP)
 	VMOVUPS    Y6, 736(SP)
-	ADDQ       BX, R8
+	ADDQ       SI, R8
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMOVUPS    64(R8), Y5
@@ -2240,7 +2240,7 @@ wgin4_group:
 	VMOVUPS    Y10, 864(SP)
 	VMOVUPS    Y11, 896(SP)
 	VMOVUPS    Y6, 928(SP)
-	ADDQ       BX, R8
+	ADDQ       SI, R8
 	VMOVUPS    (R8), Y3
 	VMOVUPS    32(R8), Y4
 	VMOVUPS    64(R8), Y5
@@ -2533,7 +2533,7 @@ wgin4_group:
 	VMOVUPS    Y4, (R8)
 	ADDQ       $0x00000080, DX
 	ADDQ       $0x00000020, AX
-	DECQ       SI
+	DECQ       BX
 	JNE        wgin4_group
 	VZEROUPPER
 	RET
@@ -2546,6 +2546,590 @@ GLOBL wgc5<>(SB), RODATA|NOPTR, $4
 
 DATA wgc2<>+0(SB)/4, $0x40000000
 GLOBL wgc2<>(SB), RODATA|NOPTR, $4
+
+// func wgInput8PairAVX2(v *float32, vstride int, a *float32, b *float32, sstride int)
+// Requires: AVX
+TEXT ·wgInput8PairAVX2(SB), $1152-40
+	MOVQ         v+0(FP), AX
+	MOVQ         vstride+8(FP), CX
+	MOVQ         a+16(FP), DX
+	MOVQ         b+24(FP), BX
+	MOVQ         sstride+32(FP), SI
+	SHLQ         $0x02, CX
+	SHLQ         $0x02, SI
+	LEAQ         (CX)(CX*2), DI
+	ADDQ         DI, DI
+	VBROADCASTSS wgc4<>+0(SB), Y0
+	VBROADCASTSS wgc5<>+0(SB), Y1
+	VBROADCASTSS wgc2<>+0(SB), Y2
+	MOVQ         BX, BX
+	VMOVUPS      (DX), Y3
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      (BX), Y5
+	VMOVUPS      32(BX), Y6
+	VPERM2F128   $0x20, Y5, Y3, Y7
+	VPERM2F128   $0x31, Y5, Y3, Y3
+	VPERM2F128   $0x20, Y6, Y4, Y5
+	VPERM2F128   $0x31, Y6, Y4, Y4
+	VUNPCKLPS    Y3, Y7, Y6
+	VUNPCKHPS    Y3, Y7, Y3
+	VUNPCKLPS    Y4, Y5, Y7
+	VUNPCKHPS    Y4, Y5, Y4
+	VUNPCKLPD    Y7, Y6, Y5
+	VUNPCKHPD    Y7, Y6, Y6
+	VUNPCKLPD    Y4, Y3, Y7
+	VUNPCKHPD    Y4, Y3, Y3
+	VMOVUPS      16(DX), Y4
+	VMOVUPS      48(DX), Y8
+	VMOVUPS      16(BX), Y9
+	VMOVUPS      48(BX), Y10
+	VPERM2F128   $0x20, Y9, Y4, Y11
+	VPERM2F128   $0x31, Y9, Y4, Y4
+	VPERM2F128   $0x20, Y10, Y8, Y9
+	VPERM2F128   $0x31, Y10, Y8, Y8
+	VUNPCKLPS    Y4, Y11, Y4
+	VUNPCKLPS    Y8, Y9, Y8
+	VUNPCKLPD    Y8, Y4, Y9
+	VUNPCKHPD    Y8, Y4, Y4
+	VMULPS       Y7, Y0, Y8
+	VSUBPS       Y8, Y9, Y8
+	VMULPS       Y6, Y0, Y10
+	VSUBPS       Y10, Y3, Y10
+	VSUBPS       Y7, Y9, Y11
+	VSUBPS       Y6, Y3, Y12
+	VMULPS       Y12, Y2, Y12
+	VMULPS       Y5, Y0, Y5
+	VMULPS       Y7, Y1, Y7
+	VSUBPS       Y7, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y10, Y8, Y9
+	VSUBPS       Y10, Y8, Y8
+	VADDPS       Y12, Y11, Y10
+	VSUBPS       Y12, Y11, Y11
+	VMULPS       Y6, Y0, Y6
+	VMULPS       Y3, Y1, Y7
+	VSUBPS       Y7, Y6, Y6
+	VADDPS       Y4, Y6, Y6
+	VMOVUPS      Y5, (SP)
+	VMOVUPS      Y9, 32(SP)
+	VMOVUPS      Y8, 64(SP)
+	VMOVUPS      Y10, 96(SP)
+	VMOVUPS      Y11, 128(SP)
+	VMOVUPS      Y6, 160(SP)
+	ADDQ         SI, DX
+	ADDQ         SI, BX
+	VMOVUPS      (DX), Y3
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      (BX), Y5
+	VMOVUPS      32(BX), Y6
+	VPERM2F128   $0x20, Y5, Y3, Y7
+	VPERM2F128   $0x31, Y5, Y3, Y3
+	VPERM2F128   $0x20, Y6, Y4, Y5
+	VPERM2F128   $0x31, Y6, Y4, Y4
+	VUNPCKLPS    Y3, Y7, Y6
+	VUNPCKHPS    Y3, Y7, Y3
+	VUNPCKLPS    Y4, Y5, Y7
+	VUNPCKHPS    Y4, Y5, Y4
+	VUNPCKLPD    Y7, Y6, Y5
+	VUNPCKHPD    Y7, Y6, Y6
+	VUNPCKLPD    Y4, Y3, Y7
+	VUNPCKHPD    Y4, Y3, Y3
+	VMOVUPS      16(DX), Y4
+	VMOVUPS      48(DX), Y8
+	VMOVUPS      16(BX), Y9
+	VMOVUPS      48(BX), Y10
+	VPERM2F128   $0x20, Y9, Y4, Y11
+	VPERM2F128   $0x31, Y9, Y4, Y4
+	VPERM2F128   $0x20, Y10, Y8, Y9
+	VPERM2F128   $0x31, Y10, Y8, Y8
+	VUNPCKLPS    Y4, Y11, Y4
+	VUNPCKLPS    Y8, Y9, Y8
+	VUNPCKLPD    Y8, Y4, Y9
+	VUNPCKHPD    Y8, Y4, Y4
+	VMULPS       Y7, Y0, Y8
+	VSUBPS       Y8, Y9, Y8
+	VMULPS       Y6, Y0, Y10
+	VSUBPS       Y10, Y3, Y10
+	VSUBPS       Y7, Y9, Y11
+	VSUBPS       Y6, Y3, Y12
+	VMULPS       Y12, Y2, Y12
+	VMULPS       Y5, Y0, Y5
+	VMULPS       Y7, Y1, Y7
+	VSUBPS       Y7, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y10, Y8, Y9
+	VSUBPS       Y10, Y8, Y8
+	VADDPS       Y12, Y11, Y10
+	VSUBPS       Y12, Y11, Y11
+	VMULPS       Y6, Y0, Y6
+	VMULPS       Y3, Y1, Y7
+	VSUBPS       Y7, Y6, Y6
+	VADDPS       Y4, Y6, Y6
+	VMOVUPS      Y5, 192(SP)
+	VMOVUPS      Y9, 224(SP)
+	VMOVUPS      Y8, 256(SP)
+	VMOVUPS      Y10, 288(SP)
+	VMOVUPS      Y11, 320(SP)
+	VMOVUPS      Y6, 352(SP)
+	ADDQ         SI, DX
+	ADDQ         SI, BX
+	VMOVUPS      (DX), Y3
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      (BX), Y5
+	VMOVUPS      32(BX), Y6
+	VPERM2F128   $0x20, Y5, Y3, Y7
+	VPERM2F128   $0x31, Y5, Y3, Y3
+	VPERM2F128   $0x20, Y6, Y4, Y5
+	VPERM2F128   $0x31, Y6, Y4, Y4
+	VUNPCKLPS    Y3, Y7, Y6
+	VUNPCKHPS    Y3, Y7, Y3
+	VUNPCKLPS    Y4, Y5, Y7
+	VUNPCKHPS    Y4, Y5, Y4
+	VUNPCKLPD    Y7, Y6, Y5
+	VUNPCKHPD    Y7, Y6, Y6
+	VUNPCKLPD    Y4, Y3, Y7
+	VUNPCKHPD    Y4, Y3, Y3
+	VMOVUPS      16(DX), Y4
+	VMOVUPS      48(DX), Y8
+	VMOVUPS      16(BX), Y9
+	VMOVUPS      48(BX), Y10
+	VPERM2F128   $0x20, Y9, Y4, Y11
+	VPERM2F128   $0x31, Y9, Y4, Y4
+	VPERM2F128   $0x20, Y10, Y8, Y9
+	VPERM2F128   $0x31, Y10, Y8, Y8
+	VUNPCKLPS    Y4, Y11, Y4
+	VUNPCKLPS    Y8, Y9, Y8
+	VUNPCKLPD    Y8, Y4, Y9
+	VUNPCKHPD    Y8, Y4, Y4
+	VMULPS       Y7, Y0, Y8
+	VSUBPS       Y8, Y9, Y8
+	VMULPS       Y6, Y0, Y10
+	VSUBPS       Y10, Y3, Y10
+	VSUBPS       Y7, Y9, Y11
+	VSUBPS       Y6, Y3, Y12
+	VMULPS       Y12, Y2, Y12
+	VMULPS       Y5, Y0, Y5
+	VMULPS       Y7, Y1, Y7
+	VSUBPS       Y7, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y10, Y8, Y9
+	VSUBPS       Y10, Y8, Y8
+	VADDPS       Y12, Y11, Y10
+	VSUBPS       Y12, Y11, Y11
+	VMULPS       Y6, Y0, Y6
+	VMULPS       Y3, Y1, Y7
+	VSUBPS       Y7, Y6, Y6
+	VADDPS       Y4, Y6, Y6
+	VMOVUPS      Y5, 384(SP)
+	VMOVUPS      Y9, 416(SP)
+	VMOVUPS      Y8, 448(SP)
+	VMOVUPS      Y10, 480(SP)
+	VMOVUPS      Y11, 512(SP)
+	VMOVUPS      Y6, 544(SP)
+	ADDQ         SI, DX
+	ADDQ         SI, BX
+	VMOVUPS      (DX), Y3
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      (BX), Y5
+	VMOVUPS      32(BX), Y6
+	VPERM2F128   $0x20, Y5, Y3, Y7
+	VPERM2F128   $0x31, Y5, Y3, Y3
+	VPERM2F128   $0x20, Y6, Y4, Y5
+	VPERM2F128   $0x31, Y6, Y4, Y4
+	VUNPCKLPS    Y3, Y7, Y6
+	VUNPCKHPS    Y3, Y7, Y3
+	VUNPCKLPS    Y4, Y5, Y7
+	VUNPCKHPS    Y4, Y5, Y4
+	VUNPCKLPD    Y7, Y6, Y5
+	VUNPCKHPD    Y7, Y6, Y6
+	VUNPCKLPD    Y4, Y3, Y7
+	VUNPCKHPD    Y4, Y3, Y3
+	VMOVUPS      16(DX), Y4
+	VMOVUPS      48(DX), Y8
+	VMOVUPS      16(BX), Y9
+	VMOVUPS      48(BX), Y10
+	VPERM2F128   $0x20, Y9, Y4, Y11
+	VPERM2F128   $0x31, Y9, Y4, Y4
+	VPERM2F128   $0x20, Y10, Y8, Y9
+	VPERM2F128   $0x31, Y10, Y8, Y8
+	VUNPCKLPS    Y4, Y11, Y4
+	VUNPCKLPS    Y8, Y9, Y8
+	VUNPCKLPD    Y8, Y4, Y9
+	VUNPCKHPD    Y8, Y4, Y4
+	VMULPS       Y7, Y0, Y8
+	VSUBPS       Y8, Y9, Y8
+	VMULPS       Y6, Y0, Y10
+	VSUBPS       Y10, Y3, Y10
+	VSUBPS       Y7, Y9, Y11
+	VSUBPS       Y6, Y3, Y12
+	VMULPS       Y12, Y2, Y12
+	VMULPS       Y5, Y0, Y5
+	VMULPS       Y7, Y1, Y7
+	VSUBPS       Y7, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y10, Y8, Y9
+	VSUBPS       Y10, Y8, Y8
+	VADDPS       Y12, Y11, Y10
+	VSUBPS       Y12, Y11, Y11
+	VMULPS       Y6, Y0, Y6
+	VMULPS       Y3, Y1, Y7
+	VSUBPS       Y7, Y6, Y6
+	VADDPS       Y4, Y6, Y6
+	VMOVUPS      Y5, 576(SP)
+	VMOVUPS      Y9, 608(SP)
+	VMOVUPS      Y8, 640(SP)
+	VMOVUPS      Y10, 672(SP)
+	VMOVUPS      Y11, 704(SP)
+	VMOVUPS      Y6, 736(SP)
+	ADDQ         SI, DX
+	ADDQ         SI, BX
+	VMOVUPS      (DX), Y3
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      (BX), Y5
+	VMOVUPS      32(BX), Y6
+	VPERM2F128   $0x20, Y5, Y3, Y7
+	VPERM2F128   $0x31, Y5, Y3, Y3
+	VPERM2F128   $0x20, Y6, Y4, Y5
+	VPERM2F128   $0x31, Y6, Y4, Y4
+	VUNPCKLPS    Y3, Y7, Y6
+	VUNPCKHPS    Y3, Y7, Y3
+	VUNPCKLPS    Y4, Y5, Y7
+	VUNPCKHPS    Y4, Y5, Y4
+	VUNPCKLPD    Y7, Y6, Y5
+	VUNPCKHPD    Y7, Y6, Y6
+	VUNPCKLPD    Y4, Y3, Y7
+	VUNPCKHPD    Y4, Y3, Y3
+	VMOVUPS      16(DX), Y4
+	VMOVUPS      48(DX), Y8
+	VMOVUPS      16(BX), Y9
+	VMOVUPS      48(BX), Y10
+	VPERM2F128   $0x20, Y9, Y4, Y11
+	VPERM2F128   $0x31, Y9, Y4, Y4
+	VPERM2F128   $0x20, Y10, Y8, Y9
+	VPERM2F128   $0x31, Y10, Y8, Y8
+	VUNPCKLPS    Y4, Y11, Y4
+	VUNPCKLPS    Y8, Y9, Y8
+	VUNPCKLPD    Y8, Y4, Y9
+	VUNPCKHPD    Y8, Y4, Y4
+	VMULPS       Y7, Y0, Y8
+	VSUBPS       Y8, Y9, Y8
+	VMULPS       Y6, Y0, Y10
+	VSUBPS       Y10, Y3, Y10
+	VSUBPS       Y7, Y9, Y11
+	VSUBPS       Y6, Y3, Y12
+	VMULPS       Y12, Y2, Y12
+	VMULPS       Y5, Y0, Y5
+	VMULPS       Y7, Y1, Y7
+	VSUBPS       Y7, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y10, Y8, Y9
+	VSUBPS       Y10, Y8, Y8
+	VADDPS       Y12, Y11, Y10
+	VSUBPS       Y12, Y11, Y11
+	VMULPS       Y6, Y0, Y6
+	VMULPS       Y3, Y1, Y7
+	VSUBPS       Y7, Y6, Y6
+	VADDPS       Y4, Y6, Y6
+	VMOVUPS      Y5, 768(SP)
+	VMOVUPS      Y9, 800(SP)
+	VMOVUPS      Y8, 832(SP)
+	VMOVUPS      Y10, 864(SP)
+	VMOVUPS      Y11, 896(SP)
+	VMOVUPS      Y6, 928(SP)
+	ADDQ         SI, DX
+	ADDQ         SI, BX
+	VMOVUPS      (DX), Y3
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      (BX), Y5
+	VMOVUPS      32(BX), Y6
+	VPERM2F128   $0x20, Y5, Y3, Y7
+	VPERM2F128   $0x31, Y5, Y3, Y3
+	VPERM2F128   $0x20, Y6, Y4, Y5
+	VPERM2F128   $0x31, Y6, Y4, Y4
+	VUNPCKLPS    Y3, Y7, Y6
+	VUNPCKHPS    Y3, Y7, Y3
+	VUNPCKLPS    Y4, Y5, Y7
+	VUNPCKHPS    Y4, Y5, Y4
+	VUNPCKLPD    Y7, Y6, Y5
+	VUNPCKHPD    Y7, Y6, Y6
+	VUNPCKLPD    Y4, Y3, Y7
+	VUNPCKHPD    Y4, Y3, Y3
+	VMOVUPS      16(DX), Y4
+	VMOVUPS      48(DX), Y8
+	VMOVUPS      16(BX), Y9
+	VMOVUPS      48(BX), Y10
+	VPERM2F128   $0x20, Y9, Y4, Y11
+	VPERM2F128   $0x31, Y9, Y4, Y4
+	VPERM2F128   $0x20, Y10, Y8, Y9
+	VPERM2F128   $0x31, Y10, Y8, Y8
+	VUNPCKLPS    Y4, Y11, Y4
+	VUNPCKLPS    Y8, Y9, Y8
+	VUNPCKLPD    Y8, Y4, Y9
+	VUNPCKHPD    Y8, Y4, Y4
+	VMULPS       Y7, Y0, Y8
+	VSUBPS       Y8, Y9, Y8
+	VMULPS       Y6, Y0, Y10
+	VSUBPS       Y10, Y3, Y10
+	VSUBPS       Y7, Y9, Y11
+	VSUBPS       Y6, Y3, Y12
+	VMULPS       Y12, Y2, Y12
+	VMULPS       Y5, Y0, Y5
+	VMULPS       Y7, Y1, Y7
+	VSUBPS       Y7, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y10, Y8, Y9
+	VSUBPS       Y10, Y8, Y8
+	VADDPS       Y12, Y11, Y10
+	VSUBPS       Y12, Y11, Y11
+	VMULPS       Y6, Y0, Y6
+	VMULPS       Y3, Y1, Y7
+	VSUBPS       Y7, Y6, Y6
+	VADDPS       Y4, Y6, Y6
+	VMOVUPS      Y5, 960(SP)
+	VMOVUPS      Y9, 992(SP)
+	VMOVUPS      Y8, 1024(SP)
+	VMOVUPS      Y10, 1056(SP)
+	VMOVUPS      Y11, 1088(SP)
+	VMOVUPS      Y6, 1120(SP)
+	VMOVUPS      (SP), Y3
+	VMOVUPS      192(SP), Y4
+	VMOVUPS      384(SP), Y5
+	VMOVUPS      576(SP), Y6
+	VMOVUPS      768(SP), Y7
+	VMOVUPS      960(SP), Y8
+	VMULPS       Y5, Y0, Y9
+	VSUBPS       Y9, Y7, Y9
+	VMULPS       Y4, Y0, Y10
+	VSUBPS       Y10, Y6, Y10
+	VSUBPS       Y5, Y7, Y11
+	VSUBPS       Y4, Y6, Y12
+	VMULPS       Y12, Y2, Y12
+	VMULPS       Y3, Y0, Y3
+	VMULPS       Y5, Y1, Y5
+	VSUBPS       Y5, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y10, Y9, Y7
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y12, Y11, Y10
+	VSUBPS       Y12, Y11, Y11
+	VMULPS       Y4, Y0, Y4
+	VMULPS       Y6, Y1, Y5
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	MOVQ         AX, DX
+	VMOVUPS      Y3, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y7, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y9, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y10, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y11, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y4, (DX)
+	VMOVUPS      32(SP), Y3
+	VMOVUPS      224(SP), Y4
+	VMOVUPS      416(SP), Y5
+	VMOVUPS      608(SP), Y6
+	VMOVUPS      800(SP), Y7
+	VMOVUPS      992(SP), Y8
+	VMULPS       Y5, Y0, Y9
+	VSUBPS       Y9, Y7, Y9
+	VMULPS       Y4, Y0, Y10
+	VSUBPS       Y10, Y6, Y10
+	VSUBPS       Y5, Y7, Y11
+	VSUBPS       Y4, Y6, Y12
+	VMULPS       Y12, Y2, Y12
+	VMULPS       Y3, Y0, Y3
+	VMULPS       Y5, Y1, Y5
+	VSUBPS       Y5, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y10, Y9, Y7
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y12, Y11, Y10
+	VSUBPS       Y12, Y11, Y11
+	VMULPS       Y4, Y0, Y4
+	VMULPS       Y6, Y1, Y5
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	MOVQ         AX, DX
+	ADDQ         CX, DX
+	VMOVUPS      Y3, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y7, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y9, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y10, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y11, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y4, (DX)
+	VMOVUPS      64(SP), Y3
+	VMOVUPS      256(SP), Y4
+	VMOVUPS      448(SP), Y5
+	VMOVUPS      640(SP), Y6
+	VMOVUPS      832(SP), Y7
+	VMOVUPS      1024(SP), Y8
+	VMULPS       Y5, Y0, Y9
+	VSUBPS       Y9, Y7, Y9
+	VMULPS       Y4, Y0, Y10
+	VSUBPS       Y10, Y6, Y10
+	VSUBPS       Y5, Y7, Y11
+	VSUBPS       Y4, Y6, Y12
+	VMULPS       Y12, Y2, Y12
+	VMULPS       Y3, Y0, Y3
+	VMULPS       Y5, Y1, Y5
+	VSUBPS       Y5, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y10, Y9, Y7
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y12, Y11, Y10
+	VSUBPS       Y12, Y11, Y11
+	VMULPS       Y4, Y0, Y4
+	VMULPS       Y6, Y1, Y5
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	MOVQ         AX, DX
+	ADDQ         CX, DX
+	ADDQ         CX, DX
+	VMOVUPS      Y3, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y7, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y9, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y10, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y11, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y4, (DX)
+	VMOVUPS      96(SP), Y3
+	VMOVUPS      288(SP), Y4
+	VMOVUPS      480(SP), Y5
+	VMOVUPS      672(SP), Y6
+	VMOVUPS      864(SP), Y7
+	VMOVUPS      1056(SP), Y8
+	VMULPS       Y5, Y0, Y9
+	VSUBPS       Y9, Y7, Y9
+	VMULPS       Y4, Y0, Y10
+	VSUBPS       Y10, Y6, Y10
+	VSUBPS       Y5, Y7, Y11
+	VSUBPS       Y4, Y6, Y12
+	VMULPS       Y12, Y2, Y12
+	VMULPS       Y3, Y0, Y3
+	VMULPS       Y5, Y1, Y5
+	VSUBPS       Y5, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y10, Y9, Y7
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y12, Y11, Y10
+	VSUBPS       Y12, Y11, Y11
+	VMULPS       Y4, Y0, Y4
+	VMULPS       Y6, Y1, Y5
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	MOVQ         AX, DX
+	ADDQ         CX, DX
+	ADDQ         CX, DX
+	ADDQ         CX, DX
+	VMOVUPS      Y3, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y7, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y9, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y10, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y11, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y4, (DX)
+	VMOVUPS      128(SP), Y3
+	VMOVUPS      320(SP), Y4
+	VMOVUPS      512(SP), Y5
+	VMOVUPS      704(SP), Y6
+	VMOVUPS      896(SP), Y7
+	VMOVUPS      1088(SP), Y8
+	VMULPS       Y5, Y0, Y9
+	VSUBPS       Y9, Y7, Y9
+	VMULPS       Y4, Y0, Y10
+	VSUBPS       Y10, Y6, Y10
+	VSUBPS       Y5, Y7, Y11
+	VSUBPS       Y4, Y6, Y12
+	VMULPS       Y12, Y2, Y12
+	VMULPS       Y3, Y0, Y3
+	VMULPS       Y5, Y1, Y5
+	VSUBPS       Y5, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y10, Y9, Y7
+	VSUBPS       Y10, Y9, Y9
+	VADDPS       Y12, Y11, Y10
+	VSUBPS       Y12, Y11, Y11
+	VMULPS       Y4, Y0, Y4
+	VMULPS       Y6, Y1, Y5
+	VSUBPS       Y5, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	MOVQ         AX, DX
+	ADDQ         CX, DX
+	ADDQ         CX, DX
+	ADDQ         CX, DX
+	ADDQ         CX, DX
+	VMOVUPS      Y3, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y7, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y9, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y10, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y11, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y4, (DX)
+	VMOVUPS      160(SP), Y3
+	VMOVUPS      352(SP), Y4
+	VMOVUPS      544(SP), Y5
+	VMOVUPS      736(SP), Y6
+	VMOVUPS      928(SP), Y7
+	VMOVUPS      1120(SP), Y8
+	VMULPS       Y5, Y0, Y9
+	VSUBPS       Y9, Y7, Y9
+	VMULPS       Y4, Y0, Y10
+	VSUBPS       Y10, Y6, Y10
+	VSUBPS       Y5, Y7, Y11
+	VSUBPS       Y4, Y6, Y12
+	VMULPS       Y12, Y2, Y12
+	VMULPS       Y3, Y0, Y2
+	VMULPS       Y5, Y1, Y3
+	VSUBPS       Y3, Y2, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y10, Y9, Y5
+	VSUBPS       Y10, Y9, Y7
+	VADDPS       Y12, Y11, Y9
+	VSUBPS       Y12, Y11, Y10
+	VMULPS       Y4, Y0, Y0
+	VMULPS       Y6, Y1, Y3
+	VSUBPS       Y3, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	MOVQ         AX, DX
+	ADDQ         CX, DX
+	ADDQ         CX, DX
+	ADDQ         CX, DX
+	ADDQ         CX, DX
+	ADDQ         CX, DX
+	VMOVUPS      Y2, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y5, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y7, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y9, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y10, (DX)
+	ADDQ         DI, DX
+	VMOVUPS      Y0, (DX)
+	VZEROUPPER
+	RET
 
 // func wgOutput8AVX2(dst *float32, dstride int, m *float32, mstride int, groups int, bias float32, scale float32, lo float32)
 // Requires: AVX, AVX2, SSE

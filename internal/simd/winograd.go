@@ -35,6 +35,24 @@ func WgInput8(v []float32, vstride int, src []float32, sstride, groups int) {
 	wgInput8AVX2(&v[0], vstride, &src[0], sstride, groups)
 }
 
+// WgInput8Pair is WgInput8 on one group whose tiles 0–3 are the first
+// four tiles of the rows at a and tiles 4–7 those at b: two tile rows of
+// a map four tiles wide (13×13 to 16×16 outputs) in one group. a and b
+// must each hold 5·sstride + 20 floats, and v 35·vstride + 8.
+func WgInput8Pair(v []float32, vstride int, a, b []float32, sstride int) {
+	if sstride < 20 || len(a) < 5*sstride+20 || len(b) < 5*sstride+20 {
+		panic(fmt.Sprintf("simd: WgInput8Pair: len(a)=%d, len(b)=%d, sstride=%d, want at least %d and 20", len(a), len(b), sstride, 5*sstride+20))
+	}
+	if len(v) < 35*vstride+8 || vstride < 8 {
+		panic(fmt.Sprintf("simd: WgInput8Pair: len(v)=%d, vstride=%d, want at least %d and 8", len(v), vstride, 35*vstride+8))
+	}
+	if !wgAsm() {
+		wgInput8PairGo(v, vstride, a, b, sstride)
+		return
+	}
+	wgInput8PairAVX2(&v[0], vstride, &a[0], &b[0], sstride)
+}
+
 // WgOutput8 computes the outputs of groups groups of eight tiles from M,
 // with y += bias and then, if relu, y = scale·max(0, y) (NaN stays NaN).
 // m must hold 35·mstride + 8·groups floats and dst 3·dstride + 32·groups.
@@ -122,20 +140,32 @@ func wgOut(m *[6]float32, o *[4]float32) {
 // wgInput8Go is the reference: per tile, rows (along j) first, then
 // columns (along i), as the assembly does.
 func wgInput8Go(v []float32, vstride int, src []float32, sstride, groups int) {
-	var r [6][6]float32
 	for t := 0; t < 8*groups; t++ {
-		x0 := 4 * t
+		wgInputTile(v[t:], vstride, src[4*t:], sstride)
+	}
+}
+
+// wgInput8PairGo is the reference of WgInput8Pair.
+func wgInput8PairGo(v []float32, vstride int, a, b []float32, sstride int) {
+	for t := 0; t < 4; t++ {
+		wgInputTile(v[t:], vstride, a[4*t:], sstride)
+		wgInputTile(v[4+t:], vstride, b[4*t:], sstride)
+	}
+}
+
+// wgInputTile transforms the 6×6 patch at src (row stride sstride) into
+// v[ξ·vstride] for ξ = 0..35: rows (along j) first, then columns.
+func wgInputTile(v []float32, vstride int, src []float32, sstride int) {
+	var r [6][6]float32
+	for i := 0; i < 6; i++ {
+		r[i] = *(*[6]float32)(src[i*sstride : i*sstride+6])
+		wgIn(&r[i])
+	}
+	for j := 0; j < 6; j++ {
+		c := [6]float32{r[0][j], r[1][j], r[2][j], r[3][j], r[4][j], r[5][j]}
+		wgIn(&c)
 		for i := 0; i < 6; i++ {
-			row := (*[6]float32)(src[i*sstride+x0 : i*sstride+x0+6])
-			r[i] = *row
-			wgIn(&r[i])
-		}
-		for j := 0; j < 6; j++ {
-			c := [6]float32{r[0][j], r[1][j], r[2][j], r[3][j], r[4][j], r[5][j]}
-			wgIn(&c)
-			for i := 0; i < 6; i++ {
-				v[(6*i+j)*vstride+t] = c[i]
-			}
+			v[(6*i+j)*vstride] = c[i]
 		}
 	}
 }

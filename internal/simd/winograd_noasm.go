@@ -25,3 +25,7 @@ func wgInput8x8AVX2(v *float32, vstride int, src *float32, sstride, groups int) 
 func wgOutput8x8AVX2(dst *float32, dstride int, m *float32, mstride, groups int, bias, scale, lo float32) {
 	panic("simd: no AVX2 transforms in this build")
 }
+
+func wgInput8PairAVX2(v *float32, vstride int, a, b *float32, sstride int) {
+	panic("simd: no AVX2 transforms in this build")
+}

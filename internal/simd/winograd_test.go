@@ -256,3 +256,65 @@ func TestWrapPackedA(t *testing.T) {
 		}
 	})
 }
+
+// TestWgInput8Pair checks the paired input transform against WgInput8
+// (itself checked against float64) on each of its two sources, bit for
+// bit, on every implementation, and that only its eight columns of the
+// 36 rows are written.
+func TestWgInput8Pair(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, im *impl) {
+		r := rand.New(rand.NewPCG(31, 32))
+		for _, c := range []struct{ spad, vpad int }{{0, 0}, {3, 5}, {16, 1}} {
+			ss := 20 + c.spad
+			vs := 8 + c.vpad
+			a := randSlice(r, 5*ss+20)
+			b := randSlice(r, 5*ss+20)
+			v := make([]float32, 36*vs)
+			for i := range v {
+				v[i] = -999
+			}
+			WgInput8Pair(v, vs, a, b, ss)
+			// WgInput8 wants 32+4 floats per row: widen each source.
+			wide := func(x []float32) []float32 {
+				w := make([]float32, 5*36+36)
+				for i := 0; i < 6; i++ {
+					copy(w[i*36:i*36+20], x[i*ss:i*ss+20])
+				}
+				return w
+			}
+			va, vb := make([]float32, 36*8), make([]float32, 36*8)
+			WgInput8(va, 8, wide(a), 36, 1)
+			WgInput8(vb, 8, wide(b), 36, 1)
+			for xi := 0; xi < 36; xi++ {
+				for q := 0; q < 8; q++ {
+					want := va[xi*8+q]
+					if q >= 4 {
+						want = vb[xi*8+q-4]
+					}
+					if got := v[xi*vs+q]; math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("%+v ξ=%d tile %d: got %v, want %v", c, xi, q, got, want)
+					}
+				}
+				for q := 8; q < vs; q++ {
+					if v[xi*vs+q] != -999 {
+						t.Fatalf("%+v: wrote v[%d] outside the group", c, xi*vs+q)
+					}
+				}
+			}
+		}
+	})
+	for _, f := range []func(){
+		func() { WgInput8Pair(make([]float32, 36*8), 8, make([]float32, 119), make([]float32, 120), 20) },
+		func() { WgInput8Pair(make([]float32, 36*8), 8, make([]float32, 120), make([]float32, 120), 19) },
+		func() { WgInput8Pair(make([]float32, 35*8+7), 8, make([]float32, 120), make([]float32, 120), 20) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("no panic")
+				}
+			}()
+			f()
+		}()
+	}
+}

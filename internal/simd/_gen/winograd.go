@@ -81,23 +81,41 @@ func wgOutVec(m [6]VecVirtual, c2, c4, c8 VecVirtual) (o [4]VecVirtual) {
 	return
 }
 
-// wgInput8 emits wgInput8AVX2 (F(4×4, 3×3), tiles 4 apart).
-func wgInput8() {
-	const name, step = "wgInput8AVX2", 4
-	gather := "loaded as 32+4 floats and transposed to six"
-	TEXT(name, 0, "func(v *float32, vstride int, src *float32, sstride, groups int)")
-	Doc(
-		name+" is wgInput8Go with tiles "+fmt.Sprint(step)+" apart: for each group of",
-		"eight tiles, each of the six patch rows is "+gather,
-		"vectors (one per column j, a tile per lane), transformed along j and",
-		"kept on the stack; then each column is transformed along i and",
-		"stored to V.",
-	)
+// wgInput8 emits wgInput8AVX2 (F(4×4, 3×3), tiles 4 apart) or, with
+// pair, wgInput8PairAVX2: one group whose tiles 0–3 come from one tile
+// row (a) and 4–7 from another (b), for maps four tiles wide.
+func wgInput8(pair bool) {
+	name := "wgInput8AVX2"
+	sig := "func(v *float32, vstride int, src *float32, sstride, groups int)"
+	doc := []string{
+		name + " is wgInput8Go with tiles 4 apart: for each group of",
+		"eight tiles, each of the six patch rows is loaded as 32+4 floats and",
+		"transposed to six vectors (one per column j, a tile per lane),",
+		"transformed along j and kept on the stack; then each column is",
+		"transformed along i and stored to V.",
+	}
+	if pair {
+		name = "wgInput8PairAVX2"
+		sig = "func(v *float32, vstride int, a, b *float32, sstride int)"
+		doc = []string{
+			name + " is wgInput8AVX2 on one group whose tiles 0–3 are the",
+			"first four tiles of rows at a and tiles 4–7 those of rows at b",
+			"(each read as 16+4 floats): wgInput8PairGo.",
+		}
+	}
+	TEXT(name, 0, sig)
+	Doc(doc...)
 	v := Load(Param("v"), GP64())
 	vs := Load(Param("vstride"), GP64())
-	src := Load(Param("src"), GP64())
+	var srcA, srcB, n Register
+	if pair {
+		srcA = Load(Param("a"), GP64())
+		srcB = Load(Param("b"), GP64())
+	} else {
+		srcA = Load(Param("src"), GP64())
+		n = Load(Param("groups"), GP64())
+	}
 	ss := Load(Param("sstride"), GP64())
-	n := Load(Param("groups"), GP64())
 	SHLQ(U8(2), vs)
 	SHLQ(U8(2), ss)
 	vs6 := GP64()
@@ -107,24 +125,38 @@ func wgInput8() {
 	c4 := bcast("wgc4", 0x40800000)
 	c5 := bcast("wgc5", 0x40a00000)
 	c2 := bcast("wgc2", 0x40000000)
-	rp, q := GP64(), GP64()
+	rp, rq, q := GP64(), GP64(), GP64()
 
 	label := "wgin4_group"
+	if pair {
+		label = "wgin4pair"
+	}
 	Label(label)
-	MOVQ(src, rp)
+	MOVQ(srcA, rp)
+	if pair {
+		MOVQ(srcB, rq)
+	}
+	// load k (0..3) of a patch row, at byte offset extra: the vector of
+	// floats 8k+extra/4 .. of the group, from b for k ≥ 2 of a pair.
+	load := func(k, extra int) VecVirtual {
+		r := YMM()
+		if pair && k >= 2 {
+			VMOVUPS(Mem{Base: rq}.Offset(32*(k-2)+extra), r)
+		} else {
+			VMOVUPS(Mem{Base: rp}.Offset(32*k+extra), r)
+		}
+		return r
+	}
 	for i := 0; i < 6; i++ {
-		row := Mem{Base: rp}
 		var d [6]VecVirtual
 		var a [4]VecVirtual
 		for k := range a {
-			a[k] = YMM()
-			VMOVUPS(row.Offset(32*k), a[k])
+			a[k] = load(k, 0)
 		}
 		p := transpose4x8(a)
 		copy(d[:4], p[:])
 		for k := range a {
-			a[k] = YMM()
-			VMOVUPS(row.Offset(16+32*k), a[k])
+			a[k] = load(k, 16)
 		}
 		d[4], d[5] = transpose4x8First2(a)
 		r := wgInVec(d, c4, c5, c2)
@@ -133,6 +165,9 @@ func wgInput8() {
 		}
 		if i < 5 {
 			ADDQ(ss, rp)
+			if pair {
+				ADDQ(ss, rq)
+			}
 		}
 	}
 	for j := 0; j < 6; j++ {
@@ -154,10 +189,12 @@ func wgInput8() {
 			}
 		}
 	}
-	ADDQ(U32(32*step), src)
-	ADDQ(U32(32), v)
-	DECQ(n)
-	JNE(LabelRef(label))
+	if !pair {
+		ADDQ(U32(128), srcA)
+		ADDQ(U32(32), v)
+		DECQ(n)
+		JNE(LabelRef(label))
+	}
 	VZEROUPPER()
 	RET()
 }
