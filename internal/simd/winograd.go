@@ -170,25 +170,32 @@ func wgInputTile(v []float32, vstride int, src []float32, sstride int) {
 	}
 }
 
-// wgOutputGo is the reference: per tile, columns (along i) first, then
-// rows, then the epilogue.
+// wgOutputGo is the reference output transform from 6×6 tiles.
 func wgOutputGo(dst []float32, dstride int, m []float32, mstride, groups int, bias, scale float32, relu bool) {
-	var s [4][6]float32
+	at := func(x []float32, o *[4]float32) { wgOut((*[6]float32)(x), o) }
+	wgOutputRef(6, at, dst, dstride, m, mstride, groups, bias, scale, relu)
+}
+
+// wgOutputRef is the reference output transform from n×n tiles (n ≤ 8)
+// with the 1-D transform at (Aᵀ·x for n values): per tile, columns (along
+// i) first, then rows, then the epilogue, as the assembly does.
+func wgOutputRef(n int, at func(x []float32, o *[4]float32), dst []float32, dstride int, m []float32, mstride, groups int, bias, scale float32, relu bool) {
+	var s [4][8]float32
+	var c [8]float32
 	for t := 0; t < 8*groups; t++ {
-		for j := 0; j < 6; j++ {
-			var c [6]float32
-			for i := range c {
-				c[i] = m[(6*i+j)*mstride+t]
+		for j := 0; j < n; j++ {
+			for i := 0; i < n; i++ {
+				c[i] = m[(n*i+j)*mstride+t]
 			}
 			var o [4]float32
-			wgOut(&c, &o)
+			at(c[:n], &o)
 			for i := 0; i < 4; i++ {
 				s[i][j] = o[i]
 			}
 		}
 		for i := 0; i < 4; i++ {
 			var o [4]float32
-			wgOut(&s[i], &o)
+			at(s[i][:n], &o)
 			for j, z := range o {
 				z += bias
 				if relu {

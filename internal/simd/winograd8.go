@@ -110,35 +110,8 @@ func wgInput8x8Go(v []float32, vstride int, src []float32, sstride, groups int) 
 	}
 }
 
-// wgOutput8x8Go is the reference: per tile, columns (along i) first,
-// then rows, then the epilogue.
+// wgOutput8x8Go is the reference output transform from 8×8 tiles.
 func wgOutput8x8Go(dst []float32, dstride int, m []float32, mstride, groups int, bias, scale float32, relu bool) {
-	var s [4][8]float32
-	for t := 0; t < 8*groups; t++ {
-		for j := 0; j < 8; j++ {
-			var c [8]float32
-			for i := range c {
-				c[i] = m[(8*i+j)*mstride+t]
-			}
-			var o [4]float32
-			wgOut8(&c, &o)
-			for i := 0; i < 4; i++ {
-				s[i][j] = o[i]
-			}
-		}
-		for i := 0; i < 4; i++ {
-			var o [4]float32
-			wgOut8(&s[i], &o)
-			for j, z := range o {
-				z += bias
-				if relu {
-					if z < 0 {
-						z = 0
-					}
-					z *= scale
-				}
-				dst[i*dstride+4*t+j] = z
-			}
-		}
-	}
+	at := func(x []float32, o *[4]float32) { wgOut8((*[8]float32)(x), o) }
+	wgOutputRef(8, at, dst, dstride, m, mstride, groups, bias, scale, relu)
 }
