@@ -370,12 +370,12 @@ func (f *Filter) forwardWinogradGeom(out, src []float32, n int, g winoGeom, ep E
 		r0 := ci * per
 		r1 := min(rows, r0+per)
 		nt := (r1 - r0) * g.tx
-		// Room for the last row's spare lanes, or for the last group of
-		// eight when groups span rows (outputPacked), and for whole
-		// 16-column strips: the GEMMs run over ncols columns and the O'
-		// rows of U (O padded to whole micro-panels), so that they never
-		// take the kernel's edge path; the extra rows and columns of M are
-		// never read.
+		// Room for the last row's spare lanes, for the last group of
+		// eight of an output transform over the whole chunk, and for
+		// whole 16-column strips: the GEMMs run over ncols columns and the
+		// O' rows of U (O padded to whole micro-panels), so that they
+		// never take the kernel's edge path; the extra rows and columns of
+		// M are never read.
 		ncols := (nt + 15) &^ 15
 		ntp := max(nt-g.tx+8*g.groups, ncols)
 		op := (*u)[0].M
