@@ -111,37 +111,46 @@ func TestWinograd5MatchesDirect(t *testing.T) {
 
 // TestWinogradBatchInvariant checks that an image's output and means are
 // the same bits whether it is convolved alone or inside a batch whose
-// chunks cut it in two, on any thread count.
+// chunks cut it in two, on any thread count: for F(4×4, 3×3) on maps
+// seven tiles wide and four (paired tile rows), F(4×4, 5×5), and
+// space-to-depth.
 func TestWinogradBatchInvariant(t *testing.T) {
 	defer simd.SetThreads(simd.SetThreads(0))
 	withChunks(t, 24, 24)
 	r := rand.New(rand.NewPCG(9, 10))
-	x := randTensor(r, 3, 17, 29, 27) // 8 rows of 7 tiles per image: chunks of 3 rows straddle images
-	w := randTensor(r, 19, 17, 3, 3)
-	b := randTensor(r, 19).Data()
-	f := NewFilter(w, Square(1, 1, 1))
-	withAlgorithm(t, Winograd, func() {
-		simd.SetThreads(2)
-		means := make([]float32, 3*19)
-		all := f.Forward(x, Epilogue{Bias: b, ReLU: true, Means: means})
-		simd.SetThreads(1)
-		plane := 19 * 29 * 27
-		for i := 0; i < 3; i++ {
-			xi := tensor.From(x.Data()[i*17*29*27:(i+1)*17*29*27], 1, 17, 29, 27)
-			mi := make([]float32, 19)
-			yi := f.Forward(xi, Epilogue{Bias: b, ReLU: true, Means: mi})
-			for j, v := range yi.Data() {
-				if u := all.Data()[i*plane+j]; math.Float32bits(u) != math.Float32bits(v) {
-					t.Fatalf("image %d element %d: %v in the batch, %v alone", i, j, u, v)
+	for _, k := range []convCase{
+		{n: 3, c: 17, h: 29, w: 27, o: 19, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1}, // 8 rows of 7 tiles: chunks of 3 rows straddle images
+		{n: 3, c: 5, h: 13, w: 13, o: 7, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1},   // 4 rows of 4 tiles: pairs, chunks of 6 rows
+		{n: 3, c: 4, h: 27, w: 27, o: 6, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1},   // F(4×4, 5×5), 7 rows of 7 tiles
+		{n: 3, c: 3, h: 35, w: 39, o: 5, kh: 11, kw: 11, sh: 4, sw: 4, ph: 2, pw: 2, dh: 1, dw: 1}, // space-to-depth
+	} {
+		x := randTensor(r, k.n, k.c, k.h, k.w)
+		w := randTensor(r, k.o, k.c, k.kh, k.kw)
+		b := randTensor(r, k.o).Data()
+		f := NewFilter(w, k.params())
+		withAlgorithm(t, Winograd, func() {
+			simd.SetThreads(2)
+			means := make([]float32, k.n*k.o)
+			all := f.Forward(x, Epilogue{Bias: b, ReLU: true, Means: means})
+			simd.SetThreads(1)
+			in, plane := k.c*k.h*k.w, all.Len()/k.n
+			for i := 0; i < k.n; i++ {
+				xi := tensor.From(x.Data()[i*in:(i+1)*in], 1, k.c, k.h, k.w)
+				mi := make([]float32, k.o)
+				yi := f.Forward(xi, Epilogue{Bias: b, ReLU: true, Means: mi})
+				for j, v := range yi.Data() {
+					if u := all.Data()[i*plane+j]; math.Float32bits(u) != math.Float32bits(v) {
+						t.Fatalf("%v: image %d element %d: %v in the batch, %v alone", k, i, j, u, v)
+					}
+				}
+				for j, v := range mi {
+					if u := means[i*k.o+j]; u != v {
+						t.Fatalf("%v: image %d channel %d: mean %v in the batch, %v alone", k, i, j, u, v)
+					}
 				}
 			}
-			for j, v := range mi {
-				if u := means[i*19+j]; u != v {
-					t.Fatalf("image %d channel %d: mean %v in the batch, %v alone", i, j, u, v)
-				}
-			}
-		}
-	})
+		})
+	}
 }
 
 // TestWinogradAccuracy bounds the rounding error of F(4×4, 3×3) on a

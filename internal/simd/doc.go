@@ -63,7 +63,9 @@
 // rows kernel (AVX2 and AVX-512 machines): it computes Cᵀ = B·Aᵀ with B
 // read in place, six rows at a time, and Aᵀ packed once, so the weight
 // crosses the memory bus once and is never packed (2.2–2.4× the packed
-// path at batch 16, at the memory bandwidth).
+// path at batch 16, at the memory bandwidth). It sums in the packed
+// path's K blocks, so both give the same bits: a row's result does not
+// depend on how many rows come with it.
 //
 // # Implementations and dispatch
 //

@@ -202,6 +202,15 @@ type gemm struct {
 // is 1; tests run 3 to keep the path right.
 var kcBlocks = 1
 
+// kBlocks returns the K blocking of a product with k rows on im: K
+// blocks of kc (one packed B panel) cut into kernel calls of kcIn. The
+// products of a block piece are summed in registers and then added to C,
+// so these boundaries fix the rounding.
+func kBlocks(im *impl, k int) (kc, kcIn int) {
+	kc = balance(k, kcBlocks*im.kc, 8)
+	return kc, balance(kc, im.kc, 8)
+}
+
 // minFlopsPerThread keeps small products on one goroutine: below about
 // 40 µs of work, starting and joining another costs more than it saves.
 // (A variable so that tests can thread small products.)
@@ -215,8 +224,7 @@ func (g *gemm) run() {
 	im := g.im
 	mr, nr := im.mr, im.nr
 	panels, strips := ceilDiv(g.m, mr), ceilDiv(g.n, nr)
-	g.kc = balance(g.k, kcBlocks*im.kc, 8)
-	g.kcIn = balance(g.kc, im.kc, 8)
+	g.kc, g.kcIn = kBlocks(im, g.k)
 	g.mcp = max(1, im.mc*im.kc/(g.kc*mr))
 
 	t := Threads()

@@ -22,14 +22,6 @@ const rowsMR = 6
 // and 0.9× at 64 (BenchmarkLinear).
 const rowsMaxM = 32
 
-// rowsKC is the K block of the rows path when Aᵀ has several strips: the
-// six B rows of a tile (24·rowsKC bytes, 96 KiB) stay in L2 while every
-// strip runs against them. With one strip there is no block: each B row
-// streams whole, which measured 1.5× faster (15 against 10 GB/s) than
-// 4 KiB pieces, and the strip of Aᵀ comes from L2 or L3. (A variable so
-// that tests can make it small.)
-var rowsKC = 4096
-
 // sgemmRowsGo is the rows kernel in Go: the specification, and the
 // reference the tests compare the assembly with.
 func sgemmRowsGo(np, k int, a *float32, lda int, b, c *float32, ldc int, flags uintptr) {
@@ -61,60 +53,81 @@ var rowsPool = sync.Pool{New: func() any { return new(rowsBuf) }}
 // sgemmRows computes C = alpha·A·Bᵀ + beta·C for A [m,k] (m ≤ rowsMaxM)
 // and B [n,k] through Cᵀ = B·Aᵀ on im's rows kernel. The arguments are
 // checked by Sgemm.
+//
+// Every element of C is the same bits as on the packed path: alpha is
+// folded into A as packing does, C starts as beta·C, and the products are
+// summed by FMA in the packed path's K blocks (kBlocks), each block's sum
+// added to C in turn. So an image's result does not depend on the batch
+// it came in. Each tile of six B rows runs through all its K blocks
+// before the next tile starts, so the rows stream from memory whole
+// (pieces of one block for all rows in turn measured 10 against 15 GB/s).
 func sgemmRows(im *impl, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	strips := ceilDiv(m, 16)
 	ldt := strips * 16
 	groups := ceilDiv(n, rowsMR)
 	buf := rowsPool.Get().(*rowsBuf)
 	defer rowsPool.Put(buf)
-	// Aᵀ in strips: strip s, row p at at[s*k*16+p*16:], zero past m.
+	// alpha·Aᵀ in strips: strip s, row p at at[s*k*16+p*16:], zero past m.
 	at := grow(&buf.at, ldt*k)
 	DenseB{Data: a, Ld: lda, Trans: true}.PackB(at, 0, k, 0, m, 16)
+	if alpha != 1 {
+		for i := range at {
+			at[i] *= alpha
+		}
+	}
+	// Cᵀ, starting as beta·Cᵀ unless beta is 0 (then C is not read).
 	ct := grow(&buf.ct, groups*rowsMR*ldt)
+	var acc0 uintptr
+	if beta != 0 {
+		acc0 = kAcc
+		for j := 0; j < n; j++ {
+			for i := 0; i < m; i++ {
+				ct[j*ldt+i] = beta * c[i*ldc+j]
+			}
+		}
+	}
+	kc, kcIn := kBlocks(im, k)
 
 	t := Threads()
 	t = min(t, max(1, 2*ldt*n*k/minFlopsPerThread), groups)
 	full := n / rowsMR
-	kcb := k
-	if strips > 1 {
-		kcb = balance(k, rowsKC, 16)
-	}
 	var tailA []float32
 	if full < groups {
-		tailA = grow(&buf.tail, rowsMR*kcb)
-	}
-	part := func(w int) {
-		g0, g1 := w*full/t, (w+1)*full/t
-		for pc := 0; pc < k; pc += kcb {
-			kc := min(kcb, k-pc)
-			var fl uintptr
-			if pc > 0 {
-				fl = kAcc
-			}
-			if strips == 1 && g1 > g0 {
-				im.rows(g1-g0, kc, &b[g0*rowsMR*ldb+pc], ldb, &at[pc*16], &ct[g0*rowsMR*ldt], ldt, fl)
+		tailA = grow(&buf.tail, rowsMR*k)
+		// The last n%6 rows of B, padded with zero rows.
+		r0 := full * rowsMR
+		for i := 0; i < rowsMR; i++ {
+			row := tailA[i*k : (i+1)*k]
+			if r0+i < n {
+				copy(row, b[(r0+i)*ldb:(r0+i)*ldb+k])
 			} else {
-				for g := g0; g < g1; g++ {
-					for s := 0; s < strips; s++ {
-						im.rows(1, kc, &b[g*rowsMR*ldb+pc], ldb, &at[s*k*16+pc*16], &ct[g*rowsMR*ldt+s*16], ldt, fl)
-					}
-				}
+				clear(row)
 			}
-			if w == t-1 && tailA != nil {
-				// The last n%6 rows of B, copied and padded with zeros.
-				r0 := full * rowsMR
-				for i := 0; i < rowsMR; i++ {
-					row := tailA[i*kc : (i+1)*kc]
-					if r0+i < n {
-						copy(row, b[(r0+i)*ldb+pc:(r0+i)*ldb+pc+kc])
-					} else {
-						clear(row)
-					}
+		}
+	}
+	// tile runs the tile of B rows at bt (row stride ld) into Cᵀ rows
+	// from ctRow, over the K blocks in order.
+	tile := func(bt []float32, ld, ctRow int) {
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			for k0 := 0; k0 < kb; k0 += kcIn {
+				p := pc + k0
+				fl := acc0
+				if p > 0 {
+					fl = kAcc
 				}
 				for s := 0; s < strips; s++ {
-					im.rows(1, kc, &tailA[0], kc, &at[s*k*16+pc*16], &ct[r0*ldt+s*16], ldt, fl)
+					im.rows(1, min(kcIn, kb-k0), &bt[p], ld, &at[s*k*16+p*16], &ct[ctRow*ldt+s*16], ldt, fl)
 				}
 			}
+		}
+	}
+	part := func(w int) {
+		for g := w * full / t; g < (w+1)*full/t; g++ {
+			tile(b[g*rowsMR*ldb:], ldb, g*rowsMR)
+		}
+		if w == t-1 && tailA != nil {
+			tile(tailA, k, full*rowsMR)
 		}
 	}
 	if t <= 1 {
@@ -131,17 +144,9 @@ func sgemmRows(im *impl, m, n, k int, alpha float32, a []float32, lda int, b []f
 		part(0)
 		wg.Wait()
 	}
-	// C = alpha·Cᵀᵀ + beta·C.
 	for j := 0; j < n; j++ {
-		col := ct[j*ldt : j*ldt+m]
-		for i, v := range col {
-			o := i*ldc + j
-			switch {
-			case beta == 0:
-				c[o] = alpha * v
-			default:
-				c[o] = alpha*v + beta*c[o]
-			}
+		for i, v := range ct[j*ldt : j*ldt+m] {
+			c[i*ldc+j] = v
 		}
 	}
 }
