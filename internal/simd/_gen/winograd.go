@@ -1,19 +1,18 @@
 package main
 
 import (
-	"fmt"
-
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// The Winograd F(4×4, 3×3) tile transforms of ../winograd.go, eight tiles
-// per vector lane set. Each 1-D transform uses the operations of the Go
-// reference (wgIn, wgOut) in the same order and without FMA, so the
-// results are the same bits.
+// The Winograd F(4×4, 3×3) input transforms of ../winograd.go, eight
+// tiles per vector lane set (the output transform is wgOutputN in
+// winograd8.go). Each 1-D transform uses the operations of the Go
+// reference (wgIn) in the same order and without FMA, so the results are
+// the same bits.
 
-// wgConsts holds the transforms' constants 2, 4, 5 and 8, declared once.
+// wgConsts holds the input transform's constants 2, 4 and 5, declared once.
 var wgConsts = map[string]Mem{}
 
 // bcast returns a vector register holding the float32 bits f in every lane.
@@ -55,29 +54,6 @@ func wgInVec(d [6]VecVirtual, c4, c5, c2 VecVirtual) (o [6]VecVirtual) {
 	VMULPS(d[3], c5, u)
 	VSUBPS(u, o[5], o[5])
 	VADDPS(d[5], o[5], o[5])
-	return
-}
-
-// wgOutVec is wgOut on eight lanes: m0..m5 in, Aᵀm out.
-func wgOutVec(m [6]VecVirtual, c2, c4, c8 VecVirtual) (o [4]VecVirtual) {
-	s1, d1, s3, d3 := YMM(), YMM(), YMM(), YMM()
-	VADDPS(m[2], m[1], s1)
-	VSUBPS(m[2], m[1], d1)
-	VADDPS(m[4], m[3], s3)
-	VSUBPS(m[4], m[3], d3)
-	for i := range o {
-		o[i] = YMM()
-	}
-	u := YMM()
-	VADDPS(s1, m[0], o[0])
-	VADDPS(s3, o[0], o[0])
-	VMULPS(d3, c2, u)
-	VADDPS(u, d1, o[1])
-	VMULPS(s3, c4, u)
-	VADDPS(u, s1, o[2])
-	VMULPS(d3, c8, u)
-	VADDPS(u, d1, o[3])
-	VADDPS(m[5], o[3], o[3])
 	return
 }
 
@@ -195,90 +171,6 @@ func wgInput8(pair bool) {
 		DECQ(n)
 		JNE(LabelRef(label))
 	}
-	VZEROUPPER()
-	RET()
-}
-
-// wgOutput8 emits wgOutput8AVX2 (4×4 outputs per tile, F(4×4, 3×3)).
-func wgOutput8() {
-	const name, back, mt = "wgOutput8AVX2", "transposed back to pixel order", 4
-	TEXT(name, 0, "func(dst *float32, dstride int, m *float32, mstride, groups int, bias, scale, lo float32)")
-	Doc(
-		name+" is wgOutputGo with the epilogue y = scale·max(lo, y+bias)",
-		"(lo = 0 and the gain for a ReLU, lo = -Inf and scale = 1 without one;",
-		fmt.Sprintf("NaN stays NaN): per group, the columns of M are transformed into %d", 6*mt),
-		"vectors on the stack, then each output row is transformed, put",
-		"through the epilogue, "+back+" and stored.",
-	)
-	dst := Load(Param("dst"), GP64())
-	ds := Load(Param("dstride"), GP64())
-	m := Load(Param("m"), GP64())
-	ms := Load(Param("mstride"), GP64())
-	n := Load(Param("groups"), GP64())
-	SHLQ(U8(2), ds)
-	SHLQ(U8(2), ms)
-	ms6 := GP64()
-	LEAQ(Mem{Base: ms, Index: ms, Scale: 2}, ms6)
-	ADDQ(ms6, ms6)
-	tmp := AllocLocal(6 * mt * 32)
-	bias, scale, lo := YMM(), YMM(), YMM()
-	for _, p := range []struct {
-		name string
-		r    VecVirtual
-	}{{"bias", bias}, {"scale", scale}, {"lo", lo}} {
-		x := Load(Param(p.name), XMM())
-		VBROADCASTSS(x, p.r)
-	}
-	c2 := bcast("wgc2", 0x40000000)
-	c4 := bcast("wgc4", 0x40800000)
-	c8 := bcast("wgc8", 0x41000000)
-	out := func(c [6]VecVirtual) []VecVirtual { o := wgOutVec(c, c2, c4, c8); return o[:] }
-	q := GP64()
-
-	label := "wgout4_group"
-	Label(label)
-	for j := 0; j < 6; j++ {
-		MOVQ(m, q)
-		for k := 0; k < j; k++ {
-			ADDQ(ms, q)
-		}
-		var c [6]VecVirtual
-		for i := range c {
-			c[i] = YMM()
-			VMOVUPS(Mem{Base: q}, c[i])
-			if i < 5 {
-				ADDQ(ms6, q)
-			}
-		}
-		for i, o := range out(c) {
-			VMOVUPS(o, tmp.Offset(32*(6*i+j)))
-		}
-	}
-	MOVQ(dst, q)
-	for i := 0; i < mt; i++ {
-		var c [6]VecVirtual
-		for j := range c {
-			c[j] = YMM()
-			VMOVUPS(tmp.Offset(32*(6*i+j)), c[j])
-		}
-		y := out(c)
-		for j := range y {
-			VADDPS(bias, y[j], y[j])
-			VMAXPS(y[j], lo, y[j]) // Intel order (lo, y): NaN in y stays
-			VMULPS(scale, y[j], y[j])
-		}
-		rows := untranspose4x8([4]VecVirtual(y))
-		for k, r := range rows {
-			VMOVUPS(r, Mem{Base: q}.Offset(32*k))
-		}
-		if i < mt-1 {
-			ADDQ(ds, q)
-		}
-	}
-	ADDQ(U32(32*mt), dst)
-	ADDQ(U32(32), m)
-	DECQ(n)
-	JNE(LabelRef(label))
 	VZEROUPPER()
 	RET()
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -9,10 +10,11 @@ import (
 )
 
 // The Winograd F(4×4, 5×5) tile transforms of ../winograd8.go (8×8 input
-// tiles). Each 1-D transform uses the operations of the Go reference
-// (wgIn8, wgOut8) in the same order and without FMA, so the results are
-// the same bits. The constants are 32-byte vectors in memory, used as
-// VMULPS operands, to leave the registers to the eight inputs.
+// tiles), and the output transforms of both tile sizes (wgOutputN). Each
+// 1-D transform uses the operations of the Go reference (wgIn8, wgOut8,
+// wgOut) in the same order and without FMA, so the results are the same
+// bits. The constants are 32-byte vectors in memory, used as VMULPS
+// operands, to leave the registers to the eight inputs.
 
 var wgVecConsts = map[float32]Mem{}
 
@@ -163,13 +165,33 @@ func wgInput8x8() {
 	RET()
 }
 
-// wgOutput8x8 emits wgOutput8x8AVX2.
+// wgOut6Vec is wgOut on eight lanes: m0..m5 in, Aᵀm of F(4×4, 3×3) out.
+func wgOut6Vec(m []VecVirtual) (o [4]VecVirtual) {
+	s1, d1 := add(m[1], m[2]), sub(m[1], m[2])
+	s3, d3 := add(m[3], m[4]), sub(m[3], m[4])
+	o[0] = add(add(m[0], s1), s3)
+	o[1] = add(d1, mulc(d3, 2))
+	o[2] = add(s1, mulc(s3, 4))
+	o[3] = add(add(d1, mulc(d3, 8)), m[5])
+	return
+}
+
+// wgOutput8 emits wgOutput8AVX2 (6×6 tiles, F(4×4, 3×3)).
+func wgOutput8() { wgOutputN("wgOutput8AVX2", "wgOutputGo", 6, wgOut6Vec) }
+
+// wgOutput8x8 emits wgOutput8x8AVX2 (8×8 tiles, F(4×4, 5×5)).
 func wgOutput8x8() {
-	TEXT("wgOutput8x8AVX2", 0, "func(dst *float32, dstride int, m *float32, mstride, groups int, bias, scale, lo float32)")
+	wgOutputN("wgOutput8x8AVX2", "wgOutput8x8Go", 8, func(m []VecVirtual) [4]VecVirtual { return wgOut8Vec([8]VecVirtual(m)) })
+}
+
+// wgOutputN emits an output transform from n×n tiles to 4×4 outputs,
+// eight tiles per group, with at the 1-D transform Aᵀ·x on n vectors.
+func wgOutputN(name, ref string, n int, at func(m []VecVirtual) [4]VecVirtual) {
+	TEXT(name, 0, "func(dst *float32, dstride int, m *float32, mstride, groups int, bias, scale, lo float32)")
 	Doc(
-		"wgOutput8x8AVX2 is wgOutput8x8Go with the epilogue y = scale·max(lo, y+bias)",
+		name+" is "+ref+" with the epilogue y = scale·max(lo, y+bias)",
 		"(lo = 0 and the gain for a ReLU, lo = -Inf and scale = 1 without one;",
-		"NaN stays NaN): per group, the columns of M are transformed into 32",
+		fmt.Sprintf("NaN stays NaN): per group, the columns of M are transformed into %d", 4*n),
 		"vectors on the stack, then each output row is transformed, put",
 		"through the epilogue, transposed back to pixel order and stored.",
 	)
@@ -177,17 +199,17 @@ func wgOutput8x8() {
 	ds := Load(Param("dstride"), GP64())
 	m := Load(Param("m"), GP64())
 	ms := Load(Param("mstride"), GP64())
-	n := Load(Param("groups"), GP64())
+	groups := Load(Param("groups"), GP64())
 	SHLQ(U8(2), ds)
 	SHLQ(U8(2), ms)
-	ms8 := GP64()
-	MOVQ(ms, ms8)
-	SHLQ(U8(3), ms8)
-	tmp := AllocLocal(4 * 8 * 32)
+	msn := GP64() // n·mstride bytes: from row ξ to row ξ+n
+	MOVQ(ms, msn)
+	IMUL3Q(U8(n), msn, msn)
+	tmp := AllocLocal(4 * n * 32)
 	var ep [3]Mem // bias, scale, lo broadcast on the stack
 	epl := AllocLocal(3 * 32)
-	for k, name := range []string{"bias", "scale", "lo"} {
-		x := Load(Param(name), XMM())
+	for k, p := range []string{"bias", "scale", "lo"} {
+		x := Load(Param(p), XMM())
 		y := YMM()
 		VBROADCASTSS(x, y)
 		ep[k] = epl.Offset(32 * k)
@@ -195,32 +217,33 @@ func wgOutput8x8() {
 	}
 	q := GP64()
 
-	Label("wgout8x8_group")
-	for j := 0; j < 8; j++ {
+	label := fmt.Sprintf("wgout%d_group", n)
+	Label(label)
+	for j := 0; j < n; j++ {
 		MOVQ(m, q)
 		for k := 0; k < j; k++ {
 			ADDQ(ms, q)
 		}
-		var c [8]VecVirtual
+		c := make([]VecVirtual, n)
 		for i := range c {
 			c[i] = YMM()
 			VMOVUPS(Mem{Base: q}, c[i])
-			if i < 7 {
-				ADDQ(ms8, q)
+			if i < n-1 {
+				ADDQ(msn, q)
 			}
 		}
-		for i, o := range wgOut8Vec(c) {
-			VMOVUPS(o, tmp.Offset(32*(8*i+j)))
+		for i, o := range at(c) {
+			VMOVUPS(o, tmp.Offset(32*(n*i+j)))
 		}
 	}
 	MOVQ(dst, q)
 	for i := 0; i < 4; i++ {
-		var c [8]VecVirtual
+		c := make([]VecVirtual, n)
 		for j := range c {
 			c[j] = YMM()
-			VMOVUPS(tmp.Offset(32*(8*i+j)), c[j])
+			VMOVUPS(tmp.Offset(32*(n*i+j)), c[j])
 		}
-		y := wgOut8Vec(c)
+		y := at(c)
 		for j := range y {
 			VADDPS(ep[0], y[j], y[j])
 			lo := YMM()
@@ -228,8 +251,7 @@ func wgOutput8x8() {
 			VMAXPS(y[j], lo, y[j]) // Intel order (lo, y): NaN in y stays
 			VMULPS(ep[1], y[j], y[j])
 		}
-		r := untranspose4x8(y)
-		for k, x := range r {
+		for k, x := range untranspose4x8(y) {
 			VMOVUPS(x, Mem{Base: q}.Offset(32*k))
 		}
 		if i < 3 {
@@ -238,8 +260,8 @@ func wgOutput8x8() {
 	}
 	ADDQ(U32(128), dst)
 	ADDQ(U32(32), m)
-	DECQ(n)
-	JNE(LabelRef("wgout8x8_group"))
+	DECQ(groups)
+	JNE(LabelRef(label))
 	VZEROUPPER()
 	RET()
 }
