@@ -109,9 +109,12 @@ func wgInput8PairAVX2(v *float32, vstride int, a *float32, b *float32, sstride i
 
 // wgOutput8AVX2 is wgOutputGo with the epilogue y = scale·max(lo, y+bias)
 // (lo = 0 and the gain for a ReLU, lo = -Inf and scale = 1 without one;
-// NaN stays NaN): per group, the columns of M are transformed into 24
-// vectors on the stack, then each output row is transformed, put
-// through the epilogue, transposed back to pixel order and stored.
+// NaN stays NaN). It works on blocks of up to wgOutBlock groups. First
+// each column of M is transformed for all the block's groups into 24
+// vectors per group on the stack: n streams of M at a time, which the
+// hardware prefetcher follows (all n² at once ran 1.7× slower from
+// memory). Then each group's output rows are transformed, put through
+// the epilogue, transposed back to pixel order and stored.
 func wgOutput8AVX2(dst *float32, dstride int, m *float32, mstride int, groups int, bias float32, scale float32, lo float32)
 
 // wgInput8x8AVX2 is wgInput8x8Go: for each group of eight tiles, each of
@@ -123,9 +126,12 @@ func wgInput8x8AVX2(v *float32, vstride int, src *float32, sstride int, groups i
 
 // wgOutput8x8AVX2 is wgOutput8x8Go with the epilogue y = scale·max(lo, y+bias)
 // (lo = 0 and the gain for a ReLU, lo = -Inf and scale = 1 without one;
-// NaN stays NaN): per group, the columns of M are transformed into 32
-// vectors on the stack, then each output row is transformed, put
-// through the epilogue, transposed back to pixel order and stored.
+// NaN stays NaN). It works on blocks of up to wgOutBlock groups. First
+// each column of M is transformed for all the block's groups into 32
+// vectors per group on the stack: n streams of M at a time, which the
+// hardware prefetcher follows (all n² at once ran 1.7× slower from
+// memory). Then each group's output rows are transformed, put through
+// the epilogue, transposed back to pixel order and stored.
 func wgOutput8x8AVX2(dst *float32, dstride int, m *float32, mstride int, groups int, bias float32, scale float32, lo float32)
 
 // maxRowsAVX2 sets dst[x] = max(dst[x], src[x]) for x < n, a multiple of

@@ -26,10 +26,11 @@ var (
 )
 
 // wgCase is a buffer layout for the transforms, with the strides padded
-// past their minimum.
+// past their minimum. 16, 17 and 35 groups are one, two and three of the
+// output transforms' blocks (wgOutBlock in _gen).
 type wgCase struct{ groups, spad, vpad int }
 
-var wgCases = []wgCase{{1, 0, 0}, {1, 3, 5}, {2, 1, 0}, {7, 4, 9}}
+var wgCases = []wgCase{{1, 0, 0}, {1, 3, 5}, {2, 1, 0}, {7, 4, 9}, {16, 0, 0}, {17, 2, 3}, {35, 1, 0}}
 
 // wgInputs are the input transforms with 6×6 patches (F(4×4, 3×3)).
 var wgInputs = []struct {

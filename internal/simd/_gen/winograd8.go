@@ -186,14 +186,21 @@ func wgOutput8x8() {
 
 // wgOutputN emits an output transform from n×n tiles to 4×4 outputs,
 // eight tiles per group, with at the 1-D transform Aᵀ·x on n vectors.
+// wgOutBlock is the most groups whose column transforms wgOutputN keeps
+// on the stack at once (16 KiB for 8×8 tiles, half of Zen 3's L1).
+const wgOutBlock = 16
+
 func wgOutputN(name, ref string, n int, at func(m []VecVirtual) [4]VecVirtual) {
 	TEXT(name, 0, "func(dst *float32, dstride int, m *float32, mstride, groups int, bias, scale, lo float32)")
 	Doc(
 		name+" is "+ref+" with the epilogue y = scale·max(lo, y+bias)",
 		"(lo = 0 and the gain for a ReLU, lo = -Inf and scale = 1 without one;",
-		fmt.Sprintf("NaN stays NaN): per group, the columns of M are transformed into %d", 4*n),
-		"vectors on the stack, then each output row is transformed, put",
-		"through the epilogue, transposed back to pixel order and stored.",
+		"NaN stays NaN). It works on blocks of up to wgOutBlock groups. First",
+		fmt.Sprintf("each column of M is transformed for all the block's groups into %d", 4*n),
+		"vectors per group on the stack: n streams of M at a time, which the",
+		"hardware prefetcher follows (all n² at once ran 1.7× slower from",
+		"memory). Then each group's output rows are transformed, put through",
+		"the epilogue, transposed back to pixel order and stored.",
 	)
 	dst := Load(Param("dst"), GP64())
 	ds := Load(Param("dstride"), GP64())
@@ -205,7 +212,8 @@ func wgOutputN(name, ref string, n int, at func(m []VecVirtual) [4]VecVirtual) {
 	msn := GP64() // n·mstride bytes: from row ξ to row ξ+n
 	MOVQ(ms, msn)
 	IMUL3Q(U8(n), msn, msn)
-	tmp := AllocLocal(4 * n * 32)
+	gb := 4 * n * 32 // tmp bytes per group
+	tmp := AllocLocal(wgOutBlock * gb)
 	var ep [3]Mem // bias, scale, lo broadcast on the stack
 	epl := AllocLocal(3 * 32)
 	for k, p := range []string{"bias", "scale", "lo"} {
@@ -215,33 +223,51 @@ func wgOutputN(name, ref string, n int, at func(m []VecVirtual) [4]VecVirtual) {
 		ep[k] = epl.Offset(32 * k)
 		VMOVUPS(y, ep[k])
 	}
-	q := GP64()
+	q, t, blk, g := GP64(), GP64(), GP64(), GP64()
 
-	label := fmt.Sprintf("wgout%d_group", n)
-	Label(label)
+	Label(fmt.Sprintf("wgout%d_block", n))
+	MOVQ(groups, blk)
+	CMPQ(blk, U32(wgOutBlock))
+	JLE(LabelRef(fmt.Sprintf("wgout%d_cols", n)))
+	MOVQ(U32(wgOutBlock), blk)
+	Label(fmt.Sprintf("wgout%d_cols", n))
 	for j := 0; j < n; j++ {
+		// Column j: rows ξ = j, n+j, …, of every group of the block.
 		MOVQ(m, q)
 		for k := 0; k < j; k++ {
 			ADDQ(ms, q)
 		}
+		LEAQ(tmp, t)
+		MOVQ(blk, g)
+		col := fmt.Sprintf("wgout%d_col%d", n, j)
+		Label(col)
 		c := make([]VecVirtual, n)
+		r := GP64()
+		MOVQ(q, r)
 		for i := range c {
 			c[i] = YMM()
-			VMOVUPS(Mem{Base: q}, c[i])
+			VMOVUPS(Mem{Base: r}, c[i])
 			if i < n-1 {
-				ADDQ(msn, q)
+				ADDQ(msn, r)
 			}
 		}
 		for i, o := range at(c) {
-			VMOVUPS(o, tmp.Offset(32*(n*i+j)))
+			VMOVUPS(o, Mem{Base: t}.Offset(32*(n*i+j)))
 		}
+		ADDQ(U32(32), q)
+		ADDQ(U32(gb), t)
+		DECQ(g)
+		JNE(LabelRef(col))
 	}
+	LEAQ(tmp, t)
+	MOVQ(blk, g)
+	Label(fmt.Sprintf("wgout%d_rows", n))
 	MOVQ(dst, q)
 	for i := 0; i < 4; i++ {
 		c := make([]VecVirtual, n)
 		for j := range c {
 			c[j] = YMM()
-			VMOVUPS(tmp.Offset(32*(n*i+j)), c[j])
+			VMOVUPS(Mem{Base: t}.Offset(32*(n*i+j)), c[j])
 		}
 		y := at(c)
 		for j := range y {
@@ -259,9 +285,15 @@ func wgOutputN(name, ref string, n int, at func(m []VecVirtual) [4]VecVirtual) {
 		}
 	}
 	ADDQ(U32(128), dst)
-	ADDQ(U32(32), m)
-	DECQ(groups)
-	JNE(LabelRef(label))
+	ADDQ(U32(gb), t)
+	DECQ(g)
+	JNE(LabelRef(fmt.Sprintf("wgout%d_rows", n)))
+	// The next block: M moves on by the block's groups.
+	MOVQ(blk, g)
+	SHLQ(U8(5), g)
+	ADDQ(g, m)
+	SUBQ(blk, groups)
+	JNE(LabelRef(fmt.Sprintf("wgout%d_block", n)))
 	VZEROUPPER()
 	RET()
 }
