@@ -379,19 +379,23 @@ func (f *Filter) forwardWinogradGeom(out, src []float32, n int, g winoGeom, ep E
 		ncols := (nt + 15) &^ 15
 		ntp := max(nt-g.tx+8*g.groups, ncols)
 		op := (*u)[0].M
-		// V and M are stored channel-major, [C][n²][ntp] and [O][n²][ntp]
-		// with cs floats from one channel to the next, so that each
-		// transform reads or writes one contiguous block per channel; the
-		// GEMMs stride over them. The 16 floats of padding per channel
-		// keep the rows of a GEMM's tile out of one cache set (n²·ntp·4
-		// bytes is often a multiple of 4 KiB): 1.1-1.5× faster GEMMs
-		// (K = 64 gained most).
+		// M is stored channel-major, [O][n²][ntp] with cs floats from one
+		// channel to the next, so that the output transform reads one
+		// contiguous block per channel; the GEMMs stride over it. V is
+		// stored point-major, [n²][C][ntp] with vs floats from one point
+		// to the next, so that each GEMM packs its B from one contiguous
+		// block, which streams from memory (channel-major V, read as C
+		// rows far apart, packed 1.1× slower in the whole network). The
+		// 16 floats of padding keep the rows of a GEMM's tile out of one
+		// cache set (n²·ntp·4 bytes is often a multiple of 4 KiB):
+		// 1.1-1.5× faster GEMMs (K = 64 gained most).
 		cs := g.nn*ntp + 16
-		v := growF32(&ws.v, f.c*cs)
+		vs := f.c*ntp + 16
+		v := growF32(&ws.v, g.nn*vs)
 		m := growF32(&ws.m, op*cs)
-		g.input(v, ntp, cs, src, r0, r1, growF32(&ws.in, g.inputRows()*g.sw))
+		g.input(v, ntp, vs, src, r0, r1, growF32(&ws.in, g.inputRows()*g.sw))
 		for xi := 0; xi < g.nn; xi++ {
-			b := simd.DenseB{Data: v[xi*ntp:], Ld: cs}
+			b := simd.DenseB{Data: v[xi*vs:], Ld: ntp}
 			simd.GemmPackedThreads(gemmThreads, (*u)[xi], b, ncols, m[xi*ntp:], cs, simd.Epilogue{})
 		}
 		g.output(out, m, ntp, cs, r0, r1, ep, rowSums, growF32(&ws.out, g.outputBuf(nt)))
@@ -418,12 +422,12 @@ func (f *Filter) forwardWinogradGeom(out, src []float32, n int, g winoGeom, ep E
 }
 
 // input writes V for the tile rows r0..r1-1 of the batch (row R is tile
-// row R mod TY of image R div TY): V[ξ][c][t] at v[c·cs + ξ·ntp + t],
+// row R mod TY of image R div TY): V[ξ][c][t] at v[ξ·vs + c·ntp + t],
 // for the chunk's tiles t in order. For each channel of each image, the
 // input rows that the chunk's tile rows read are first copied into buf,
 // the zero-padded plane (inputRows × sw) that the transform reads in
 // place; its padding is cleared once and never written.
-func (g *winoGeom) input(v []float32, ntp, cs int, src []float32, r0, r1 int, buf []float32) {
+func (g *winoGeom) input(v []float32, ntp, vs int, src []float32, r0, r1 int, buf []float32) {
 	pb := buf[:g.inputRows()*g.sw]
 	clear(pb)
 	plane := g.h * g.w
@@ -444,17 +448,17 @@ func (g *winoGeom) input(v []float32, ntp, cs int, src []float32, r0, r1 int, bu
 				}
 			}
 			for r := ra; r <= rb; r++ {
-				o := c*cs + (rr+r-ra-r0)*g.tx
+				o := c*ntp + (rr+r-ra-r0)*g.tx
 				switch {
 				case g.n == 8:
-					simd.WgInput8x8(v[o:], ntp, pb[g.m*r*g.sw:], g.sw, g.groups)
+					simd.WgInput8x8(v[o:], vs, pb[g.m*r*g.sw:], g.sw, g.groups)
 				case g.tx == 4 && r < rb:
 					// Maps four tiles wide (13×13 to 16×16) fill a group
 					// of eight with two tile rows.
-					simd.WgInput8Pair(v[o:], ntp, pb[g.m*r*g.sw:], pb[g.m*(r+1)*g.sw:], g.sw)
+					simd.WgInput8Pair(v[o:], vs, pb[g.m*r*g.sw:], pb[g.m*(r+1)*g.sw:], g.sw)
 					r++
 				default:
-					simd.WgInput8(v[o:], ntp, pb[g.m*r*g.sw:], g.sw, g.groups)
+					simd.WgInput8(v[o:], vs, pb[g.m*r*g.sw:], g.sw, g.groups)
 				}
 			}
 			rr = re
