@@ -393,7 +393,7 @@ func (f *Filter) forwardWinogradGeom(out, src []float32, n int, g winoGeom, ep E
 		vs := f.c*ntp + 16
 		v := growF32(&ws.v, g.nn*vs)
 		m := growF32(&ws.m, op*cs)
-		g.input(v, ntp, vs, src, r0, r1, growF32(&ws.in, g.inputRows()*g.sw))
+		g.input(v, ntp, vs, src, r0, r1, growF32(&ws.in, g.inputBuf()))
 		for xi := 0; xi < g.nn; xi++ {
 			b := simd.DenseB{Data: v[xi*vs:], Ld: ntp}
 			simd.GemmPackedThreads(gemmThreads, (*u)[xi], b, ncols, m[xi*ntp:], cs, simd.Epilogue{})
@@ -426,12 +426,16 @@ func (f *Filter) forwardWinogradGeom(out, src []float32, n int, g winoGeom, ep E
 // for the chunk's tiles t in order. For each channel of each image, the
 // input rows that the chunk's tile rows read are first copied into buf,
 // the zero-padded plane (inputRows × sw) that the transform reads in
-// place; its padding is cleared once and never written.
+// place; its padding is cleared once and never written. Through
+// space-to-depth, the s² deep channels of one input channel are gathered
+// together into s² planes.
 func (g *winoGeom) input(v []float32, ntp, vs int, src []float32, r0, r1 int, buf []float32) {
-	pb := buf[:g.inputRows()*g.sw]
-	clear(pb)
+	np := g.inputRows() * g.sw
+	planes := g.inputPlanes()
+	pbs := buf[:planes*np]
+	clear(pbs)
 	plane := g.h * g.w
-	for c := 0; c < g.c; c++ {
+	for c0 := 0; c0 < g.c; c0 += planes {
 		for rr := r0; rr < r1; {
 			img := rr / g.ty
 			re := min(r1, (img+1)*g.ty) // this image's tile rows: rr..re-1
@@ -440,31 +444,46 @@ func (g *winoGeom) input(v []float32, ntp, vs int, src []float32, r0, r1 int, bu
 			y0 := max(0, g.m*ra-g.ph)
 			y1 := min(g.h, g.m*rb+g.n-g.ph)
 			if g.s2d != nil {
-				g.s2d.rows(pb, g.sw, g.w, src, img, c, y0, y1)
+				g.s2d.rows(pbs, np, g.sw, g.w, src, img, c0, y0, y1)
 			} else {
-				x := src[(img*g.c+c)*plane : (img*g.c+c+1)*plane]
+				x := src[(img*g.c+c0)*plane : (img*g.c+c0+1)*plane]
 				for y := y0; y < y1; y++ {
-					copy(pb[(y+g.ph)*g.sw+g.pw:(y+g.ph)*g.sw+g.pw+g.w], x[y*g.w:(y+1)*g.w])
+					copy(pbs[(y+g.ph)*g.sw+g.pw:(y+g.ph)*g.sw+g.pw+g.w], x[y*g.w:(y+1)*g.w])
 				}
 			}
-			for r := ra; r <= rb; r++ {
-				o := c*ntp + (rr+r-ra-r0)*g.tx
-				switch {
-				case g.n == 8:
-					simd.WgInput8x8(v[o:], vs, pb[g.m*r*g.sw:], g.sw, g.groups)
-				case g.tx == 4 && r < rb:
-					// Maps four tiles wide (13×13 to 16×16) fill a group
-					// of eight with two tile rows.
-					simd.WgInput8Pair(v[o:], vs, pb[g.m*r*g.sw:], pb[g.m*(r+1)*g.sw:], g.sw)
-					r++
-				default:
-					simd.WgInput8(v[o:], vs, pb[g.m*r*g.sw:], g.sw, g.groups)
+			for c := c0; c < c0+planes; c++ {
+				pb := pbs[(c-c0)*np:]
+				for r := ra; r <= rb; r++ {
+					o := c*ntp + (rr+r-ra-r0)*g.tx
+					switch {
+					case g.n == 8:
+						simd.WgInput8x8(v[o:], vs, pb[g.m*r*g.sw:], g.sw, g.groups)
+					case g.tx == 4 && r < rb:
+						// Maps four tiles wide (13×13 to 16×16) fill a
+						// group of eight with two tile rows.
+						simd.WgInput8Pair(v[o:], vs, pb[g.m*r*g.sw:], pb[g.m*(r+1)*g.sw:], g.sw)
+						r++
+					default:
+						simd.WgInput8(v[o:], vs, pb[g.m*r*g.sw:], g.sw, g.groups)
+					}
 				}
 			}
 			rr = re
 		}
 	}
 }
+
+// inputPlanes is how many padded input planes input gathers at once: s²
+// through space-to-depth with stride s, else 1.
+func (g *winoGeom) inputPlanes() int {
+	if g.s2d != nil {
+		return g.s2d.s * g.s2d.s
+	}
+	return 1
+}
+
+// inputBuf is the length of input's buf.
+func (g *winoGeom) inputBuf() int { return g.inputPlanes() * g.inputRows() * g.sw }
 
 // inputRows is the height of a padded input plane as the transforms read
 // it: the last tile row reads rows up to m·ty + n − m − 1.
