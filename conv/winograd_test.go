@@ -378,3 +378,35 @@ func TestEnv(t *testing.T) {
 		}
 	}
 }
+
+// TestSum8 checks sum8 against its documented order, bit for bit, and
+// against a float64 sum.
+func TestSum8(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for n := 0; n <= 41; n++ {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		var lanes [8]float32
+		var exact float64
+		full := n / 8 * 8
+		for i, v := range x {
+			if i < full {
+				lanes[i%8] += v
+			}
+			exact += float64(v)
+		}
+		want := ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+		for _, v := range x[full:] {
+			want += v
+		}
+		got := sum8(x)
+		if math.Float32bits(got) != math.Float32bits(want) {
+			t.Errorf("n=%d: sum8 = %v, want %v in the documented order", n, got, want)
+		}
+		if math.Abs(float64(got)-exact) > 1e-5*(1+float64(n)) {
+			t.Errorf("n=%d: sum8 = %v, float64 sum %v", n, got, exact)
+		}
+	}
+}
