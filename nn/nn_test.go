@@ -149,6 +149,47 @@ func TestReLU(t *testing.T) {
 	}
 }
 
+// TestReLULarge checks the gain ReLU and its recorded means on planes
+// long enough for the vector path (and its tail) against a float64 loop.
+func TestReLULarge(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	x := randTensor(r, 2, 3, 9, 13)
+	x.Data()[40] = float32(math.NaN())
+	gain := []float32{0.5, -1, 2}
+	var rec *tensor.Tensor
+	y := (&ReLU{Gain: gain, Record: func(m *tensor.Tensor) { rec = m }}).Forward(x)
+	hw := 9 * 13
+	for p := 0; p < 6; p++ {
+		var sum float64
+		for j := 0; j < hw; j++ {
+			v := float64(x.Data()[p*hw+j])
+			want := (1 + float64(gain[p%3])) * max(0, v)
+			got := y.Data()[p*hw+j]
+			if v != v {
+				if got == got {
+					t.Fatalf("plane %d [%d]: NaN gives %v", p, j, got)
+				}
+				sum = math.NaN()
+				continue
+			}
+			if math.Abs(float64(got)-want) > 1e-6*(1+math.Abs(want)) {
+				t.Fatalf("plane %d [%d]: ReLU(%v) = %v, want %v", p, j, v, got, want)
+			}
+			sum += want
+		}
+		want, got := sum/float64(hw), float64(rec.Data()[p])
+		if want != want {
+			if got == got {
+				t.Fatalf("plane %d: mean with a NaN is %v", p, got)
+			}
+			continue
+		}
+		if math.Abs(got-want) > 1e-6*(1+math.Abs(want)) {
+			t.Fatalf("plane %d: mean %v, want %v", p, got, want)
+		}
+	}
+}
+
 func TestWeightsRepacked(t *testing.T) {
 	c := NewConv2d(nil, 2, 3, 1, 1, conv.Params{})
 	x := tensor.Full(1, 1, 2, 2, 2)

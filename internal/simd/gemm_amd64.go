@@ -142,3 +142,7 @@ func maxRowsAVX2(dst *float32, src *float32, n int)
 // of 8, and k = 2 or 3, with NaN winning (the Go reference is
 // maxWindowsGo). It reads col[:2n+k-1] (rounded up to a vector).
 func maxWindows2AVX2(dst *float32, col *float32, n int, k int)
+
+// scaleReLUAVX2 sets dst[x] = scale·max(0, src[x]) for x < n, a multiple
+// of 32, with NaN staying NaN (the Go reference is scaleReLUGo).
+func scaleReLUAVX2(dst *float32, src *float32, n int, scale float32)

@@ -5663,3 +5663,41 @@ maxwin_store:
 maxwin_done:
 	VZEROUPPER
 	RET
+
+// func scaleReLUAVX2(dst *float32, src *float32, n int, scale float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·scaleReLUAVX2(SB), NOSPLIT, $0-28
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        scale+24(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	SHRQ         $0x05, DX
+	JZ           relu_done
+
+relu_loop:
+	VMOVUPS (CX), Y2
+	VMAXPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(CX), Y2
+	VMAXPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(CX), Y2
+	VMAXPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(CX), Y2
+	VMAXPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	DECQ    DX
+	JNZ     relu_loop
+
+relu_done:
+	VZEROUPPER
+	RET

@@ -29,3 +29,7 @@ func wgOutput8x8AVX2(dst *float32, dstride int, m *float32, mstride, groups int,
 func wgInput8PairAVX2(v *float32, vstride int, a, b *float32, sstride int) {
 	panic("simd: no AVX2 transforms in this build")
 }
+
+func scaleReLUAVX2(dst, src *float32, n int, scale float32) {
+	panic("simd: no AVX2 ReLU in this build")
+}

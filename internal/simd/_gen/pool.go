@@ -86,3 +86,36 @@ func maxWindows2() {
 	VZEROUPPER()
 	RET()
 }
+
+// scaleReLU emits scaleReLUAVX2.
+func scaleReLU() {
+	TEXT("scaleReLUAVX2", NOSPLIT, "func(dst, src *float32, n int, scale float32)")
+	Doc(
+		"scaleReLUAVX2 sets dst[x] = scale·max(0, src[x]) for x < n, a multiple",
+		"of 32, with NaN staying NaN (the Go reference is scaleReLUGo).",
+	)
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	s := YMM()
+	VBROADCASTSS(Load(Param("scale"), XMM()), s)
+	zero := YMM()
+	VXORPS(zero, zero, zero)
+	SHRQ(U8(5), n)
+	JZ(LabelRef("relu_done"))
+	Label("relu_loop")
+	for k := 0; k < 4; k++ {
+		x := YMM()
+		VMOVUPS(Mem{Base: src}.Offset(32*k), x)
+		VMAXPS(x, zero, x) // Intel max(0, x): x if it is NaN (or −0)
+		VMULPS(s, x, x)
+		VMOVUPS(x, Mem{Base: dst}.Offset(32*k))
+	}
+	ADDQ(U32(128), dst)
+	ADDQ(U32(128), src)
+	DECQ(n)
+	JNZ(LabelRef("relu_loop"))
+	Label("relu_done")
+	VZEROUPPER()
+	RET()
+}
