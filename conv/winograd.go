@@ -447,9 +447,7 @@ func (g *winoGeom) input(v []float32, ntp, vs int, src []float32, r0, r1 int, bu
 				g.s2d.rows(pbs, np, g.sw, g.w, src, img, c0, y0, y1)
 			} else {
 				x := src[(img*g.c+c0)*plane : (img*g.c+c0+1)*plane]
-				for y := y0; y < y1; y++ {
-					copy(pbs[(y+g.ph)*g.sw+g.pw:(y+g.ph)*g.sw+g.pw+g.w], x[y*g.w:(y+1)*g.w])
-				}
+				simd.CopyRows(pbs[(y0+g.ph)*g.sw+g.pw:], g.sw, x[y0*g.w:], g.w, y1-y0, g.w)
 			}
 			for c := c0; c < c0+planes; c++ {
 				pb := pbs[(c-c0)*np:]
@@ -528,9 +526,7 @@ func (g *winoGeom) output(out, m []float32, ntp, cs, r0, r1 int, ep Epilogue, ro
 				g.transform(rb, g.ow, mk[t:], ntp, g.groups, bias, scale, ep.ReLU)
 				copy(dst[g.m*r*g.ow:(g.m*r+hh)*g.ow], rb)
 			default:
-				for i := 0; i < hh; i++ {
-					copy(dst[(g.m*r+i)*g.ow:(g.m*r+i+1)*g.ow], buf[i*ds+g.m*t:])
-				}
+				simd.CopyRows(dst[g.m*r*g.ow:], g.ow, buf[g.m*t:], ds, hh, g.ow)
 			}
 			if rowSums != nil {
 				rowSums[rr*g.o+k] = sum8(dst[g.m*r*g.ow : (g.m*r+hh)*g.ow])

@@ -146,3 +146,8 @@ func maxWindows2AVX2(dst *float32, col *float32, n int, k int)
 // scaleReLUAVX2 sets dst[x] = scale·max(0, src[x]) for x < n, a multiple
 // of 32, with NaN staying NaN (the Go reference is scaleReLUGo).
 func scaleReLUAVX2(dst *float32, src *float32, n int, scale float32)
+
+// copyRowsAVX2 copies rows rows of width floats, width ≥ 8, from src
+// (row stride sstride) to dst (row stride dstride), as copyRowsGo: eight
+// floats at a time, the last eight of a row overlapping the ones before.
+func copyRowsAVX2(dst *float32, dstride int, src *float32, sstride int, rows int, width int)

@@ -5701,3 +5701,43 @@ relu_loop:
 relu_done:
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX2(dst *float32, dstride int, src *float32, sstride int, rows int, width int)
+// Requires: AVX
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ  dst+0(FP), AX
+	MOVQ  dstride+8(FP), CX
+	MOVQ  src+16(FP), DX
+	MOVQ  sstride+24(FP), BX
+	MOVQ  rows+32(FP), SI
+	MOVQ  width+40(FP), DI
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, DI
+	SUBQ  $0x20, DI
+	TESTQ SI, SI
+	JZ    copyrows_done
+
+copyrows_row:
+	XORQ R8, R8
+	CMPQ R8, DI
+	JGE  copyrows_tail
+
+copyrows_vec:
+	VMOVUPS (DX)(R8*1), Y0
+	VMOVUPS Y0, (AX)(R8*1)
+	ADDQ    $0x20, R8
+	CMPQ    R8, DI
+	JL      copyrows_vec
+
+copyrows_tail:
+	VMOVUPS (DX)(DI*1), Y0
+	VMOVUPS Y0, (AX)(DI*1)
+	ADDQ    CX, AX
+	ADDQ    BX, DX
+	DECQ    SI
+	JNZ     copyrows_row
+
+copyrows_done:
+	VZEROUPPER
+	RET

@@ -33,3 +33,7 @@ func wgInput8PairAVX2(v *float32, vstride int, a, b *float32, sstride int) {
 func scaleReLUAVX2(dst, src *float32, n int, scale float32) {
 	panic("simd: no AVX2 ReLU in this build")
 }
+
+func copyRowsAVX2(dst *float32, dstride int, src *float32, sstride, rows, width int) {
+	panic("simd: no AVX2 copies in this build")
+}

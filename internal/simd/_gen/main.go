@@ -89,6 +89,7 @@ func main() {
 	maxRows()
 	maxWindows2()
 	scaleReLU()
+	copyRows()
 	Generate()
 }
 

@@ -119,3 +119,50 @@ func scaleReLU() {
 	VZEROUPPER()
 	RET()
 }
+
+// copyRows emits copyRowsAVX2.
+func copyRows() {
+	TEXT("copyRowsAVX2", NOSPLIT, "func(dst *float32, dstride int, src *float32, sstride, rows, width int)")
+	Doc(
+		"copyRowsAVX2 copies rows rows of width floats, width ≥ 8, from src",
+		"(row stride sstride) to dst (row stride dstride), as copyRowsGo: eight",
+		"floats at a time, the last eight of a row overlapping the ones before.",
+	)
+	dst := Load(Param("dst"), GP64())
+	ds := Load(Param("dstride"), GP64())
+	src := Load(Param("src"), GP64())
+	ss := Load(Param("sstride"), GP64())
+	rows := Load(Param("rows"), GP64())
+	w := Load(Param("width"), GP64())
+	SHLQ(U8(2), ds)
+	SHLQ(U8(2), ss)
+	SHLQ(U8(2), w)
+	last := GP64() // byte offset of a row's last eight floats
+	MOVQ(w, last)
+	SUBQ(U8(32), last)
+	TESTQ(rows, rows)
+	JZ(LabelRef("copyrows_done"))
+	Label("copyrows_row")
+	off := GP64()
+	XORQ(off, off)
+	CMPQ(off, last)
+	JGE(LabelRef("copyrows_tail"))
+	Label("copyrows_vec")
+	x := YMM()
+	VMOVUPS(Mem{Base: src, Index: off, Scale: 1}, x)
+	VMOVUPS(x, Mem{Base: dst, Index: off, Scale: 1})
+	ADDQ(U8(32), off)
+	CMPQ(off, last)
+	JL(LabelRef("copyrows_vec"))
+	Label("copyrows_tail")
+	y := YMM()
+	VMOVUPS(Mem{Base: src, Index: last, Scale: 1}, y)
+	VMOVUPS(y, Mem{Base: dst, Index: last, Scale: 1})
+	ADDQ(ds, dst)
+	ADDQ(ss, src)
+	DECQ(rows)
+	JNZ(LabelRef("copyrows_row"))
+	Label("copyrows_done")
+	VZEROUPPER()
+	RET()
+}
