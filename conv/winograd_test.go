@@ -410,3 +410,29 @@ func TestSum8(t *testing.T) {
 		}
 	}
 }
+
+// TestChunkRows checks the chunk choice against cases worked by hand:
+// the span is the most GEMM columns one of the threads gets when the
+// chunks are dealt out in order to the thread free first.
+func TestChunkRows(t *testing.T) {
+	for _, c := range []struct{ rows, per, tx, threads, want int }{
+		// AlexNet conv1 at batch 16 (224 tile rows of 14 tiles): 13 rows
+		// give 18 chunks of 192 columns or less, 1728 for one thread; 8
+		// rows give 28 chunks of exactly 112, 1568 each.
+		{224, 13, 14, 2, 8},
+		// conv2 (112 rows of 7): 18 rows give 6 chunks of 128 and one of
+		// 32, 416 for one thread; 16 rows give 7 chunks of 112, 448.
+		{112, 18, 7, 2, 18},
+		// 13×13 maps (tx 4): 32 rows are two chunks of 128, even.
+		{64, 32, 4, 2, 32},
+		// One thread: only the rounding counts; 5 rows of 3 tiles (15,
+		// 16 columns) beat 6 (18, 32).
+		{12, 6, 3, 1, 5},
+		{1, 1, 9, 2, 1},
+	} {
+		got := chunkRows(c.rows, c.per, c.tx, c.threads)
+		if got != c.want {
+			t.Errorf("chunkRows(%d, %d, %d, %d) = %d, want %d", c.rows, c.per, c.tx, c.threads, got, c.want)
+		}
+	}
+}
