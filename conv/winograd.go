@@ -292,6 +292,7 @@ type winoGeom struct {
 // winoPool.
 type winoScratch struct {
 	v, m, in, out []float32
+	b             simd.DenseB
 }
 
 var winoPool = sync.Pool{New: func() any { return new(winoScratch) }}
@@ -429,8 +430,8 @@ func (f *Filter) forwardWinogradGeom(out, src []float32, n int, g winoGeom, ep E
 		m := growF32(&ws.m, op*cs)
 		g.input(v, ntp, vs, src, r0, r1, growF32(&ws.in, g.inputBuf()))
 		for xi := 0; xi < g.nn; xi++ {
-			b := simd.DenseB{Data: v[xi*vs:], Ld: ntp}
-			simd.GemmPackedThreads(gemmThreads, (*u)[xi], b, ncols, m[xi*ntp:], cs, simd.Epilogue{})
+			ws.b = simd.DenseB{Data: v[xi*vs:], Ld: ntp} // in the scratch: no allocation per GEMM
+			simd.GemmPackedThreads(gemmThreads, (*u)[xi], &ws.b, ncols, m[xi*ntp:], cs, simd.Epilogue{})
 		}
 		g.output(out, m, ntp, cs, r0, r1, ep, rowSums, growF32(&ws.out, g.outputBuf(nt)))
 	}
