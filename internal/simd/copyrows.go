@@ -21,7 +21,7 @@ func CopyRows(dst []float32, dstride int, src []float32, sstride, rows, width in
 	if need := (rows-1)*sstride + width; len(src) < need {
 		panic(fmt.Sprintf("simd: CopyRows: len(src)=%d, want %d for %d rows of %d, stride %d", len(src), need, rows, width, sstride))
 	}
-	if poolAsm() && width >= 8 {
+	if vecAsm() && width >= 8 {
 		copyRowsAVX2(&dst[0], dstride, &src[0], sstride, rows, width)
 		return
 	}

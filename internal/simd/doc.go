@@ -96,17 +96,21 @@
 //
 // # Other kernels
 //
-// Two more families serve package conv, with the same dispatch (AVX2
+// More families serve packages conv and nn, with the same dispatch (AVX2
 // assembly from _gen unless the active implementation is "Go" or the
 // build has none; Go references that the tests compare against):
 //
-//   - winograd.go: WgInput8 and WgOutput8, the F(4×4, 3×3) tile transforms
-//     Bᵀ d B and Aᵀ m A (with the bias and gain-ReLU epilogue), eight
-//     tiles per vector, transposing 4×8 blocks in registers. Without FMA
-//     and in the Go code's order, so the two give the same bits.
+//   - winograd.go: WgInput8, WgInput8Pair and WgOutput8, the F(4×4, 3×3)
+//     tile transforms Bᵀ d B and Aᵀ m A (with the bias and gain-ReLU
+//     epilogue), eight tiles per vector, transposing 4×8 blocks in
+//     registers; winograd8.go: WgInput8x8 and WgOutput8x8 for
+//     F(4×4, 5×5). Without FMA and in the Go code's order, so the two
+//     give the same bits.
 //   - pool.go: MaxRows and MaxWindows, the two separable steps of max
 //     pooling, with NaN winning as in PyTorch; the vector path covers
 //     windows of 2 and 3 at stride 2 (VGG's and AlexNet's).
+//   - relu.go: ScaleReLU, nn.ReLU's gain ReLU; copyrows.go: CopyRows,
+//     conv's strided row copies.
 //
 // PackedALayout and WrapPackedA let conv build packed weights in place
 // (the Winograd weights are written packed by one GEMM, with no

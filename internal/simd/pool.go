@@ -12,7 +12,7 @@ func MaxRows(dst, src []float32) {
 	if len(src) < n {
 		panic(fmt.Sprintf("simd: MaxRows: len(src)=%d < len(dst)=%d", len(src), n))
 	}
-	if poolAsm() && n >= 8 {
+	if vecAsm() && n >= 8 {
 		v := n &^ 7
 		maxRowsAVX2(&dst[0], &src[0], v)
 		if v < n {
@@ -37,7 +37,7 @@ func MaxWindows(dst, col []float32, k, s int) {
 		panic(fmt.Sprintf("simd: MaxWindows: len(col)=%d for %d windows of %d at stride %d", len(col), n, k, s))
 	}
 	v := 0
-	if poolAsm() && s == 2 && (k == 2 || k == 3) {
+	if vecAsm() && s == 2 && (k == 2 || k == 3) {
 		// The assembly reads whole vectors: 16·⌈·⌉ values per 8 windows,
 		// plus 2 for k = 3; keep to groups whose reads stay in col.
 		v = n &^ 7

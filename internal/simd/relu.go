@@ -12,7 +12,7 @@ func ScaleReLU(dst, src []float32, scale float32) {
 		panic(fmt.Sprintf("simd: ScaleReLU: len(src)=%d < len(dst)=%d", len(src), n))
 	}
 	v := 0
-	if poolAsm() {
+	if vecAsm() {
 		v = n &^ 31
 		if v > 0 {
 			scaleReLUAVX2(&dst[0], &src[0], v, scale)

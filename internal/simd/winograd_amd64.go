@@ -7,5 +7,6 @@ package simd
 // runs everything in Go).
 func wgAsm() bool { return hasAVX2 && active.Load().name != "Go" }
 
-// poolAsm reports whether the pooling helpers run in assembly (as wgAsm).
-func poolAsm() bool { return wgAsm() }
+// vecAsm reports whether the element-wise helpers (pooling, ScaleReLU,
+// CopyRows) run in assembly (as wgAsm).
+func vecAsm() bool { return wgAsm() }

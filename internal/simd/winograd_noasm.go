@@ -12,7 +12,7 @@ func wgOutput8AVX2(dst *float32, dstride int, m *float32, mstride, groups int, b
 	panic("simd: no AVX2 transforms in this build")
 }
 
-func poolAsm() bool { return false }
+func vecAsm() bool { return false }
 
 func maxRowsAVX2(dst, src *float32, n int) { panic("simd: no AVX2 pooling in this build") }
 
