@@ -107,8 +107,10 @@
 //     F(4×4, 5×5). Without FMA and in the Go code's order, so the two
 //     give the same bits.
 //   - pool.go: MaxRows and MaxWindows, the two separable steps of max
-//     pooling, with NaN winning as in PyTorch; the vector path covers
-//     windows of 2 and 3 at stride 2 (VGG's and AlexNet's).
+//     pooling, and MaxPool2Rows, a whole output row of 2×2 or 3×3
+//     windows at stride 2 (VGG's and AlexNet's) in one pass over its
+//     input rows; NaN wins as in PyTorch. The vector paths cover windows
+//     of 2 and 3 at stride 2.
 //   - relu.go: ScaleReLU, nn.ReLU's gain ReLU; copyrows.go: CopyRows,
 //     conv's strided row copies.
 //

@@ -143,6 +143,12 @@ func maxRowsAVX2(dst *float32, src *float32, n int)
 // maxWindowsGo). It reads col[:2n+k-1] (rounded up to a vector).
 func maxWindows2AVX2(dst *float32, col *float32, n int, k int)
 
+// maxPool2RowsAVX2 sets dst[j] to the maximum of src[r·ld + 2j + c] over
+// r, c < k for j < n, a multiple of 8, and k = 2 or 3, with NaN winning
+// (the Go reference is maxPool2RowsGo). From each of the k rows it
+// reads 2n+2 values (2n for k = 2), rounded up to a vector.
+func maxPool2RowsAVX2(dst *float32, src *float32, ld int, n int, k int)
+
 // scaleReLUAVX2 sets dst[x] = scale·max(0, src[x]) for x < n, a multiple
 // of 32, with NaN staying NaN (the Go reference is scaleReLUGo).
 func scaleReLUAVX2(dst *float32, src *float32, n int, scale float32)

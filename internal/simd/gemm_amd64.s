@@ -5664,6 +5664,87 @@ maxwin_done:
 	VZEROUPPER
 	RET
 
+// func maxPool2RowsAVX2(dst *float32, src *float32, ld int, n int, k int)
+// Requires: AVX, AVX2, MMX+
+TEXT ·maxPool2RowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ ld+16(FP), DX
+	MOVQ n+24(FP), BX
+	MOVQ k+32(FP), SI
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), DI
+	SHRQ $0x03, BX
+	JZ   mp2_done
+
+mp2_loop:
+	PREFETCHT0 512(CX)
+	PREFETCHT0 512(CX)(DX*1)
+	VMOVUPS    (CX), Y0
+	VMOVUPS    32(CX), Y1
+	VMOVUPS    (CX)(DX*1), Y2
+	VMOVUPS    32(CX)(DX*1), Y3
+	VMAXPS     Y2, Y0, Y2
+	VCMPPS     $0x03, Y0, Y0, Y4
+	VBLENDVPS  Y4, Y0, Y2, Y0
+	VMAXPS     Y3, Y1, Y2
+	VCMPPS     $0x03, Y1, Y1, Y3
+	VBLENDVPS  Y3, Y1, Y2, Y1
+	CMPQ       SI, $0x03
+	JNE        mp2_cols
+	VMOVUPS    (DI), Y2
+	VMOVUPS    32(DI), Y3
+	VMAXPS     Y2, Y0, Y2
+	VCMPPS     $0x03, Y0, Y0, Y4
+	VBLENDVPS  Y4, Y0, Y2, Y0
+	VMAXPS     Y3, Y1, Y2
+	VCMPPS     $0x03, Y1, Y1, Y3
+	VBLENDVPS  Y3, Y1, Y2, Y1
+
+mp2_cols:
+	VSHUFPS   $0x88, Y1, Y0, Y2
+	VSHUFPS   $0xdd, Y1, Y0, Y0
+	VMAXPS    Y0, Y2, Y0
+	VCMPPS    $0x03, Y2, Y2, Y1
+	VBLENDVPS Y1, Y2, Y0, Y2
+	CMPQ      SI, $0x03
+	JNE       mp2_store
+	VMOVUPS   8(CX), Y0
+	VMOVUPS   40(CX), Y1
+	VMOVUPS   8(CX)(DX*1), Y3
+	VMOVUPS   40(CX)(DX*1), Y4
+	VMAXPS    Y3, Y0, Y3
+	VCMPPS    $0x03, Y0, Y0, Y5
+	VBLENDVPS Y5, Y0, Y3, Y0
+	VMAXPS    Y4, Y1, Y3
+	VCMPPS    $0x03, Y1, Y1, Y4
+	VBLENDVPS Y4, Y1, Y3, Y1
+	VMOVUPS   8(DI), Y3
+	VMOVUPS   40(DI), Y4
+	VMAXPS    Y3, Y0, Y3
+	VCMPPS    $0x03, Y0, Y0, Y5
+	VBLENDVPS Y5, Y0, Y3, Y0
+	VMAXPS    Y4, Y1, Y3
+	VCMPPS    $0x03, Y1, Y1, Y4
+	VBLENDVPS Y4, Y1, Y3, Y1
+	VSHUFPS   $0x88, Y1, Y0, Y0
+	VMAXPS    Y0, Y2, Y0
+	VCMPPS    $0x03, Y2, Y2, Y1
+	VBLENDVPS Y1, Y2, Y0, Y2
+
+mp2_store:
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DI
+	DECQ    BX
+	JNZ     mp2_loop
+
+mp2_done:
+	VZEROUPPER
+	RET
+
 // func scaleReLUAVX2(dst *float32, src *float32, n int, scale float32)
 // Requires: AVX, AVX2, SSE
 TEXT ·scaleReLUAVX2(SB), NOSPLIT, $0-28

@@ -57,6 +57,59 @@ func MaxWindows(dst, col []float32, k, s int) {
 	maxWindowsGo(dst[v:], col[v*s:], k, s)
 }
 
+// MaxPool2Rows sets dst[j] to the maximum of src[r·ld + 2j + c] over
+// r, c < k, for every j in dst: one output row of a k×k pooling window at
+// stride 2 (k = 2 or 3), whose first window starts at src[0], reading the
+// k input rows ld apart in place. src must hold (k−1)·ld + 2·len(dst) +
+// k − 2 values; a longer src lets more of the row run in vector code.
+func MaxPool2Rows(dst, src []float32, ld, k int) {
+	n := len(dst)
+	if n == 0 {
+		return
+	}
+	if (k != 2 && k != 3) || ld < 2*n+k-2 || len(src) < (k-1)*ld+2*n+k-2 {
+		panic(fmt.Sprintf("simd: MaxPool2Rows: len(src)=%d, ld=%d for %d windows of %d×%d", len(src), ld, n, k, k))
+	}
+	v := 0
+	if vecAsm() {
+		// The assembly reads 16 values per group of 8 windows from each
+		// row, and 2 more for k = 3; keep to groups whose reads stay in
+		// src.
+		ext := 16
+		if k == 3 {
+			ext = 18
+		}
+		reads := func(j, groups int) bool { return (k-1)*ld+2*j+16*(groups-1)+ext <= len(src) }
+		v = n &^ 7
+		for v > 0 && !reads(0, v/8) {
+			v -= 8
+		}
+		if v > 0 {
+			maxPool2RowsAVX2(&dst[0], &src[0], ld, v, k)
+		}
+		if j := n - 8; v < n && j >= 0 && reads(j, 1) {
+			// The last eight windows, overlapping those done: recomputing
+			// a window changes nothing.
+			maxPool2RowsAVX2(&dst[j], &src[2*j], ld, 8, k)
+			return
+		}
+	}
+	maxPool2RowsGo(dst[v:], src[2*v:], ld, k)
+}
+
+// maxPool2RowsGo is MaxPool2Rows in Go (the reference).
+func maxPool2RowsGo(dst, src []float32, ld, k int) {
+	for j := range dst {
+		m := src[2*j]
+		for r := 0; r < k; r++ {
+			for _, x := range src[r*ld+2*j : r*ld+2*j+k] {
+				m = max(m, x)
+			}
+		}
+		dst[j] = m
+	}
+}
+
 // maxRowsGo is MaxRows in Go (the reference).
 func maxRowsGo(dst, src []float32) {
 	for x, v := range src[:len(dst)] {

@@ -90,3 +90,38 @@ func TestMaxWindows(t *testing.T) {
 		}
 	})
 }
+
+// TestMaxPool2Rows checks one output row of 2×2 and 3×3 windows at stride
+// 2 against the definition written out, for row widths around the vector
+// groups, rows exactly as long as needed or with slack after them, and
+// NaN and ±Inf in the data.
+func TestMaxPool2Rows(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, im *impl) {
+		r := rand.New(rand.NewPCG(5, 6))
+		for _, k := range []int{2, 3} {
+			for n := 1; n < 40; n++ {
+				for extra := 0; extra < 20; extra += 3 { // the rows' slack, read or not
+					ld := 2*n + k - 2 + extra%4
+					src := poolData(r, (k-1)*ld+2*n+k-2+extra, n%3 == 0)
+					dst := make([]float32, n+1)
+					dst[n] = 123 // past the end: untouched
+					MaxPool2Rows(dst[:n], src, ld, k)
+					for j := 0; j < n; j++ {
+						w := src[2*j]
+						for a := 0; a < k; a++ {
+							for b := 0; b < k; b++ {
+								w = naiveMax(w, src[a*ld+2*j+b])
+							}
+						}
+						if !sameMax(dst[j], w) {
+							t.Fatalf("k=%d n=%d ld=%d j=%d: got %v, want %v", k, n, ld, j, dst[j], w)
+						}
+					}
+					if dst[n] != 123 {
+						t.Fatalf("k=%d n=%d: wrote past dst", k, n)
+					}
+				}
+			}
+		}
+	})
+}

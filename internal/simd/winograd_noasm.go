@@ -18,6 +18,8 @@ func maxRowsAVX2(dst, src *float32, n int) { panic("simd: no AVX2 pooling in thi
 
 func maxWindows2AVX2(dst, col *float32, n, k int) { panic("simd: no AVX2 pooling in this build") }
 
+func maxPool2RowsAVX2(dst, src *float32, ld, n, k int) { panic("simd: no AVX2 pooling in this build") }
+
 func wgInput8x8AVX2(v *float32, vstride int, src *float32, sstride, groups int) {
 	panic("simd: no AVX2 transforms in this build")
 }

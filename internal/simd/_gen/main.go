@@ -88,6 +88,7 @@ func main() {
 	wgOutput8x8()
 	maxRows()
 	maxWindows2()
+	maxPool2Rows()
 	scaleReLU()
 	copyRows()
 	Generate()

@@ -87,6 +87,82 @@ func maxWindows2() {
 	RET()
 }
 
+// maxPool2Rows emits maxPool2RowsAVX2: one output row of a k×k window
+// (k = 2 or 3) at stride 2, from the k input rows in place.
+func maxPool2Rows() {
+	TEXT("maxPool2RowsAVX2", NOSPLIT, "func(dst, src *float32, ld, n, k int)")
+	Doc(
+		"maxPool2RowsAVX2 sets dst[j] to the maximum of src[r·ld + 2j + c] over",
+		"r, c < k for j < n, a multiple of 8, and k = 2 or 3, with NaN winning",
+		"(the Go reference is maxPool2RowsGo). From each of the k rows it",
+		"reads 2n+2 values (2n for k = 2), rounded up to a vector.",
+	)
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	ld := Load(Param("ld"), GP64())
+	n := Load(Param("n"), GP64())
+	k := Load(Param("k"), GP64())
+	SHLQ(U8(2), ld)
+	src2 := GP64() // the row two below src (k = 3)
+	LEAQ(Mem{Base: src, Index: ld, Scale: 2}, src2)
+	SHRQ(U8(3), n)
+	JZ(LabelRef("mp2_done"))
+	Label("mp2_loop")
+	// The rows stream from memory on VGG's first pool (205 MB): fetch
+	// ahead in each.
+	PREFETCHT0(Mem{Base: src}.Offset(512))
+	PREFETCHT0(Mem{Base: src, Index: ld, Scale: 1}.Offset(512))
+	lo, hi := YMM(), YMM()
+	// Column maxima over the rows of 16 values, then of the two after.
+	rowMax := func(off int, lo, hi VecVirtual) {
+		VMOVUPS(Mem{Base: src}.Offset(off), lo)
+		VMOVUPS(Mem{Base: src}.Offset(off+32), hi)
+		b, c := YMM(), YMM()
+		VMOVUPS(Mem{Base: src, Index: ld, Scale: 1}.Offset(off), b)
+		VMOVUPS(Mem{Base: src, Index: ld, Scale: 1}.Offset(off+32), c)
+		nanMax(lo, b)
+		nanMax(hi, c)
+	}
+	rowMax(0, lo, hi)
+	CMPQ(k, U8(3))
+	JNE(LabelRef("mp2_cols"))
+	b, c := YMM(), YMM()
+	VMOVUPS(Mem{Base: src2}, b)
+	VMOVUPS(Mem{Base: src2}.Offset(32), c)
+	nanMax(lo, b)
+	nanMax(hi, c)
+	Label("mp2_cols")
+	e, o := YMM(), YMM()
+	// In-lane even and odd columns, as in maxWindows2AVX2.
+	VSHUFPS(U8(0x88), hi, lo, e)
+	VSHUFPS(U8(0xdd), hi, lo, o)
+	nanMax(e, o)
+	CMPQ(k, U8(3))
+	JNE(LabelRef("mp2_store"))
+	// Third column of each window: the even columns from two on.
+	lo2, hi2 := YMM(), YMM()
+	rowMax(8, lo2, hi2)
+	b2, c2 := YMM(), YMM()
+	VMOVUPS(Mem{Base: src2}.Offset(8), b2)
+	VMOVUPS(Mem{Base: src2}.Offset(40), c2)
+	nanMax(lo2, b2)
+	nanMax(hi2, c2)
+	e2 := YMM()
+	VSHUFPS(U8(0x88), hi2, lo2, e2)
+	nanMax(e, e2)
+	Label("mp2_store")
+	VPERMPD(U8(0xd8), e, e)
+	VMOVUPS(e, Mem{Base: dst})
+	ADDQ(U32(32), dst)
+	ADDQ(U32(64), src)
+	ADDQ(U32(64), src2)
+	DECQ(n)
+	JNZ(LabelRef("mp2_loop"))
+	Label("mp2_done")
+	VZEROUPPER()
+	RET()
+}
+
 // scaleReLU emits scaleReLUAVX2.
 func scaleReLU() {
 	TEXT("scaleReLUAVX2", NOSPLIT, "func(dst, src *float32, n int, scale float32)")
