@@ -124,7 +124,7 @@ type Epilogue struct {
 // computed per image as the GEMM out[n] [O, OH·OW] = W [O, C·KH·KW] ·
 // cols [C·KH·KW, OH·OW], with the im2col columns packed panel by panel.
 func (f *Filter) Forward(x *tensor.Tensor, ep Epilogue) *tensor.Tensor {
-	out := tensor.New(f.OutShape(x.Shape())...)
+	out := tensor.Scratch(f.OutShape(x.Shape())...) // ForwardInto writes every element
 	f.ForwardInto(out, x, ep)
 	return out
 }

@@ -68,7 +68,7 @@ func MaxPool2d(x *tensor.Tensor, p Pool) *tensor.Tensor {
 	if oh <= 0 || ow <= 0 {
 		panic(fmt.Sprintf("conv: max pool input %v is too small for window %+v", in, p))
 	}
-	out := tensor.New(in[0], in[1], oh, ow)
+	out := tensor.Scratch(in[0], in[1], oh, ow) // every window is written
 	src, dst := x.Data(), out.Data()
 	sh, sw, ph, pw := p.Stride[0], p.Stride[1], p.Pad[0], p.Pad[1]
 	dh, dw, kh, kw := p.Dilation[0], p.Dilation[1], p.Kernel[0], p.Kernel[1]
@@ -228,7 +228,7 @@ func AdaptiveAvgPool2d(x *tensor.Tensor, oh, ow int) *tensor.Tensor {
 		// mean of one value is that value.
 		return x.Clone()
 	}
-	out := tensor.New(in[0], in[1], oh, ow)
+	out := tensor.Scratch(in[0], in[1], oh, ow) // every bin is written
 	src, dst := x.Data(), out.Data()
 	for pl := 0; pl < in[0]*in[1]; pl++ {
 		plane := src[pl*h*w : (pl+1)*h*w]

@@ -125,13 +125,21 @@ func (s *Suffix) Predict(ctx context.Context, imgs Images, idx []int, gains [][]
 			if v1-v0 == 1 {
 				y = (&nn.ReLU{Gain: gains[v0]}).Forward(h)
 			} else {
-				y = tensor.New(shapeOf((v1-v0)*n, h.Shape()[1:])...)
+				y = tensor.Scratch(shapeOf((v1-v0)*n, h.Shape()[1:])...) // every copy is written
 				for v, g := range gains[v0:v1] {
-					copy(y.Data()[v*h.Len():], (&nn.ReLU{Gain: g}).Forward(h).Data())
+					yv := (&nn.ReLU{Gain: g}).Forward(h)
+					copy(y.Data()[v*h.Len():], yv.Data())
+					tensor.Recycle(yv)
 				}
 			}
 			feats := s.m.Net.ForwardRange(s.unit.ReLU+1, s.end, y)
 			pred := r.Predict(feats.Reshape(feats.Dim(0), feats.Len()/max(1, feats.Dim(0))))
+			// y and feats are this loop's own: their buffers serve the
+			// next batch (the suffix recycles its intermediates itself).
+			if !feats.SharesData(y) {
+				tensor.Recycle(feats)
+			}
+			tensor.Recycle(y)
 			for v := v0; v < v1; v++ {
 				copy(out[v][c0:c1], pred[(v-v0)*n:(v-v0+1)*n])
 			}

@@ -101,7 +101,7 @@ func (l *Linear) forwardReLU(x *tensor.Tensor, r *ReLU) *tensor.Tensor {
 func (l *Linear) product(x *tensor.Tensor) *tensor.Tensor {
 	l.check(x)
 	n, in, out := x.Dim(0), l.weight.Dim(1), l.weight.Dim(0)
-	y := tensor.New(n, out)
+	y := tensor.Scratch(n, out) // Sgemm with beta 0 writes every value
 	simd.Sgemm(false, true, n, out, in, 1, x.Data(), in, l.weight.Data(), in, 0, y.Data(), out)
 	return y
 }

@@ -332,3 +332,67 @@ func TestConcurrentForward(t *testing.T) {
 		golden.Require(t, "concurrent", <-done, want, 0)
 	}
 }
+
+// keeper is a layer of another package's kind: it keeps its input and
+// returns a copy, scaled, which it also keeps.
+type keeper struct{ in, out []*tensor.Tensor }
+
+func (k *keeper) Forward(x *tensor.Tensor) *tensor.Tensor {
+	y := x.Clone()
+	for i := range y.Data() {
+		y.Data()[i] *= 2
+	}
+	k.in, k.out = append(k.in, x), append(k.out, y)
+	return y
+}
+
+// TestRecycleKeepsWhatOthersHold runs networks that recycle their
+// activations (with every size recycled and reused buffers poisoned) and
+// checks that nothing anybody else holds is touched: the caller's input,
+// every earlier output, a view of the input passed through (Dropout,
+// Flatten) and what a layer of another kind keeps; and that the output
+// does not depend on the buffers reused.
+func TestRecycleKeepsWhatOthersHold(t *testing.T) {
+	defer tensor.DebugScratch(tensor.DebugScratch(true))
+	r := rand.New(rand.NewPCG(9, 10))
+	k := &keeper{}
+	rng := tensor.NewRNG(3)
+	net := NewSequential().
+		Append("features.0", NewConv2d(rng, 3, 4, 3, 3, conv.Square(1, 1, 1))).
+		Append("features.1", &ReLU{}).
+		Append("keep", k).
+		Append("features.2", NewMaxPool2d(2, 2)).
+		Append("features.3", &ReLU{Gain: randGain(r, 4)}).
+		Append("drop", &Dropout{}).
+		Append("flatten", Flatten{}).
+		Append("classifier.0", NewLinear(rng, 4*4*3, 5)).
+		Append("classifier.1", &ReLU{})
+	var outs, copies []*tensor.Tensor
+	check := func(what string) {
+		t.Helper()
+		for i := range outs {
+			golden.Require(t, fmt.Sprintf("%s: output %d", what, i), outs[i], copies[i], 0)
+		}
+		for i := range k.in {
+			golden.Require(t, fmt.Sprintf("%s: keeper input %d", what, i), k.in[i], k.in[0], 0)
+			golden.Require(t, fmt.Sprintf("%s: keeper output %d", what, i), k.out[i], k.out[0], 0)
+		}
+	}
+	x := randTensor(r, 2, 3, 8, 6)
+	xc := x.Clone()
+	for run := 0; run < 4; run++ {
+		y := net.Forward(x)
+		outs, copies = append(outs, y), append(copies, y.Clone())
+		check(fmt.Sprintf("run %d", run))
+		golden.Require(t, "input", x, xc, 0)
+	}
+	golden.Require(t, "second output", outs[1], outs[0], 0)
+	keptIn := k.out[0].Clone()
+	h := k.out[0] // the keeper's output, which it holds
+	for run := 0; run < 3; run++ {
+		y := net.ForwardFrom(net.Index("features.2"), h)
+		golden.Require(t, "suffix", y, outs[0], 0)
+		golden.Require(t, "suffix input", h, keptIn, 0)
+	}
+	check("after the suffix runs")
+}

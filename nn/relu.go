@@ -34,7 +34,7 @@ func (r *ReLU) Forward(x *tensor.Tensor) *tensor.Tensor {
 	if n*c > 0 {
 		hw = x.Len() / (n * c)
 	}
-	y := tensor.New(shape...)
+	y := tensor.Scratch(shape...) // every value is written
 	src, dst := x.Data(), y.Data()
 	var means []float32
 	if r.Record != nil {

@@ -96,17 +96,50 @@ func (s *Sequential) ForwardRange(i, j int, x *tensor.Tensor) *tensor.Tensor {
 	if i < 0 || i > j || j > len(s.layers) {
 		panic(fmt.Sprintf("nn: child range [%d, %d) out of range [0, %d]", i, j, len(s.layers)))
 	}
+	// ours: x is an activation this call made with built-in layers (or a
+	// view of one), which nothing outside the call holds. Once the next
+	// built-in layer has consumed it, its buffer is recycled for the
+	// activations of later layers and calls (tensor.Scratch), unless the
+	// output is a view of it. A layer of another type may keep its input
+	// or output, so neither is recycled.
+	ours := false
 	for k := i; k < j; k++ {
+		prev, wasOurs := x, ours
 		if f, ok := s.layers[k].(fuser); ok && k+1 < j {
 			if r, ok := s.layers[k+1].(*ReLU); ok {
 				x = f.forwardReLU(x, r)
 				k++
+				ours = true // a fuser's output is fresh
+				if wasOurs && !prev.SharesData(x) {
+					tensor.Recycle(prev)
+				}
 				continue
 			}
 		}
 		x = s.layers[k].Forward(x)
+		if !builtin(s.layers[k]) {
+			ours = false
+			continue
+		}
+		if prev.SharesData(x) {
+			continue // a view (Flatten, Dropout): ours as its input was
+		}
+		ours = true
+		if wasOurs {
+			tensor.Recycle(prev)
+		}
 	}
 	return x
+}
+
+// builtin reports whether l is one of this package's layers, which keep
+// neither their input nor their output after Forward.
+func builtin(l Layer) bool {
+	switch l.(type) {
+	case *Conv2d, *ReLU, *MaxPool2d, *AdaptiveAvgPool2d, *Linear, *Dropout, Flatten, *Flatten:
+		return true
+	}
+	return false
 }
 
 // ForwardCapture runs the whole network and also returns at, the input of

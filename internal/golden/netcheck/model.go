@@ -23,12 +23,20 @@ import (
 // [N,C] spatial means with dir/<prefix>.means.<unit>.npy and the output
 // with dir/<prefix>.logits.npy, within tol relative to each array's
 // largest magnitude.
+//
+// The network runs twice with tensor.DebugScratch on: the second pass
+// computes its activations in buffers the first recycled, filled with NaN,
+// so a layer that leaves part of its output unwritten fails, and the two
+// passes must give the same bits.
 func CheckModel(t testing.TB, m *nn.Model, x *tensor.Tensor, dir, prefix string, tol float64) {
 	t.Helper()
+	defer tensor.DebugScratch(tensor.DebugScratch(true))
 	got := map[string]*tensor.Tensor{}
 	m.Record(func(unit string, means *tensor.Tensor) { got[unit] = means })
 	defer m.Record(nil)
+	first := m.Forward(x)
 	logits := m.Forward(x)
+	golden.Require(t, prefix+" logits, second pass against the first", logits, first, 0)
 	for _, u := range m.Units {
 		want := golden.Load(t, filepath.Join(dir, prefix+".means."+u.Name+".npy"))
 		g, ok := got[u.Name]
