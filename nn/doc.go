@@ -24,7 +24,9 @@
 //     Forward, ForwardRange, ForwardFrom and ForwardCapture run all or
 //     part of the list; a Conv2d or Linear directly followed by a ReLU is
 //     fused into one GEMM pass (bias, gain-ReLU and the recorded means in
-//     the GEMM epilogue).
+//     the GEMM epilogue). Activations made and consumed within a call are
+//     recycled for the next batch (tensor.Scratch), never what the caller
+//     or a layer of another type can hold.
 //   - train.go: Trainer and Train, a k-class softmax cross-entropy head
 //     on cached features with torch.optim's Adam and SGD, bit-deterministic
 //     for a seed (the paper's 2-unit emotion readouts).

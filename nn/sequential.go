@@ -28,6 +28,13 @@ import (
 //	}
 //
 // ForwardCapture does the first step as part of a full Forward.
+//
+// Within a call, an activation that one of this package's layers made
+// is recycled (tensor.Recycle) as soon as the next such layer has read
+// it, so that a forward pass reuses its buffers from batch to batch.
+// What the caller can hold is never recycled: the input, the result, a
+// view of either, and the input and output of a layer of another type
+// (which may keep them).
 type Sequential struct {
 	names  []string
 	layers []Layer

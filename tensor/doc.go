@@ -15,6 +15,14 @@
 //
 // There is no implicit broadcasting anywhere in emosel.
 //
+// # Recycled buffers
+//
+// Scratch returns a tensor whose buffer may be one that Recycle handed
+// back, uncleared: for outputs that are overwritten entirely, such as a
+// layer's activations, which nn.Sequential recycles once the next layer
+// has read them. SharesData tells whether two tensors are views of one
+// buffer. DebugScratch fills reused buffers with NaN for tests.
+//
 // # Errors and panics
 //
 // Constructors cannot build an invalid Tensor: a negative dimension or a data
