@@ -116,14 +116,14 @@ func MaxPool2d(x *tensor.Tensor, p Pool) *tensor.Tensor {
 // NaN-aware max operations made pooling latency-bound. Go's max is NaN
 // when either operand is, as PyTorch's pooling is.
 //
-// Rows of k×k windows at stride 2 (k = 2 or 3: AlexNet's and VGG's pools)
-// whose windows lie inside the plane, at least eight of them (narrower
-// rows stay separable: in Go, MaxPool2Rows made AlexNet's last pool 1.4×
-// slower), are one simd.MaxPool2Rows call each,
-// which reads the k input rows in place; rest is the input from the plane
-// on, whose values past the plane let more of the last row run in vector
-// code. (Three calls per row, a copy and two row maxima, made AlexNet's
-// pooling 1.1 Gelem/s.)
+// Rows of k×k windows at stride 2 (k = 2 or 3: AlexNet's and VGG's
+// pools) whose windows lie inside the plane, at least eight of them, are
+// one simd.MaxPool2Rows call each, which reads the k input rows in place
+// (the separable steps, a copy and two row maxima per row, made AlexNet's
+// pooling 1.1 Gelem/s). Narrower rows stay separable: there MaxPool2Rows
+// runs in Go, which made AlexNet's last pool 1.4× slower. rest is the
+// input from the plane on, whose values past the plane let more of the
+// last row run in vector code.
 func maxPoolPlane(o, plane, rest []float32, h, w, oh, ow int, p Pool) {
 	sh, sw, ph, pw, kh, kw := p.Stride[0], p.Stride[1], p.Pad[0], p.Pad[1], p.Kernel[0], p.Kernel[1]
 	i0 := 0
