@@ -43,6 +43,25 @@ func maxRows() {
 	RET()
 }
 
+// pairMax returns the maxima of the pairs (x[2j], x[2j+1]) of the 16
+// values lo:hi, in-lane: [p0 p1 p4 p5 | p2 p3 p6 p7], which VPERMPD 0xd8
+// puts in order.
+func pairMax(lo, hi VecVirtual) VecVirtual {
+	e, o := YMM(), YMM()
+	VSHUFPS(U8(0x88), hi, lo, e)
+	VSHUFPS(U8(0xdd), hi, lo, o)
+	nanMax(e, o)
+	return e
+}
+
+// evens returns the even elements x[2j] of the 16 values lo:hi, in the
+// in-lane order of pairMax.
+func evens(lo, hi VecVirtual) VecVirtual {
+	e := YMM()
+	VSHUFPS(U8(0x88), hi, lo, e)
+	return e
+}
+
 // maxWindows2 emits maxWindows2AVX2: windows of k = 2 or 3 at stride 2.
 func maxWindows2() {
 	TEXT("maxWindows2AVX2", NOSPLIT, "func(dst, col *float32, n, k int)")
@@ -61,20 +80,13 @@ func maxWindows2() {
 	lo, hi := YMM(), YMM()
 	VMOVUPS(Mem{Base: col}, lo)
 	VMOVUPS(Mem{Base: col}.Offset(32), hi)
-	e, o := YMM(), YMM()
-	// In-lane even and odd elements: [c0 c2 c8 c10 | c4 c6 c12 c14] and
-	// likewise odd; the lane order is fixed after the max.
-	VSHUFPS(U8(0x88), hi, lo, e)
-	VSHUFPS(U8(0xdd), hi, lo, o)
-	nanMax(e, o)
+	e := pairMax(lo, hi)
 	CMPQ(k, U8(3))
 	JNE(LabelRef("maxwin_store"))
 	// Third element of each window: the evens of col[2:].
 	VMOVUPS(Mem{Base: col}.Offset(8), lo)
 	VMOVUPS(Mem{Base: col}.Offset(40), hi)
-	e2 := YMM()
-	VSHUFPS(U8(0x88), hi, lo, e2)
-	nanMax(e, e2)
+	nanMax(e, evens(lo, hi))
 	Label("maxwin_store")
 	VPERMPD(U8(0xd8), e, e)
 	VMOVUPS(e, Mem{Base: dst})
@@ -112,44 +124,35 @@ func maxPool2Rows() {
 	// ahead in each.
 	PREFETCHT0(Mem{Base: src}.Offset(512))
 	PREFETCHT0(Mem{Base: src, Index: ld, Scale: 1}.Offset(512))
-	lo, hi := YMM(), YMM()
-	// Column maxima over the rows of 16 values, then of the two after.
-	rowMax := func(off int, lo, hi VecVirtual) {
+	// colMax loads 16 values at byte offset off of the first row into lo
+	// and hi and takes their maxima with the second row's and the
+	// third's; with a label, the third row is skipped (to the label)
+	// unless k = 3.
+	colMax := func(off int, label string) (lo, hi VecVirtual) {
+		lo, hi = YMM(), YMM()
 		VMOVUPS(Mem{Base: src}.Offset(off), lo)
 		VMOVUPS(Mem{Base: src}.Offset(off+32), hi)
-		b, c := YMM(), YMM()
-		VMOVUPS(Mem{Base: src, Index: ld, Scale: 1}.Offset(off), b)
-		VMOVUPS(Mem{Base: src, Index: ld, Scale: 1}.Offset(off+32), c)
-		nanMax(lo, b)
-		nanMax(hi, c)
+		for r, row := range []Mem{{Base: src, Index: ld, Scale: 1}, {Base: src2}} {
+			if r == 1 && label != "" {
+				CMPQ(k, U8(3))
+				JNE(LabelRef(label))
+			}
+			b, c := YMM(), YMM()
+			VMOVUPS(row.Offset(off), b)
+			VMOVUPS(row.Offset(off+32), c)
+			nanMax(lo, b)
+			nanMax(hi, c)
+		}
+		if label != "" {
+			Label(label)
+		}
+		return lo, hi
 	}
-	rowMax(0, lo, hi)
-	CMPQ(k, U8(3))
-	JNE(LabelRef("mp2_cols"))
-	b, c := YMM(), YMM()
-	VMOVUPS(Mem{Base: src2}, b)
-	VMOVUPS(Mem{Base: src2}.Offset(32), c)
-	nanMax(lo, b)
-	nanMax(hi, c)
-	Label("mp2_cols")
-	e, o := YMM(), YMM()
-	// In-lane even and odd columns, as in maxWindows2AVX2.
-	VSHUFPS(U8(0x88), hi, lo, e)
-	VSHUFPS(U8(0xdd), hi, lo, o)
-	nanMax(e, o)
+	e := pairMax(colMax(0, "mp2_cols"))
 	CMPQ(k, U8(3))
 	JNE(LabelRef("mp2_store"))
-	// Third column of each window: the even columns from two on.
-	lo2, hi2 := YMM(), YMM()
-	rowMax(8, lo2, hi2)
-	b2, c2 := YMM(), YMM()
-	VMOVUPS(Mem{Base: src2}.Offset(8), b2)
-	VMOVUPS(Mem{Base: src2}.Offset(40), c2)
-	nanMax(lo2, b2)
-	nanMax(hi2, c2)
-	e2 := YMM()
-	VSHUFPS(U8(0x88), hi2, lo2, e2)
-	nanMax(e, e2)
+	// Third column of each window (k = 3): the even columns from two on.
+	nanMax(e, evens(colMax(8, "")))
 	Label("mp2_store")
 	VPERMPD(U8(0xd8), e, e)
 	VMOVUPS(e, Mem{Base: dst})
