@@ -62,6 +62,16 @@ type Config struct {
 	Budget int64
 	// Features is the readout's input unit; "" means DefaultFeatures.
 	Features string
+	// Exhaustive evaluates every α of Alphas on every val and test image
+	// for every unit set. By default (false, and Refine 0) the val-best α
+	// is searched for instead (see search.go): the same α under a stated
+	// assumption, at a fraction of the cost; the test images are scored
+	// at the chosen α only, except for the selective set (draw 0) of a
+	// sweep, whose test curve is kept at every gain evaluated (Figs 4–5).
+	Exhaustive bool
+	// Bracket is the search's widest gap between the gains evaluated on
+	// every image; 0 means DefaultBracket.
+	Bracket float64
 }
 
 // WithDefaults returns c with its zero fields filled in and Alphas
@@ -86,8 +96,15 @@ func (c Config) WithDefaults() Config {
 	if c.Features == "" {
 		c.Features = DefaultFeatures
 	}
+	if c.Bracket == 0 {
+		c.Bracket = DefaultBracket
+	}
 	return c
 }
+
+// Searching reports whether sweeps search for the val-best α rather
+// than evaluate the whole grid.
+func (c Config) Searching() bool { return !c.Exhaustive && c.Refine <= 0 }
 
 // Check returns an error for settings no experiment can run with: a
 // negative Draws or Refine, no gains, or a gain below −1.
@@ -105,6 +122,9 @@ func (c Config) Check() error {
 	}
 	if c.Refine < 0 || math.IsNaN(c.Refine) || math.IsInf(c.Refine, 0) {
 		return fmt.Errorf("manipulate: refinement step %v", c.Refine)
+	}
+	if c.Bracket < 0 || math.IsNaN(c.Bracket) || math.IsInf(c.Bracket, 0) {
+		return fmt.Errorf("manipulate: search bracket %v", c.Bracket)
 	}
 	return nil
 }
@@ -251,6 +271,12 @@ type Curve struct {
 	// a tie: the gain the paper reports, chosen on val and scored on
 	// test.
 	Best int `json:"best"`
+	// Points is the number of gains evaluated (α = 0, the intact
+	// network, is free), Evals the image-suffix evaluations they took.
+	// A search lists in Alphas only the gains whose val decisions it
+	// knows; a test Score with no images (N() == 0) was not evaluated.
+	Points int `json:"points"`
+	Evals  int `json:"evals"`
 }
 
 // BestAlpha returns the α chosen on val.
@@ -286,7 +312,9 @@ func (t *Task) Sweep(ctx context.Context, m *nn.Model, layer string, selective [
 	for i, u := range sets {
 		units[i] = u.Units
 	}
-	curves, err := t.curves(ctx, s, units, cfg, progress)
+	full := make([]bool, len(sets))
+	full[0] = true // the selective set's test curve is Figs 4–5's right column
+	curves, err := t.curves(ctx, s, units, full, cfg, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +392,7 @@ func (t *Task) Threshold(ctx context.Context, m *nn.Model, layer string, si []fl
 	for _, x := range removed {
 		res.Units = append(res.Units, ThresholdUnits(si, preferred, t.Emotion, x))
 	}
-	curves, err := t.curves(ctx, s, res.Units, cfg, progress)
+	curves, err := t.curves(ctx, s, res.Units, make([]bool, len(res.Units)), cfg, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -379,10 +407,14 @@ func ThresholdWork(vals, tests int, sizes []int, alphas []float64) int {
 	return SweepWork(vals, tests, sizes, alphas)
 }
 
-// curves sweeps each unit set over cfg.Alphas (then refines) on the val
-// and test images. A (set, α) pair is evaluated once however many sets
+// curves sweeps each unit set over cfg.Alphas: by a search (full[i]:
+// with set i's test decisions at every gain evaluated), or exhaustively
+// (then refined). A (set, α) pair is evaluated once however many sets
 // share it; α = 0 and empty sets take the intact decisions.
-func (t *Task) curves(ctx context.Context, s *Suffix, sets [][]int, cfg Config, progress func(int)) ([]Curve, error) {
+func (t *Task) curves(ctx context.Context, s *Suffix, sets [][]int, full []bool, cfg Config, progress func(int)) ([]Curve, error) {
+	if cfg.Searching() {
+		return t.search(ctx, s, sets, full, cfg, progress)
+	}
 	idx := append(slices.Clone(t.Split.Val), t.Split.Test...)
 	nv := len(t.Split.Val)
 	base := append(slices.Clone(t.BaseVal), t.BaseTest...)
@@ -434,6 +466,10 @@ func (t *Task) curves(ctx context.Context, s *Suffix, sets [][]int, cfg Config, 
 			}
 			v, te := Evaluate(p[:nv], tv), Evaluate(p[nv:], tt)
 			cv.Val, cv.Test = append(cv.Val, v), append(cv.Test, te)
+			if a != 0 && len(sets[i]) > 0 {
+				cv.Points++
+				cv.Evals += len(p)
+			}
 			if f := v.F1(); f > bestF1 {
 				bestF1, cv.Best = f, j
 			}

@@ -3,6 +3,7 @@ package manipulate
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/emosel/emosel/nn"
 	"github.com/emosel/emosel/tensor"
@@ -94,42 +95,122 @@ func (s *Suffix) Chunk(budget int64) int {
 // called with the number of image-suffix evaluations done after each
 // batch. Predict checks ctx between batches.
 func (s *Suffix) Predict(ctx context.Context, imgs Images, idx []int, gains [][]float32, r *Readout, budget int64, progress func(int)) ([][]bool, error) {
+	reqs := make([]*request, len(gains))
 	for v, g := range gains {
 		if g != nil && len(g) != s.unit.Channels {
 			panic(fmt.Sprintf("manipulate: gain %d has %d values, %s has %d channels", v, len(g), s.unit.Name, s.unit.Channels))
 		}
+		reqs[v] = &request{gain: g, images: idx}
+	}
+	if err := s.run(ctx, imgs, reqs, r, budget, nil, progress); err != nil {
+		return nil, err
 	}
 	out := make([][]bool, len(gains))
-	for v := range out {
-		out[v] = make([]bool, len(idx))
+	for v, q := range reqs {
+		out[v] = q.out
 	}
-	if len(gains) == 0 {
-		return out, nil
+	return out, nil
+}
+
+// request asks for the readout's decisions on some images under one
+// gain vector: out[i] for images[i] (indices into the Images).
+type request struct {
+	gain   []float32
+	images []int
+	out    []bool
+}
+
+// prefixCache keeps the pre-gain activations of images across calls of
+// run, up to a number of bytes, so that a search's rounds compute each
+// image's prefix once.
+type prefixCache struct {
+	rows  map[int][]float32
+	shape []int // one image's
+	room  int64 // bytes still free
+}
+
+func newPrefixCache(bytes int64) *prefixCache {
+	return &prefixCache{rows: map[int][]float32{}, room: bytes}
+}
+
+// run fills every request's decisions. The images the requests need are
+// taken in chunks of Chunk(budget); a chunk's prefix is computed once (or
+// read from cache, which may be nil), and the requests' gained copies of
+// their images in it are stacked into batches of up to a chunk of images
+// for the suffix. An image's features do not depend on its batch, so the
+// decisions are those of one forward per image and gain.
+func (s *Suffix) run(ctx context.Context, imgs Images, reqs []*request, r *Readout, budget int64, cache *prefixCache, progress func(int)) error {
+	var union []int
+	pos := make([]map[int]int, len(reqs)) // image → index in the request
+	for q, rq := range reqs {
+		rq.out = make([]bool, len(rq.images))
+		pos[q] = make(map[int]int, len(rq.images))
+		for i, im := range rq.images {
+			pos[q][im] = i
+		}
+		union = append(union, rq.images...)
+	}
+	slices.Sort(union)
+	union = slices.Compact(union)
+	if len(union) == 0 {
+		return nil
 	}
 	chunk := s.Chunk(budget)
-	for c0 := 0; c0 < len(idx); c0 += chunk {
-		c1 := min(c0+chunk, len(idx))
-		n := c1 - c0
-		x, err := imgs.Load(ctx, idx[c0:c1])
+	for c0 := 0; c0 < len(union); c0 += chunk {
+		ims := union[c0:min(c0+chunk, len(union))]
+		h, err := s.prefixOf(ctx, imgs, ims, cache)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		h := s.Prefix(x)
-		stack := max(1, chunk/n) // gains per batch
-		for v0 := 0; v0 < len(gains); v0 += stack {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+		row := h.Len() / len(ims)
+		// The work in this chunk: each request's rows of h.
+		type item struct {
+			q    int
+			rows []int // rows of h
+		}
+		var items []item
+		for q := range reqs {
+			var rows []int
+			for k, im := range ims {
+				if _, ok := pos[q][im]; ok {
+					rows = append(rows, k)
+				}
 			}
-			v1 := min(v0+stack, len(gains))
+			if len(rows) > 0 {
+				items = append(items, item{q: q, rows: rows})
+			}
+		}
+		for i0 := 0; i0 < len(items); {
+			if err := ctx.Err(); err != nil {
+				tensor.Recycle(h)
+				return err
+			}
+			n, i1 := 0, i0
+			for i1 < len(items) && (i1 == i0 || n+len(items[i1].rows) <= chunk) {
+				n += len(items[i1].rows)
+				i1++
+			}
 			var y *tensor.Tensor
-			if v1-v0 == 1 {
-				y = (&nn.ReLU{Gain: gains[v0]}).Forward(h)
+			if i1-i0 == 1 && len(items[i0].rows) == len(ims) {
+				y = (&nn.ReLU{Gain: reqs[items[i0].q].gain}).Forward(h)
 			} else {
-				y = tensor.Scratch(shapeOf((v1-v0)*n, h.Shape()[1:])...) // every copy is written
-				for v, g := range gains[v0:v1] {
-					yv := (&nn.ReLU{Gain: g}).Forward(h)
-					copy(y.Data()[v*h.Len():], yv.Data())
+				y = tensor.Scratch(shapeOf(n, h.Shape()[1:])...) // every row is written
+				k := 0
+				for _, it := range items[i0:i1] {
+					src := h
+					if len(it.rows) != len(ims) {
+						src = tensor.Scratch(shapeOf(len(it.rows), h.Shape()[1:])...)
+						for j, rw := range it.rows {
+							copy(src.Data()[j*row:(j+1)*row], h.Data()[rw*row:(rw+1)*row])
+						}
+					}
+					yv := (&nn.ReLU{Gain: reqs[it.q].gain}).Forward(src)
+					copy(y.Data()[k*row:], yv.Data())
 					tensor.Recycle(yv)
+					if src != h {
+						tensor.Recycle(src)
+					}
+					k += len(it.rows)
 				}
 			}
 			feats := s.m.Net.ForwardRange(s.unit.ReLU+1, s.end, y)
@@ -140,12 +221,73 @@ func (s *Suffix) Predict(ctx context.Context, imgs Images, idx []int, gains [][]
 				tensor.Recycle(feats)
 			}
 			tensor.Recycle(y)
-			for v := v0; v < v1; v++ {
-				copy(out[v][c0:c1], pred[(v-v0)*n:(v-v0+1)*n])
+			k := 0
+			for _, it := range items[i0:i1] {
+				rq := reqs[it.q]
+				for _, rw := range it.rows {
+					rq.out[pos[it.q][ims[rw]]] = pred[k]
+					k++
+				}
 			}
 			if progress != nil {
-				progress((v1 - v0) * n)
+				progress(n)
 			}
+			i0 = i1
+		}
+		if cache == nil {
+			tensor.Recycle(h)
+		}
+	}
+	return nil
+}
+
+// prefixOf returns the pre-gain activations of images ims [len(ims),...],
+// from cache where it has them; it adds the new ones while it has room.
+func (s *Suffix) prefixOf(ctx context.Context, imgs Images, ims []int, cache *prefixCache) (*tensor.Tensor, error) {
+	var missing []int
+	if cache != nil {
+		for _, im := range ims {
+			if cache.rows[im] == nil {
+				missing = append(missing, im)
+			}
+		}
+	} else {
+		missing = ims
+	}
+	var h *tensor.Tensor
+	if len(missing) > 0 {
+		x, err := imgs.Load(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		h = s.Prefix(x)
+		if cache == nil {
+			return h, nil
+		}
+	}
+	if cache.shape == nil {
+		cache.shape = h.Shape()[1:]
+	}
+	row := 1
+	for _, d := range cache.shape {
+		row *= d
+	}
+	for i, im := range missing {
+		if int64(4*row) <= cache.room {
+			cache.rows[im] = slices.Clone(h.Data()[i*row : (i+1)*row])
+			cache.room -= int64(4 * row)
+		}
+	}
+	out := tensor.New(shapeOf(len(ims), cache.shape)...)
+	k := 0
+	for i, im := range ims {
+		if v := cache.rows[im]; v != nil {
+			copy(out.Data()[i*row:], v)
+		} else {
+			for missing[k] != im {
+				k++
+			}
+			copy(out.Data()[i*row:], h.Data()[k*row:(k+1)*row])
 		}
 	}
 	return out, nil
