@@ -55,7 +55,9 @@ type options struct {
 	seed                                    uint64
 	size                                    int
 	alphas, removed, layers, stages, shard  string
-	refine                                  float64
+	refine, bracket                         float64
+	exhaustive                              bool
+	threshold                               string
 	draws                                   int
 	features                                string
 	merge, estimate, quiet                  bool
@@ -82,6 +84,9 @@ func main() {
 	fs.IntVar(&o.size, "size", 224, "side of the network's input in pixels")
 	fs.StringVar(&o.alphas, "alphas", "0:5:0.1", "attention gains α: LO:HI:STEP or a comma-separated list, each ≥ −1")
 	fs.Float64Var(&o.refine, "refine", 0, "coarse to fine: if > 0, -alphas is the coarse grid, refined at this step around each best α")
+	fs.BoolVar(&o.exhaustive, "exhaustive", false, "evaluate every α on every val and test image instead of searching for the val-best α")
+	fs.Float64Var(&o.bracket, "bracket", manipulate.DefaultBracket, "the search's widest gap in α between gains evaluated on every image")
+	fs.StringVar(&o.threshold, "threshold", "paper", "scope of the threshold search: paper (first set, pleasant, every layer) or all")
 	fs.IntVar(&o.draws, "draws", manipulate.DefaultDraws, "random draws R of as many neurons as the selective set, per layer")
 	fs.StringVar(&o.layers, "layers", "", "comma-separated layers to manipulate (default: every conv layer)")
 	fs.StringVar(&o.stages, "stages", strings.Join(study.Stages, ","), "experiments to run: lesion (Fig 6), sweep (Figs 4–5), threshold (Fig 3C)")
@@ -224,6 +229,12 @@ func config(o options, getenv func(string) string) (study.Config, error) {
 	if o.mem < 1 {
 		return cfg, cli.Usagef("-mem %d, want at least 1 MiB", o.mem)
 	}
+	if o.bracket < 0 || o.bracket != o.bracket || o.bracket > 1e6 { // 0: the default
+		return cfg, cli.Usagef("-bracket %v, want > 0", o.bracket)
+	}
+	if o.threshold != "" && o.threshold != "paper" && o.threshold != "all" { // "": paper
+		return cfg, cli.Usagef("-threshold %q, want paper or all", o.threshold)
+	}
 	opt := nn.Adam
 	switch o.optimizer {
 	case "adam":
@@ -253,7 +264,8 @@ func config(o options, getenv func(string) string) (study.Config, error) {
 		Shards:  shards,
 		Readout: nn.TrainConfig{Optimizer: opt, LR: o.lr, Epochs: o.epochs, Batch: o.batch, Momentum: o.momentum},
 		Exp: manipulate.Config{Draws: o.draws, Alphas: alphas, Refine: o.refine, Budget: o.mem << 20,
-			Features: o.features},
+			Features: o.features, Exhaustive: o.exhaustive, Bracket: o.bracket},
+		ThresholdAll: o.threshold == "all",
 	}
 	return cfg, nil
 }

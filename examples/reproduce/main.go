@@ -52,6 +52,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -107,7 +108,9 @@ type options struct {
 	shard, until                      string
 	draws, permutations, batch, top   int
 	epochs                            int
-	refine, width                     float64
+	refine, width, bracket            float64
+	exhaustive                        bool
+	threshold                         string
 	hidden                            int
 	low, high, band                   float64
 	control, skipBad, merge, estimate bool
@@ -153,7 +156,10 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.draws, "draws", 0, fmt.Sprintf("random draws R of as many neurons as the selective set, per layer (default %d, or %d for the\ndemonstration)", manipulate.DefaultDraws, demoDraws))
 	fs.StringVar(&o.layers, "layers", "", "conv layers to lesion and enhance: all, paper (the paper's early, middle and deep layer, e.g.\nconv2_1,conv3_2,conv5_3 of VGG-16) or a comma-separated list (default all, or paper for the\ndemonstration); every layer is recorded and analysed for selectivity regardless")
 	fs.StringVar(&o.removed, "removed", "", fmt.Sprintf("threshold search (Fig 3C): percentages of lowest-SI neurons removed, LO:HI:STEP or a list\n(default %s, or %s for the demonstration)", paperRemoved, demoRemoved))
-	fs.Float64Var(&o.refine, "refine", 0, "coarse to fine: if > 0, -alphas is a coarse grid refined at this step around each best α")
+	fs.Float64Var(&o.refine, "refine", 0, "coarse to fine: if > 0, -alphas is a coarse grid refined at this step around each best α\n(implies the grid: no search)")
+	fs.BoolVar(&o.exhaustive, "exhaustive", false, "evaluate every α of -alphas on every val and test image, as the paper did, instead of\nsearching for the val-best α (the same α unless a decision flips twice within a bracket)")
+	fs.Float64Var(&o.bracket, "bracket", manipulate.DefaultBracket, "the search's widest gap in α between gains evaluated on every image")
+	fs.StringVar(&o.threshold, "threshold", "paper", "scope of the threshold search (Fig 3C): paper (the first set, pleasant, every layer: the\npaper's example) or all (every set, emotion and layer)")
 	fs.StringVar(&o.stages, "stages", "lesion,sweep,threshold", "manipulations to run: lesion (Fig 6), sweep (attention, Figs 4-5), threshold (Fig 3C)")
 	fs.IntVar(&o.epochs, "epochs", 0, fmt.Sprintf("readout training epochs (default 10, or %d for the demonstration's small sets)", demoEpochs))
 	fs.BoolVar(&o.control, "control", true, "also analyse a randomly initialised network (seed+1), the paper's control (Fig 3)")
@@ -415,6 +421,12 @@ func resolve(o options) (*plan, error) {
 	}
 	if o.refine < 0 || o.refine != o.refine {
 		return nil, cli.Usagef("-refine %v, want ≥ 0", o.refine)
+	}
+	if !(o.bracket > 0) || math.IsInf(o.bracket, 0) {
+		return nil, cli.Usagef("-bracket %v, want > 0", o.bracket)
+	}
+	if o.threshold != "paper" && o.threshold != "all" {
+		return nil, cli.Usagef("-threshold %q, want paper or all", o.threshold)
 	}
 	switch l := pick("layers", "paper", "all", o.layers); l {
 	case "all", "":

@@ -518,6 +518,8 @@ func (r *runner) parameters() table {
 		{"-stages", strings.Join(p.stages, ", ")},
 		{"-alphas", floats(p.alphas, 1)},
 		{"-refine", fmt.Sprint(o.refine)},
+		{"best α (-exhaustive, -bracket)", r.searchText()},
+		{"-threshold (scope of Fig 3C)", thresholdText(o.threshold)},
 		{"-draws", fmt.Sprint(p.draws)},
 		{"-removed (%)", floats(p.removed, 100)},
 		{"readout", fmt.Sprintf("2-unit linear on fc7, Adam lr 1e-3, batch 128, %d epochs; split 50/25/25 train/val/test, stratified", p.epochs)},
@@ -672,7 +674,7 @@ func (r *runner) writeManifest() error {
 	p, o := r.p, r.p.o
 	params := map[string]any{
 		"model": o.model, "weights": o.weights, "seed": o.seed, "resize": o.resize, "size": p.size,
-		"alphas": p.alphas, "refine": o.refine, "draws": p.draws, "removed": p.removed, "layers": r.layers,
+		"alphas": p.alphas, "refine": o.refine, "search": r.searchText(), "threshold_scope": o.threshold, "draws": p.draws, "removed": p.removed, "layers": r.layers,
 		"stages": p.stages, "epochs": p.epochs, "control": o.control, "permutations": o.permutations, "top": o.top,
 		"batch": o.batch, "thresholds": p.th, "skip_bad": o.skipBad, "width": o.width, "hidden": o.hidden,
 	}
@@ -721,4 +723,12 @@ func (r *runner) writeManifest() error {
 		return err
 	}
 	return atomicfile.WriteBytes(r.path("manifest.json"), append(js, '\n'))
+}
+
+// thresholdText describes the threshold search's scope.
+func thresholdText(scope string) string {
+	if scope == "all" {
+		return "all: every set, emotion and layer"
+	}
+	return "paper: the first set, pleasant, every layer (the paper's example)"
 }

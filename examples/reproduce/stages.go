@@ -514,6 +514,8 @@ type manipulateInputs struct {
 	Alphas      []float64
 	Removed     []float64
 	Refine      float64
+	Search      string
+	Threshold   string
 	Draws       int
 	Epochs      int
 	Layers      []string
@@ -556,7 +558,7 @@ func (r *runner) manipulateInputs() (manipulateInputs, error) {
 	r.layers = layers
 	in := manipulateInputs{Format: stageFormat, Selectivity: r.keys[stageSelectivity], Model: r.modelID, Input: r.input,
 		Sets: slices.Clone(r.inputs), Alphas: r.p.alphas, Removed: r.p.removed, Refine: r.p.o.refine, Draws: r.p.draws,
-		Epochs: r.p.epochs, Layers: layers, Stages: r.p.stages, Seed: r.p.o.seed}
+		Search: r.searchText(), Threshold: r.p.o.threshold, Epochs: r.p.epochs, Layers: layers, Stages: r.p.stages, Seed: r.p.o.seed}
 	for i := range in.Sets {
 		in.Sets[i].Dir = ""
 	}
@@ -576,10 +578,20 @@ func (r *runner) config(m *nn.Model, from *manstudy.Selectivity) (manstudy.Confi
 	return manstudy.Config{
 		Model: m, ModelID: r.modelID, Input: r.input, Sets: sets, From: from,
 		Layers: r.layers, Stages: r.p.stages, Removed: r.p.removed, Seed: r.p.o.seed,
-		Exp:     manipulate.Config{Draws: r.p.draws, Alphas: r.p.alphas, Refine: r.p.o.refine},
+		Exp: manipulate.Config{Draws: r.p.draws, Alphas: r.p.alphas, Refine: r.p.o.refine,
+			Exhaustive: r.p.o.exhaustive, Bracket: r.p.o.bracket},
 		Readout: nn.TrainConfig{Epochs: r.p.epochs},
 		Shard:   r.p.shard, Shards: r.p.shards,
+		ThresholdAll: r.p.o.threshold == "all",
 	}, nil
+}
+
+// searchText says how the sweeps find the best α.
+func (r *runner) searchText() string {
+	if r.p.o.exhaustive || r.p.o.refine > 0 {
+		return "grid"
+	}
+	return fmt.Sprintf("search, bracket %g", r.p.o.bracket)
 }
 
 // open opens the manipulation study in dir, starting it over if the

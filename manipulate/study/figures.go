@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -12,6 +13,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/emosel/emosel/internal/figure"
+	"github.com/emosel/emosel/manipulate"
 )
 
 var (
@@ -223,9 +225,11 @@ func (r *results) fig4(si int, base string) error {
 		right.Y.Min, right.Y.Max = 0, 1
 		for li, s := range swp {
 			cv := s.Curves[0]
-			xy := make(plotter.XYs, len(cv.Alphas))
+			var xy plotter.XYs
 			for j, a := range cv.Alphas {
-				xy[j] = plotter.XY{X: a, Y: cv.Test[j].F1()}
+				if cv.Test[j].N() > 0 {
+					xy = append(xy, plotter.XY{X: a, Y: cv.Test[j].F1()})
+				}
 			}
 			l, err := plotter.NewLine(xy)
 			if err != nil {
@@ -252,6 +256,9 @@ func (r *results) fig3c(base string) error {
 	plots := make([][]*plot.Plot, len(man.Sets))
 	for si, set := range man.Sets {
 		for ei, e := range man.Emotions {
+			if !slices.ContainsFunc(r.Threshold[si][ei], func(t *manipulate.ThresholdResult) bool { return t != nil }) {
+				continue // outside the threshold search's scope
+			}
 			orig := r.Readouts[si][ei].Test.F1()
 			p := plot.New()
 			p.Title.Text = title("threshold", set.Name, e, orig)
@@ -261,6 +268,9 @@ func (r *results) fig3c(base string) error {
 			var sum []float64
 			var cnt []int
 			for li, t := range thr {
+				if t == nil {
+					continue // outside the threshold search's scope
+				}
 				var xy plotter.XYs
 				if sum == nil {
 					sum, cnt = make([]float64, len(t.Removed)), make([]int, len(t.Removed))
@@ -289,8 +299,14 @@ func (r *results) fig3c(base string) error {
 				}
 			}
 			var avg plotter.XYs
-			if len(thr) > 0 {
-				for i, x := range thr[0].Removed {
+			if sum != nil {
+				var removed []float64
+				for _, t := range thr {
+					if t != nil && removed == nil {
+						removed = t.Removed
+					}
+				}
+				for i, x := range removed {
 					if cnt[i] > 0 {
 						avg = append(avg, plotter.XY{X: 100 * x, Y: sum[i] / float64(cnt[i])})
 					}
@@ -312,5 +328,10 @@ func (r *results) fig3c(base string) error {
 			plots[si] = append(plots[si], p)
 		}
 	}
-	return figure.SaveTiles(plots, 15*vg.Inch, vg.Length(len(man.Sets))*4*vg.Inch, base)
+	plots = slices.DeleteFunc(plots, func(row []*plot.Plot) bool { return len(row) == 0 })
+	if len(plots) == 0 {
+		return nil
+	}
+	w := vg.Length(len(plots[0])) * 5 * vg.Inch
+	return figure.SaveTiles(plots, w, vg.Length(len(plots))*4*vg.Inch, base)
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/emosel/emosel/manipulate"
+	"github.com/emosel/emosel/stimuli"
 )
 
 // Output files Merge writes into the output directory.
@@ -124,6 +125,9 @@ func load(dir string, man Manifest) (*results, error) {
 			thr[ei] = make([]*manipulate.ThresholdResult, len(man.Layers))
 			for li, l := range man.Layers {
 				for _, st := range man.Stages {
+					if !man.InScope(st, len(r.Readouts), stimuli.Category(ei)) {
+						continue
+					}
 					var u unitFile
 					err := readJSON(unitPath(dir, st, set.Name, e, l.Name), &u)
 					if err != nil || u.Fingerprint != man.Fingerprint {
@@ -186,6 +190,15 @@ func (c *csvFile) save(path string) error {
 		return err
 	}
 	return writeAtomic(path, c.buf.Bytes())
+}
+
+// scored returns the F1 of s, NaN for a score of no images: a gain a
+// search did not evaluate on the test images.
+func scored(s manipulate.Score) float64 {
+	if s.N() == 0 {
+		return math.NaN()
+	}
+	return s.F1()
 }
 
 // num formats v in the shortest form that reads back exactly, NaN as
@@ -251,12 +264,15 @@ func (r *results) write(dir string) error {
 					cv := s.Curves[i]
 					for j, a := range cv.Alphas {
 						sweep.row(set.Name, e, s.Layer, unitsName(u.Draw), strconv.Itoa(u.Draw), num(a),
-							num(cv.Val[j].F1()), num(cv.Test[j].F1()))
+							num(cv.Val[j].F1()), num(scored(cv.Test[j])))
 					}
 				}
 			}
 			if r.has(Threshold) {
 				for _, t := range r.Threshold[si][ei] {
+					if t == nil {
+						continue // outside the threshold search's scope
+					}
 					for i, x := range t.Removed {
 						cv := t.Curves[i]
 						f := cv.BestTest().F1()

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/emosel/emosel/manipulate"
@@ -71,7 +72,18 @@ type Config struct {
 	// DryRun makes Open check the output directory without writing to it
 	// (for Estimate); Run then refuses to start.
 	DryRun bool
+	// ThresholdAll runs the threshold search (Fig 3C) on every set,
+	// emotion and layer. By default it runs as the paper did: on the
+	// first set and the pleasant emotion (every layer), the example the
+	// paper uses to justify the 80% threshold.
+	ThresholdAll bool
 }
+
+// Threshold scopes, as the manifest names them.
+const (
+	ScopePaper = "paper" // first set, pleasant, every layer
+	ScopeAll   = "all"   // every set, emotion and layer
+)
 
 // Manifest is OUT/manifest.json: what a study's output directory holds.
 // Every field but Layers and Stages enters the fingerprint that unit files
@@ -93,9 +105,12 @@ type Manifest struct {
 	Alphas      []float64      `json:"alphas"`
 	Refine      float64        `json:"refine"`
 	Removed     []float64      `json:"removed"`
+	Search      string         `json:"search"`
 	Layers      []Layer        `json:"layers"`
 	Stages      []string       `json:"stages"`
 	Emotions    []string       `json:"emotions"`
+	// ThresholdScope is ScopePaper or ScopeAll (see Config.ThresholdAll).
+	ThresholdScope string `json:"threshold_scope"`
 }
 
 // ManifestSet describes a stimulus set in the manifest.
@@ -283,7 +298,7 @@ func (s *Study) manifest() Manifest {
 		Version: manifestVersion, Model: c.Model.Arch, ModelID: c.ModelID, Input: c.Input,
 		Features: c.Exp.Features, From: c.From.Hash, Seed: c.Seed, Split: manipulate.DefaultFractions,
 		Readout: c.Readout.WithDefaults(), Draws: c.Exp.Draws, Alphas: c.Exp.Alphas, Refine: c.Exp.Refine,
-		Removed: c.Removed,
+		Removed: c.Removed, Search: searchName(c.Exp),
 	}
 	m.Readout.Seed = 0 // derived per readout from Seed
 	for _, set := range c.Sets {
@@ -299,6 +314,10 @@ func (s *Study) manifest() Manifest {
 	m.Fingerprint = hex.EncodeToString(h[:12])
 	m.Layers = s.layers
 	m.Stages = c.Stages
+	m.ThresholdScope = ScopePaper
+	if c.ThresholdAll {
+		m.ThresholdScope = ScopeAll
+	}
 	for e := range stimuli.NumEmotions {
 		m.Emotions = append(m.Emotions, e.String())
 	}
@@ -324,6 +343,21 @@ func (s *Study) bind() error {
 	return writeJSON(path, s.man)
 }
 
+// searchName describes how sweeps find the best α: "grid" (every α of
+// the grid on every image, refined if asked) or "search, bracket B".
+func searchName(c manipulate.Config) string {
+	if !c.Searching() {
+		return "grid"
+	}
+	return "search, bracket " + strconv.FormatFloat(c.Bracket, 'g', -1, 64)
+}
+
+// InScope reports whether a stage's unit belongs to the study: every unit
+// does, but for the threshold search under the paper's scope.
+func (m Manifest) InScope(stage string, set int, e stimuli.Category) bool {
+	return stage != Threshold || m.ThresholdScope == ScopeAll || (set == 0 && e == stimuli.Pleasant)
+}
+
 // diffManifest names the first field in which a and b differ.
 func diffManifest(a, b Manifest) string {
 	var ma, mb map[string]json.RawMessage
@@ -337,7 +371,7 @@ func diffManifest(a, b Manifest) string {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		if k == "fingerprint" || k == "layers" || k == "stages" {
+		if k == "fingerprint" || k == "layers" || k == "stages" || k == "threshold_scope" {
 			continue
 		}
 		if string(ma[k]) != string(mb[k]) {
@@ -404,6 +438,9 @@ func Assign(costs []float64, n int) []int {
 // work returns the image-suffix evaluations of a stage's unit (before
 // refinement) and the images whose prefix it computes.
 func (s *Study) work(stage string, u Unit) (evals, prefixes int) {
+	if !s.man.InScope(stage, u.Set, u.Emotion) {
+		return 0, 0
+	}
 	split := s.splits[u.Set]
 	nv, nt := len(split.Val), len(split.Test)
 	sel := len(s.sel[u.Layer][u.Emotion])
@@ -520,7 +557,7 @@ func (s *Study) done(stage string, u Unit) bool {
 func (s *Study) Pending(stage string) []Unit {
 	var out []Unit
 	for _, u := range s.mine {
-		if !s.done(stage, u) {
+		if s.man.InScope(stage, u.Set, u.Emotion) && !s.done(stage, u) {
 			out = append(out, u)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/emosel/emosel/manipulate"
+	"github.com/emosel/emosel/stimuli"
 	"github.com/emosel/emosel/vgg"
 )
 
@@ -328,5 +330,59 @@ func TestAssign(t *testing.T) {
 	}
 	if got := Assign([]float64{1, 1, 1}, 1); !slices.Equal(got, []int{0, 0, 0}) {
 		t.Errorf("one shard: %v", got)
+	}
+}
+
+// TestThresholdScope: by default the threshold search runs on the first
+// set and the pleasant emotion only (the paper's Fig 3C example), and its
+// rows are those of the same units in a study of every set, emotion and
+// layer; the manifest says which scope ran.
+func TestThresholdScope(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Stages = []string{Threshold}
+	cfg.Exp = manipulate.Config{Draws: 1, Alphas: []float64{0, 1, 2}}
+	paper, all := t.TempDir(), t.TempDir()
+	s, err := Open(paper, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pend := s.Pending(Threshold)
+	if len(pend) != 2 { // 2 layers
+		t.Fatalf("%d pending threshold units under the paper's scope, want 2", len(pend))
+	}
+	for _, u := range pend {
+		if u.Set != 0 || u.Emotion != stimuli.Pleasant {
+			t.Errorf("threshold unit %s outside the paper's scope", s.Name(u))
+		}
+	}
+	if err := s.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg.ThresholdAll = true
+	run(t, all, cfg)
+	rows := func(dir string) []string {
+		b, err := os.ReadFile(filepath.Join(dir, ThresholdFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Split(strings.TrimSpace(string(b)), "\n")
+	}
+	p, a := rows(paper), rows(all)
+	if len(a) != 1+2*3*2*2 || len(p) != 1+2*2 {
+		t.Fatalf("threshold.csv: %d rows under the paper's scope, %d under all", len(p), len(a))
+	}
+	first := cfg.Sets[0].Name + ",pleasant,"
+	var want []string
+	for _, r := range a[1:] {
+		if strings.HasPrefix(r, first) {
+			want = append(want, r)
+		}
+	}
+	if !slices.Equal(p[1:], want) {
+		t.Errorf("paper-scope rows\n%v\nwant the same units of the full search\n%v", p[1:], want)
+	}
+	var m Manifest
+	if err := readJSON(filepath.Join(paper, ManifestFile), &m); err != nil || m.ThresholdScope != ScopePaper {
+		t.Errorf("manifest scope %q (%v), want %q", m.ThresholdScope, err, ScopePaper)
 	}
 }
