@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -64,33 +65,54 @@ func (e *Estimate) Total() (all, shard float64) {
 	return all, shard
 }
 
-// Estimate times each layer's prefix and suffix on random images, at two
-// batch sizes (b and 2b, b worth about 4 GFLOP of suffix and within the
-// memory budget) to separate the per-batch and the per-image cost, and
-// predicts the time of every stage: for each unit, its image-suffix
-// evaluations at the batch size Suffix.Predict will use, plus one prefix
-// per image and pass. Refined sweeps count as their expected grid. It
-// takes about three suffix re-runs of b images per layer.
+// Estimate times each layer's prefix and suffix on random images (see
+// Measure) and predicts the time of every stage from the work the
+// study's settings imply (see Predict).
 func (s *Study) Estimate(ctx context.Context) (*Estimate, error) {
+	est, err := s.Measure(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Predict(est.Rates, est.Features), nil
+}
+
+// Measure times each layer's prefix and suffix on random images, at two
+// batch sizes (b and 2b, b worth about 8 GFLOP of suffix, at least 8
+// images and within the memory budget) to separate the per-batch and the per-image cost. A
+// forward of one image first prepares every layer (Winograd weights are
+// transformed on first use), and each suffix time is the median of three
+// runs. It takes about ten suffix re-runs of b images per layer.
+func (s *Study) Measure(ctx context.Context) (*Estimate, error) {
 	shape := s.cfg.Sets[0].Images.Shape()
 	est := &Estimate{Threads: runtime.GOMAXPROCS(0)}
 	rng := tensor.NewRNG(1)
+	warm := tensor.New(append([]int{1}, shape...)...)
+	rng.Normal(warm, 0, 1)
+	s.cfg.Model.Forward(warm)
 	for li, l := range s.layers {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		suf := manipulate.NewSuffix(s.cfg.Model, l.Name, s.cfg.Exp.Features, shape)
 		chunk := suf.Chunk(s.cfg.Exp.Budget)
-		b := int(max(1, min(math.Ceil(4e9/max(s.flops[li], 1)), float64(max(1, chunk/2)), 64)))
+		// At least 8 images, so that the per-image cost of the light
+		// layers is not lost in the per-batch one.
+		b := int(max(1, min(max(math.Ceil(8e9/max(s.flops[li], 1)), 8), float64(max(1, chunk/2)), 64)))
 		x := tensor.New(append([]int{2 * b}, shape...)...)
 		rng.Normal(x, 0, 1)
 		t0 := time.Now()
 		h := suf.Prefix(x)
 		prefix := time.Since(t0).Seconds() / float64(2*b)
+		suf.Run(h.Slice(0, 1), nil)
 		time1 := func(n int) float64 {
-			t := time.Now()
-			suf.Run(h.Slice(0, n), nil)
-			return time.Since(t).Seconds()
+			var ts []float64
+			for range 3 {
+				t := time.Now()
+				suf.Run(h.Slice(0, n), nil)
+				ts = append(ts, time.Since(t).Seconds())
+			}
+			slices.Sort(ts)
+			return ts[1]
 		}
 		t1, t2 := time1(b), time1(2*b)
 		slope := (t2 - t1) / float64(b)
@@ -105,6 +127,25 @@ func (s *Study) Estimate(ctx context.Context) (*Estimate, error) {
 	// FLOPs when that layer is not the network's first.
 	r0 := est.Rates[0]
 	est.Features = (r0.Prefix + r0.PerImage(r0.Chunk)) * s.features / max(s.prefix[0]+s.flops[0], 1)
+	return est, nil
+}
+
+// Predict returns the predicted time of every stage of the study from
+// measured rates (by layer name: the rates of another study of the same
+// model and image size serve) and the seconds per image of the features
+// forward: for each unit, its image-suffix evaluations at the batch size
+// the suffix runs will use, plus one prefix per image and pass. Refined
+// sweeps count as their expected grid, searches as their coarse gains
+// (manipulate.SearchWork). It panics if a layer of the study has no rate.
+func (s *Study) Predict(rates []Rate, features float64) *Estimate {
+	est := &Estimate{Threads: runtime.GOMAXPROCS(0), Features: features}
+	for _, l := range s.layers {
+		k := slices.IndexFunc(rates, func(r Rate) bool { return r.Layer == l.Name })
+		if k < 0 {
+			panic("study: no measured rate for layer " + l.Name)
+		}
+		est.Rates = append(est.Rates, rates[k])
+	}
 	mine := map[Unit]bool{}
 	for _, u := range s.mine {
 		mine[u] = true
@@ -118,7 +159,12 @@ func (s *Study) Estimate(ctx context.Context) (*Estimate, error) {
 	fe.Shard = fe.Time // every shard computes what it needs unless cached
 	est.Stages = append(est.Stages, fe)
 	for _, st := range s.cfg.Stages {
-		e := StageEstimate{Stage: st, Units: len(s.units)}
+		e := StageEstimate{Stage: st}
+		for _, u := range s.units {
+			if s.man.InScope(st, u.Set, u.Emotion) {
+				e.Units++
+			}
+		}
 		pending := map[Unit]bool{}
 		for _, u := range s.Pending(st) {
 			pending[u] = true
@@ -142,7 +188,7 @@ func (s *Study) Estimate(ctx context.Context) (*Estimate, error) {
 		}
 		est.Stages = append(est.Stages, e)
 	}
-	return est, nil
+	return est
 }
 
 // Write prints the estimate as two tables: per layer, the measured

@@ -457,6 +457,9 @@ func (s *Study) work(stage string, u Unit) (evals, prefixes int) {
 		}
 	case Sweep:
 		evals = manipulate.SweepWork(nv, nt, sizes, exp.Alphas) * refineFactor(exp)
+		if exp.Searching() {
+			evals = manipulate.SearchWork(nv, nt, sizes, true, exp.Alphas, exp.Bracket)
+		}
 		if evals > 0 {
 			prefixes = nv + nt
 		}
@@ -474,6 +477,9 @@ func (s *Study) work(stage string, u Unit) (evals, prefixes int) {
 			sz[i] = len(d)
 		}
 		evals = manipulate.ThresholdWork(nv, nt, sz, exp.Alphas) * refineFactor(exp)
+		if exp.Searching() {
+			evals = manipulate.SearchWork(nv, nt, sz, false, exp.Alphas, exp.Bracket)
+		}
 		if evals > 0 {
 			prefixes = nv + nt
 		}
