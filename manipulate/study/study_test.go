@@ -386,3 +386,43 @@ func TestThresholdScope(t *testing.T) {
 		t.Errorf("manifest scope %q (%v), want %q", m.ThresholdScope, err, ScopePaper)
 	}
 }
+
+// TestSearchMatchesExhaustive: the test study with the default search
+// for the val-best α and with the exhaustive grid gives the same
+// Table 1, lesion table and statistics, and a sweep table whose val
+// scores agree at every gain the search evaluated.
+func TestSearchMatchesExhaustive(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Exp = manipulate.Config{Draws: 2, Alphas: manipulate.Grid(0, 2, 0.25)}
+	cfg.Stages = []string{Lesion, Sweep}
+	search, grid := t.TempDir(), t.TempDir()
+	run(t, search, cfg)
+	cfg.Exp.Exhaustive = true
+	run(t, grid, cfg)
+	a, b := outputs(t, search), outputs(t, grid)
+	for _, n := range []string{Table1File, LesionFile, StatsFile} {
+		if !bytes.Equal(a[n], b[n]) {
+			t.Errorf("%s differs between the search and the grid:\n%s\n%s", n, a[n], b[n])
+		}
+	}
+	gridRows := map[string]string{} // set,emotion,layer,units,draw,alpha → f1_val
+	for _, l := range strings.Split(string(b[SweepFile]), "\n")[1:] {
+		if f := strings.Split(l, ","); len(f) == 8 {
+			gridRows[strings.Join(f[:6], ",")] = f[6]
+		}
+	}
+	n := 0
+	for _, l := range strings.Split(string(a[SweepFile]), "\n")[1:] {
+		f := strings.Split(l, ",")
+		if len(f) != 8 {
+			continue
+		}
+		n++
+		if v, ok := gridRows[strings.Join(f[:6], ",")]; !ok || v != f[6] {
+			t.Errorf("sweep row %s: grid val F1 %q", l, v)
+		}
+	}
+	if n == 0 || n >= len(gridRows) {
+		t.Errorf("the search wrote %d sweep rows, the grid %d", n, len(gridRows))
+	}
+}
