@@ -27,10 +27,19 @@
 //   - cost.go: TraceNet and UnitCost, the FLOPs of prefixes and suffixes.
 //   - experiment.go: Task (a set, an emotion, its split, readout and
 //     intact decisions) and the experiments: Lesion (Fig 6), Sweep
-//     (attention, Figs 4–5; the best α chosen on val, scored on test;
-//     optionally coarse to fine), Threshold (Fig 3C) and Table1; random
-//     draws seeded per (set, emotion, layer, draw) with Derive, so that
-//     they do not depend on what else runs.
+//     (attention, Figs 4–5; the best α chosen on val, scored on test),
+//     Threshold (Fig 3C) and Table1; random draws seeded per (set,
+//     emotion, layer, draw) with Derive, so that they do not depend on
+//     what else runs.
+//   - search.go: how Sweep and Threshold find the val-best α. By default
+//     a search (coarse brackets, a bound on each bracket's best val F1,
+//     bisection evaluated only on the images whose decisions differ, the
+//     chosen α verified on every image) returns the exhaustive grid's α
+//     unless an image's decision flips and flips back within one bracket;
+//     test images are scored at the chosen α only, but for the selective
+//     set of a sweep, whose test curve (Figs 4–5, right) is kept at every
+//     gain evaluated. Config.Exhaustive evaluates the whole grid, and
+//     Config.Refine the older coarse-to-fine grid.
 //   - stats.go: RankP, the Monte Carlo p-value (1+#)/(R+1) of the
 //     selective set among R random draws, and Wilcoxon's signed-rank test
 //     across layers (exact for n ≤ 50, normal approximation above).
@@ -39,6 +48,21 @@
 // the subpackage study.
 //
 // # Determinism
+//
+// # Exactness
+//
+// Where results stay bitwise equal to a full forward pass with the gain
+// installed (Model.SetGain), and where they do not:
+//
+//   - Suffix.Run, Suffix.Predict and the lesion: bitwise equal, for any
+//     batch (TestSuffixEqualsFullForward).
+//   - The search: its decisions at every gain it evaluates on every image
+//     (the coarse gains and the chosen α) are those of the exhaustive
+//     grid, bit for bit; at bisected gains the images whose decisions
+//     agree at both ends of the bracket carry them over (the search's
+//     assumption). The chosen α equals the grid's whenever no decision
+//     flips twice within a bracket (TestSearchMatchesGridGenerated,
+//     TestSearchMatchesGridNetwork measure how often that fails).
 //
 // A seed fixes every result to the last bit: readout training sums in a
 // fixed order on one goroutine, decisions are float64 sums in feature

@@ -72,6 +72,11 @@ type Config struct {
 	// Bracket is the search's widest gap between the gains evaluated on
 	// every image; 0 means DefaultBracket.
 	Bracket float64
+	// Direct re-runs the whole suffix for every gain (Suffix.Direct),
+	// bitwise equal to a full forward with the gain installed, instead
+	// of reusing the next linear layer (faster, equal to float
+	// reassociation).
+	Direct bool
 }
 
 // WithDefaults returns c with its zero fields filled in and Alphas
@@ -100,6 +105,15 @@ func (c Config) WithDefaults() Config {
 		c.Bracket = DefaultBracket
 	}
 	return c
+}
+
+// suffix returns the suffix of m at layer that the experiments run.
+func (c Config) suffix(m *nn.Model, layer string, image []int) *Suffix {
+	s := NewSuffix(m, layer, c.Features, image)
+	if c.Direct {
+		s.Direct()
+	}
+	return s
 }
 
 // Searching reports whether sweeps search for the val-best α rather
@@ -217,18 +231,21 @@ type LesionResult struct {
 // nil, receives the number of image-suffix evaluations done.
 func (t *Task) Lesion(ctx context.Context, m *nn.Model, layer string, selective []int, cfg Config, progress func(int)) (*LesionResult, error) {
 	cfg = cfg.WithDefaults()
-	s := NewSuffix(m, layer, cfg.Features, t.Images.Shape())
+	s := cfg.suffix(m, layer, t.Images.Shape())
 	c := s.Unit().Channels
 	sets := t.Sets(layer, c, selective, cfg)
-	var gains [][]float32
+	var reqs []*request
 	for _, u := range sets {
 		if len(u.Units) > 0 {
-			gains = append(gains, Lesion(c, u.Units))
+			reqs = append(reqs, &request{units: u.Units, alpha: -1, gain: Lesion(c, u.Units), images: t.Split.Test})
 		}
 	}
-	preds, err := s.Predict(ctx, t.Images, t.Split.Test, gains, t.Readout, cfg.Budget, progress)
-	if err != nil {
+	if err := s.run(ctx, t.Images, reqs, t.Readout, cfg.Budget, nil, progress); err != nil {
 		return nil, err
+	}
+	preds := make([][]bool, len(reqs))
+	for i, q := range reqs {
+		preds[i] = q.out
 	}
 	truth := Truth(t.Labels, t.Emotion, t.Split.Test)
 	res := &LesionResult{Layer: layer, Channels: c, Sets: sets}
@@ -305,7 +322,7 @@ type SweepResult struct {
 // sets are the intact network and are not re-run.
 func (t *Task) Sweep(ctx context.Context, m *nn.Model, layer string, selective []int, cfg Config, progress func(int)) (*SweepResult, error) {
 	cfg = cfg.WithDefaults()
-	s := NewSuffix(m, layer, cfg.Features, t.Images.Shape())
+	s := cfg.suffix(m, layer, t.Images.Shape())
 	c := s.Unit().Channels
 	sets := t.Sets(layer, c, selective, cfg)
 	units := make([][]int, len(sets))
@@ -383,7 +400,7 @@ func ThresholdUnits(si []float64, preferred []stimuli.Category, e stimuli.Catego
 // swept for attention as in Sweep (identical sets are run once).
 func (t *Task) Threshold(ctx context.Context, m *nn.Model, layer string, si []float64, preferred []stimuli.Category, removed []float64, cfg Config, progress func(int)) (*ThresholdResult, error) {
 	cfg = cfg.WithDefaults()
-	s := NewSuffix(m, layer, cfg.Features, t.Images.Shape())
+	s := cfg.suffix(m, layer, t.Images.Shape())
 	c := s.Unit().Channels
 	if len(si) != c {
 		panic(fmt.Sprintf("manipulate: %d SIs for %s with %d channels", len(si), layer, c))

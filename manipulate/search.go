@@ -294,7 +294,8 @@ func (t *Task) search(ctx context.Context, s *Suffix, sets [][]int, full []bool,
 				for i, k := range pr.images {
 					ims[i] = v.imgs[k]
 				}
-				q := &request{gain: Gain(c, v.units, cfg.Alphas[pr.j]), images: ims}
+				a := cfg.Alphas[pr.j]
+				q := &request{units: v.units, alpha: a, gain: Gain(c, v.units, a), images: ims}
 				ps, reqs = append(ps, pending{v, pr, q}), append(reqs, q)
 			}
 		}
@@ -318,7 +319,7 @@ func (t *Task) search(ctx context.Context, s *Suffix, sets [][]int, full []bool,
 		if a := cfg.Alphas[v.s.bestIndex()]; a == 0 {
 			v.test = Evaluate(t.BaseTest, tt)
 		} else {
-			reqs = append(reqs, &request{gain: Gain(c, v.units, a), images: test})
+			reqs = append(reqs, &request{units: v.units, alpha: a, gain: Gain(c, v.units, a), images: test})
 			who = append(who, v)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/emosel/emosel/nn"
 	"github.com/emosel/emosel/tensor"
@@ -30,10 +31,11 @@ const DefaultFeatures = "fc7"
 // (Model.SetGain), whatever the batch: the GEMM's summation order depends
 // only on the layer shapes.
 type Suffix struct {
-	m     *nn.Model
-	unit  nn.Unit
-	end   int
-	trace Trace
+	m      *nn.Model
+	unit   nn.Unit
+	end    int
+	trace  Trace
+	linear *linearStep // nil: no reuse of the next layer
 }
 
 // NewSuffix returns the suffix of m from unit layer to the post-ReLU
@@ -45,8 +47,20 @@ func NewSuffix(m *nn.Model, layer, features string, image []int) *Suffix {
 		features = DefaultFeatures
 	}
 	u, end := units(m, layer, features)
-	return &Suffix{m: m, unit: u, end: end, trace: TraceNet(m.Net, image)}
+	tr := TraceNet(m.Net, image)
+	return &Suffix{m: m, unit: u, end: end, trace: tr, linear: findLinear(m, u, end, tr)}
 }
+
+// Direct turns off the reuse of the next linear layer (linear.go): every
+// gain then re-runs the whole suffix, and the features are bitwise those
+// of a full forward with the gain installed. It returns s.
+func (s *Suffix) Direct() *Suffix {
+	s.linear = nil
+	return s
+}
+
+// Reuses reports whether gains on unit sets reuse the next linear layer.
+func (s *Suffix) Reuses() bool { return s.linear != nil }
 
 // Unit returns the manipulated unit.
 func (s *Suffix) Unit() nn.Unit { return s.unit }
@@ -81,6 +95,10 @@ func (s *Suffix) Chunk(budget int64) int {
 	}
 	h := s.trace.size(s.unit.Layer)
 	per := 4 * int64(2*h+2*s.trace.peak(s.unit.ReLU, s.end))
+	if s.linear != nil {
+		// The base (u0, z0), a unit set's d_S and the batch of z.
+		per += 4 * int64(s.trace.size(s.linear.next-1)+3*s.trace.size(s.linear.next))
+	}
 	return int(max(1, min(budget/per, 4096)))
 }
 
@@ -113,8 +131,12 @@ func (s *Suffix) Predict(ctx context.Context, imgs Images, idx []int, gains [][]
 }
 
 // request asks for the readout's decisions on some images under one
-// gain vector: out[i] for images[i] (indices into the Images).
+// gain vector: out[i] for images[i] (indices into the Images). A gain
+// that is one α on a unit set says so in units and alpha, which lets the
+// suffix reuse the next linear layer (linear.go).
 type request struct {
+	units  []int // nil: gain is arbitrary
+	alpha  float64
 	gain   []float32
 	images []int
 	out    []bool
@@ -162,12 +184,7 @@ func (s *Suffix) run(ctx context.Context, imgs Images, reqs []*request, r *Reado
 		if err != nil {
 			return err
 		}
-		row := h.Len() / len(ims)
 		// The work in this chunk: each request's rows of h.
-		type item struct {
-			q    int
-			rows []int // rows of h
-		}
 		var items []item
 		for q := range reqs {
 			var rows []int
@@ -180,47 +197,45 @@ func (s *Suffix) run(ctx context.Context, imgs Images, reqs []*request, r *Reado
 				items = append(items, item{q: q, rows: rows})
 			}
 		}
+		// Linear items first, grouped by unit set, so that a batch is
+		// of one kind and a unit set's d_S serves its gains in a row.
+		lin := func(it item) bool { return s.linear != nil && reqs[it.q].units != nil }
+		slices.SortStableFunc(items, func(a, b item) int {
+			la, lb := lin(a), lin(b)
+			switch {
+			case la && !lb:
+				return -1
+			case lb && !la:
+				return 1
+			case la:
+				return strings.Compare(unitsKey(reqs[a.q].units), unitsKey(reqs[b.q].units))
+			}
+			return 0
+		})
+		var bs *base
+		var dc deltaCache
 		for i0 := 0; i0 < len(items); {
 			if err := ctx.Err(); err != nil {
 				tensor.Recycle(h)
 				return err
 			}
 			n, i1 := 0, i0
-			for i1 < len(items) && (i1 == i0 || n+len(items[i1].rows) <= chunk) {
+			for i1 < len(items) && (i1 == i0 || (n+len(items[i1].rows) <= chunk && lin(items[i1]) == lin(items[i0]))) {
 				n += len(items[i1].rows)
 				i1++
 			}
-			var y *tensor.Tensor
-			if i1-i0 == 1 && len(items[i0].rows) == len(ims) {
-				y = (&nn.ReLU{Gain: reqs[items[i0].q].gain}).Forward(h)
-			} else {
-				y = tensor.Scratch(shapeOf(n, h.Shape()[1:])...) // every row is written
-				k := 0
-				for _, it := range items[i0:i1] {
-					src := h
-					if len(it.rows) != len(ims) {
-						src = tensor.Scratch(shapeOf(len(it.rows), h.Shape()[1:])...)
-						for j, rw := range it.rows {
-							copy(src.Data()[j*row:(j+1)*row], h.Data()[rw*row:(rw+1)*row])
-						}
-					}
-					yv := (&nn.ReLU{Gain: reqs[it.q].gain}).Forward(src)
-					copy(y.Data()[k*row:], yv.Data())
-					tensor.Recycle(yv)
-					if src != h {
-						tensor.Recycle(src)
-					}
-					k += len(it.rows)
+			var feats *tensor.Tensor
+			if lin(items[i0]) {
+				if bs == nil {
+					b := s.baseOf(h)
+					bs = &b
 				}
+				feats = s.linearFeats(*bs, len(ims), reqs, items[i0:i1], n, &dc)
+			} else {
+				feats = s.plain(h, ims, reqs, items[i0:i1], n)
 			}
-			feats := s.m.Net.ForwardRange(s.unit.ReLU+1, s.end, y)
 			pred := r.Predict(feats.Reshape(feats.Dim(0), feats.Len()/max(1, feats.Dim(0))))
-			// y and feats are this loop's own: their buffers serve the
-			// next batch (the suffix recycles its intermediates itself).
-			if !feats.SharesData(y) {
-				tensor.Recycle(feats)
-			}
-			tensor.Recycle(y)
+			tensor.Recycle(feats)
 			k := 0
 			for _, it := range items[i0:i1] {
 				rq := reqs[it.q]
@@ -234,11 +249,137 @@ func (s *Suffix) run(ctx context.Context, imgs Images, reqs []*request, r *Reado
 			}
 			i0 = i1
 		}
+		dc.drop()
+		if bs != nil {
+			tensor.Recycle(bs.z0)
+			if !bs.u0.SharesData(h) {
+				tensor.Recycle(bs.u0)
+			}
+		}
 		if cache == nil {
 			tensor.Recycle(h)
 		}
 	}
 	return nil
+}
+
+// deltaCache holds the last d_S computed, for the rows it was computed on.
+type deltaCache struct {
+	key string
+	d   *tensor.Tensor
+}
+
+func (c *deltaCache) drop() {
+	tensor.Recycle(c.d)
+	c.key, c.d = "", nil
+}
+
+// linearFeats runs the items (linear requests, in one batch of n images)
+// from the next linear layer: z = z0 + α·d_S for each item's rows of the
+// base of a chunk of m images, then the rest of the suffix.
+func (s *Suffix) linearFeats(bs base, m int, reqs []*request, items []item, n int, dc *deltaCache) *tensor.Tensor {
+	zrow := bs.z0.Len() / m
+	z := tensor.Scratch(shapeOf(n, bs.z0.Shape()[1:])...) // every row is written
+	k := 0
+	for _, it := range items {
+		rq := reqs[it.q]
+		key := unitsKey(rq.units) + "@" + rowsKey(it.rows)
+		if key != dc.key {
+			dc.drop()
+			dc.d, dc.key = s.delta(bs, rq.units, it.rows), key
+		}
+		a := float32(rq.alpha)
+		z0, dd, zd := bs.z0.Data(), dc.d.Data(), z.Data()
+		for j, rw := range it.rows {
+			dst := zd[(k+j)*zrow : (k+j+1)*zrow]
+			src, del := z0[rw*zrow:(rw+1)*zrow], dd[j*zrow:(j+1)*zrow]
+			for e := range dst {
+				dst[e] = src[e] + a*del[e]
+			}
+		}
+		k += len(it.rows)
+	}
+	feats := s.m.Net.ForwardRange(s.linear.next+1, s.end, z)
+	if !feats.SharesData(z) {
+		tensor.Recycle(z)
+	}
+	return feats
+}
+
+// RunSet returns the readout features of the batch h (Prefix outputs)
+// with gain α on the channels units, for each α of alphas, stacked
+// α-major: row k·N+i is image i at alphas[k]. [len(alphas)·N, F]. It
+// reuses the next linear layer as the experiments do (linear.go); with
+// Direct, or without such a layer, it is Run for each α.
+func (s *Suffix) RunSet(h *tensor.Tensor, units []int, alphas []float64) *tensor.Tensor {
+	n := h.Dim(0)
+	var parts []*tensor.Tensor
+	if s.linear == nil || len(units) == 0 {
+		for _, a := range alphas {
+			parts = append(parts, s.Run(h, Gain(s.unit.Channels, units, a)))
+		}
+		return tensor.Concat(parts...)
+	}
+	for _, u := range units {
+		if u < 0 || u >= s.unit.Channels {
+			panic(fmt.Sprintf("manipulate: unit %d out of range [0, %d)", u, s.unit.Channels))
+		}
+	}
+	bs := s.baseOf(h)
+	var reqs []*request
+	var items []item
+	for k, a := range alphas {
+		reqs = append(reqs, &request{units: units, alpha: a})
+		items = append(items, item{q: k, rows: all(n)})
+	}
+	var dc deltaCache
+	f := s.linearFeats(bs, n, reqs, items, n*len(alphas), &dc)
+	dc.drop()
+	return f.Reshape(f.Dim(0), f.Len()/max(1, f.Dim(0)))
+}
+
+// item is a request's rows in a chunk's prefix.
+type item struct {
+	q    int
+	rows []int // rows of h, ascending
+}
+
+func rowsKey(rows []int) string { return unitsKey(rows) }
+
+// plain runs the suffix from the unit's ReLU on the items' rows of h,
+// each under its request's gain, as one batch of n images.
+func (s *Suffix) plain(h *tensor.Tensor, ims []int, reqs []*request, items []item, n int) *tensor.Tensor {
+	row := h.Len() / len(ims)
+	var y *tensor.Tensor
+	if len(items) == 1 && len(items[0].rows) == len(ims) {
+		y = (&nn.ReLU{Gain: reqs[items[0].q].gain}).Forward(h)
+	} else {
+		y = tensor.Scratch(shapeOf(n, h.Shape()[1:])...) // every row is written
+		k := 0
+		for _, it := range items {
+			src := h
+			if len(it.rows) != len(ims) {
+				src = tensor.Scratch(shapeOf(len(it.rows), h.Shape()[1:])...)
+				for j, rw := range it.rows {
+					copy(src.Data()[j*row:(j+1)*row], h.Data()[rw*row:(rw+1)*row])
+				}
+			}
+			yv := (&nn.ReLU{Gain: reqs[it.q].gain}).Forward(src)
+			copy(y.Data()[k*row:], yv.Data())
+			tensor.Recycle(yv)
+			if src != h {
+				tensor.Recycle(src)
+			}
+			k += len(it.rows)
+		}
+	}
+	feats := s.m.Net.ForwardRange(s.unit.ReLU+1, s.end, y)
+	// y is this call's own: its buffer serves the next batch (the suffix
+	// recycles its intermediates itself).
+	if !feats.SharesData(y) {
+		tensor.Recycle(y)
+	}
+	return feats
 }
 
 // prefixOf returns the pre-gain activations of images ims [len(ims),...],

@@ -56,7 +56,7 @@ type options struct {
 	size                                    int
 	alphas, removed, layers, stages, shard  string
 	refine, bracket                         float64
-	exhaustive                              bool
+	exhaustive, direct                      bool
 	threshold                               string
 	draws                                   int
 	features                                string
@@ -85,6 +85,7 @@ func main() {
 	fs.StringVar(&o.alphas, "alphas", "0:5:0.1", "attention gains α: LO:HI:STEP or a comma-separated list, each ≥ −1")
 	fs.Float64Var(&o.refine, "refine", 0, "coarse to fine: if > 0, -alphas is the coarse grid, refined at this step around each best α")
 	fs.BoolVar(&o.exhaustive, "exhaustive", false, "evaluate every α on every val and test image instead of searching for the val-best α")
+	fs.BoolVar(&o.direct, "direct", false, "re-run the whole rest of the network for every gain (features bitwise those of a full\nforward) instead of reusing the next layer's unmanipulated part (equal up to float rounding)")
 	fs.Float64Var(&o.bracket, "bracket", manipulate.DefaultBracket, "the search's widest gap in α between gains evaluated on every image")
 	fs.StringVar(&o.threshold, "threshold", "paper", "scope of the threshold search: paper (first set, pleasant, every layer) or all")
 	fs.IntVar(&o.draws, "draws", manipulate.DefaultDraws, "random draws R of as many neurons as the selective set, per layer")
@@ -264,7 +265,7 @@ func config(o options, getenv func(string) string) (study.Config, error) {
 		Shards:  shards,
 		Readout: nn.TrainConfig{Optimizer: opt, LR: o.lr, Epochs: o.epochs, Batch: o.batch, Momentum: o.momentum},
 		Exp: manipulate.Config{Draws: o.draws, Alphas: alphas, Refine: o.refine, Budget: o.mem << 20,
-			Features: o.features, Exhaustive: o.exhaustive, Bracket: o.bracket},
+			Features: o.features, Exhaustive: o.exhaustive, Bracket: o.bracket, Direct: o.direct},
 		ThresholdAll: o.threshold == "all",
 	}
 	return cfg, nil

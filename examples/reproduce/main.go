@@ -109,7 +109,7 @@ type options struct {
 	draws, permutations, batch, top   int
 	epochs                            int
 	refine, width, bracket            float64
-	exhaustive                        bool
+	exhaustive, direct                bool
 	threshold                         string
 	hidden                            int
 	low, high, band                   float64
@@ -158,6 +158,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.removed, "removed", "", fmt.Sprintf("threshold search (Fig 3C): percentages of lowest-SI neurons removed, LO:HI:STEP or a list\n(default %s, or %s for the demonstration)", paperRemoved, demoRemoved))
 	fs.Float64Var(&o.refine, "refine", 0, "coarse to fine: if > 0, -alphas is a coarse grid refined at this step around each best α\n(implies the grid: no search)")
 	fs.BoolVar(&o.exhaustive, "exhaustive", false, "evaluate every α of -alphas on every val and test image, as the paper did, instead of\nsearching for the val-best α (the same α unless a decision flips twice within a bracket)")
+	fs.BoolVar(&o.direct, "direct", false, "re-run the whole rest of the network for every gain (features bitwise those of a full\nforward) instead of reusing the next layer's unmanipulated part (equal up to float rounding)")
 	fs.Float64Var(&o.bracket, "bracket", manipulate.DefaultBracket, "the search's widest gap in α between gains evaluated on every image")
 	fs.StringVar(&o.threshold, "threshold", "paper", "scope of the threshold search (Fig 3C): paper (the first set, pleasant, every layer: the\npaper's example) or all (every set, emotion and layer)")
 	fs.StringVar(&o.stages, "stages", "lesion,sweep,threshold", "manipulations to run: lesion (Fig 6), sweep (attention, Figs 4-5), threshold (Fig 3C)")

@@ -519,6 +519,7 @@ func (r *runner) parameters() table {
 		{"-alphas", floats(p.alphas, 1)},
 		{"-refine", fmt.Sprint(o.refine)},
 		{"best α (-exhaustive, -bracket)", r.searchText()},
+		{"-direct (no reuse of the next layer)", fmt.Sprint(o.direct)},
 		{"-threshold (scope of Fig 3C)", thresholdText(o.threshold)},
 		{"-draws", fmt.Sprint(p.draws)},
 		{"-removed (%)", floats(p.removed, 100)},
@@ -674,7 +675,7 @@ func (r *runner) writeManifest() error {
 	p, o := r.p, r.p.o
 	params := map[string]any{
 		"model": o.model, "weights": o.weights, "seed": o.seed, "resize": o.resize, "size": p.size,
-		"alphas": p.alphas, "refine": o.refine, "search": r.searchText(), "threshold_scope": o.threshold, "draws": p.draws, "removed": p.removed, "layers": r.layers,
+		"alphas": p.alphas, "refine": o.refine, "search": r.searchText(), "direct": o.direct, "threshold_scope": o.threshold, "draws": p.draws, "removed": p.removed, "layers": r.layers,
 		"stages": p.stages, "epochs": p.epochs, "control": o.control, "permutations": o.permutations, "top": o.top,
 		"batch": o.batch, "thresholds": p.th, "skip_bad": o.skipBad, "width": o.width, "hidden": o.hidden,
 	}

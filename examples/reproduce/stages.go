@@ -515,6 +515,7 @@ type manipulateInputs struct {
 	Removed     []float64
 	Refine      float64
 	Search      string
+	Direct      bool
 	Threshold   string
 	Draws       int
 	Epochs      int
@@ -558,7 +559,7 @@ func (r *runner) manipulateInputs() (manipulateInputs, error) {
 	r.layers = layers
 	in := manipulateInputs{Format: stageFormat, Selectivity: r.keys[stageSelectivity], Model: r.modelID, Input: r.input,
 		Sets: slices.Clone(r.inputs), Alphas: r.p.alphas, Removed: r.p.removed, Refine: r.p.o.refine, Draws: r.p.draws,
-		Search: r.searchText(), Threshold: r.p.o.threshold, Epochs: r.p.epochs, Layers: layers, Stages: r.p.stages, Seed: r.p.o.seed}
+		Search: r.searchText(), Direct: r.p.o.direct, Threshold: r.p.o.threshold, Epochs: r.p.epochs, Layers: layers, Stages: r.p.stages, Seed: r.p.o.seed}
 	for i := range in.Sets {
 		in.Sets[i].Dir = ""
 	}
@@ -579,7 +580,7 @@ func (r *runner) config(m *nn.Model, from *manstudy.Selectivity) (manstudy.Confi
 		Model: m, ModelID: r.modelID, Input: r.input, Sets: sets, From: from,
 		Layers: r.layers, Stages: r.p.stages, Removed: r.p.removed, Seed: r.p.o.seed,
 		Exp: manipulate.Config{Draws: r.p.draws, Alphas: r.p.alphas, Refine: r.p.o.refine,
-			Exhaustive: r.p.o.exhaustive, Bracket: r.p.o.bracket},
+			Exhaustive: r.p.o.exhaustive, Bracket: r.p.o.bracket, Direct: r.p.o.direct},
 		Readout: nn.TrainConfig{Epochs: r.p.epochs},
 		Shard:   r.p.shard, Shards: r.p.shards,
 		ThresholdAll: r.p.o.threshold == "all",

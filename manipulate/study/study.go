@@ -344,12 +344,17 @@ func (s *Study) bind() error {
 }
 
 // searchName describes how sweeps find the best α: "grid" (every α of
-// the grid on every image, refined if asked) or "search, bracket B".
+// the grid on every image, refined if asked) or "search, bracket B",
+// with ", direct" when no layer is reused (manipulate.Config.Direct).
 func searchName(c manipulate.Config) string {
-	if !c.Searching() {
-		return "grid"
+	s := "grid"
+	if c.Searching() {
+		s = "search, bracket " + strconv.FormatFloat(c.Bracket, 'g', -1, 64)
 	}
-	return "search, bracket " + strconv.FormatFloat(c.Bracket, 'g', -1, 64)
+	if c.Direct {
+		s += ", direct"
+	}
+	return s
 }
 
 // InScope reports whether a stage's unit belongs to the study: every unit
