@@ -1,8 +1,10 @@
 package manipulate
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/emosel/emosel/nn"
 	"github.com/emosel/emosel/tensor"
@@ -122,4 +124,71 @@ func units(m *nn.Model, layer, features string) (nn.Unit, int) {
 		panic(fmt.Sprintf("manipulate: features unit %s comes before %s", features, layer))
 	}
 	return u, f.ReLU + 1
+}
+
+// Timing is the measured cost of a suffix's experiments on this machine.
+type Timing struct {
+	Prefix  float64 // seconds per image of the prefix up to the unit
+	Base    float64 // seconds per image and unit set of the rest of a pass's fixed work (the next layer's base and d_S)
+	PerEval float64 // seconds per image-suffix evaluation, in batches as the experiments stack them
+}
+
+// Measure times the suffix as the experiments run it, on n random
+// images: the prefix once, then sets random unit sets of a tenth of the
+// channels at one gain and at alphas gains each (median of three runs
+// each), in chunks of Chunk(budget) with the gains stacked into batches.
+// The difference gives the cost per evaluation, the rest the fixed cost
+// of a pass per image and unit set.
+func (s *Suffix) Measure(ctx context.Context, n, sets, alphas int, budget int64) (Timing, error) {
+	shape := s.trace.In[1:]
+	x := tensor.New(shapeOf(n, shape)...)
+	rng := tensor.NewRNG(1)
+	rng.Normal(x, 0, 1)
+	imgs := Tensor(x)
+	f := s.trace.size(s.end - 1)
+	r := &Readout{Head: nn.NewLinear(rng, f, 2)}
+	cache := newPrefixCache(int64(n) * int64(4*s.trace.size(s.unit.Layer)))
+	idx := all(n)
+	t0 := time.Now()
+	if _, err := s.prefixOf(ctx, imgs, idx, cache); err != nil {
+		return Timing{}, err
+	}
+	var tm Timing
+	tm.Prefix = time.Since(t0).Seconds() / float64(n)
+	c := s.unit.Channels
+	timeRun := func(a int) (float64, error) {
+		var ts []float64
+		for rep := range 3 {
+			var reqs []*request
+			for k := range sets {
+				units := Draw(uint64(7919*k+rep+1), c, max(1, c/10))
+				for j := range a {
+					al := float64(j+1) / 2
+					reqs = append(reqs, &request{units: units, alpha: al, gain: Gain(c, units, al), images: idx})
+				}
+			}
+			t := time.Now()
+			if err := s.run(ctx, imgs, reqs, r, budget, cache, nil); err != nil {
+				return 0, err
+			}
+			ts = append(ts, time.Since(t).Seconds())
+		}
+		slices.Sort(ts)
+		return ts[1], nil
+	}
+	t1, err := timeRun(1)
+	if err != nil {
+		return Timing{}, err
+	}
+	ta, err := timeRun(alphas)
+	if err != nil {
+		return Timing{}, err
+	}
+	evals := float64(n * sets)
+	tm.PerEval = max(0, ta-t1) / (evals * float64(alphas-1))
+	if tm.PerEval == 0 {
+		tm.PerEval = ta / (evals * float64(alphas)) // noise: no separable fixed cost
+	}
+	tm.Base = max(0, t1-evals*tm.PerEval) / evals
+	return tm, nil
 }

@@ -14,26 +14,22 @@ import (
 	"github.com/emosel/emosel/tensor"
 )
 
-// Rate is the measured speed of one layer's manipulation. A suffix
-// re-run of a batch of B images takes Fixed + B·Slope seconds: Fixed is
-// mostly the fully connected layers' weights streaming from memory once
-// per batch, Slope the per-image arithmetic.
+// Rate is the measured speed of one layer's manipulation
+// (manipulate.Timing): a pass over I images with S unit sets and E
+// image-suffix evaluations takes I·(Prefix + S·Base) + E·Slope seconds.
 type Rate struct {
 	Layer  string
-	Images int     // the larger timed batch
-	Slope  float64 // seconds per image of a suffix re-run
-	Fixed  float64 // seconds per batch of a suffix re-run
+	Images int     // images timed
+	Slope  float64 // seconds per image-suffix evaluation, gains stacked as the experiments stack them
 	Prefix float64 // seconds per image of the prefix up to the layer
+	Base   float64 // seconds per image and unit set of a pass's fixed work
 	FLOPs  float64 // suffix FLOPs per image
 	Chunk  int     // images per chunk under the memory budget
 }
 
-// PerImage returns the seconds per image of a suffix re-run in batches
-// of b images.
-func (r Rate) PerImage(b int) float64 { return r.Slope + r.Fixed/float64(max(b, 1)) }
-
-// GFLOPS returns the suffix's throughput in batches of b images.
-func (r Rate) GFLOPS(b int) float64 { return r.FLOPs / r.PerImage(b) / 1e9 }
+// GFLOPS returns the suffix's effective throughput: its FLOPs (the whole
+// suffix, as a full forward would compute it) per second of evaluation.
+func (r Rate) GFLOPS() float64 { return r.FLOPs / r.Slope / 1e9 }
 
 // StageEstimate is the predicted cost of one stage.
 type StageEstimate struct {
@@ -76,12 +72,12 @@ func (s *Study) Estimate(ctx context.Context) (*Estimate, error) {
 	return s.Predict(est.Rates, est.Features), nil
 }
 
-// Measure times each layer's prefix and suffix on random images, at two
-// batch sizes (b and 2b, b worth about 8 GFLOP of suffix, at least 8
-// images and within the memory budget) to separate the per-batch and the per-image cost. A
-// forward of one image first prepares every layer (Winograd weights are
-// transformed on first use), and each suffix time is the median of three
-// runs. It takes about ten suffix re-runs of b images per layer.
+// Measure times each layer's experiments on random images as they run
+// (manipulate.Suffix.Measure: the prefix, the fixed work of a pass, the
+// cost per evaluation with the gains stacked into batches), after a
+// forward of one image that prepares every layer (Winograd weights are
+// transformed on first use). It takes about six suffix re-runs of up to
+// 64 images and two unit sets per layer.
 func (s *Study) Measure(ctx context.Context) (*Estimate, error) {
 	shape := s.cfg.Sets[0].Images.Shape()
 	est := &Estimate{Threads: runtime.GOMAXPROCS(0)}
@@ -94,39 +90,28 @@ func (s *Study) Measure(ctx context.Context) (*Estimate, error) {
 			return nil, err
 		}
 		suf := manipulate.NewSuffix(s.cfg.Model, l.Name, s.cfg.Exp.Features, shape)
+		if s.cfg.Exp.Direct {
+			suf.Direct()
+		}
 		chunk := suf.Chunk(s.cfg.Exp.Budget)
-		// At least 8 images, so that the per-image cost of the light
-		// layers is not lost in the per-batch one.
-		b := int(max(1, min(max(math.Ceil(8e9/max(s.flops[li], 1)), 8), float64(max(1, chunk/2)), 64)))
-		x := tensor.New(append([]int{2 * b}, shape...)...)
-		rng.Normal(x, 0, 1)
-		t0 := time.Now()
-		h := suf.Prefix(x)
-		prefix := time.Since(t0).Seconds() / float64(2*b)
-		suf.Run(h.Slice(0, 1), nil)
-		time1 := func(n int) float64 {
-			var ts []float64
-			for range 3 {
-				t := time.Now()
-				suf.Run(h.Slice(0, n), nil)
-				ts = append(ts, time.Since(t).Seconds())
-			}
-			slices.Sort(ts)
-			return ts[1]
+		// About 8 GFLOP of suffix per gain, at least 4 images, at most a
+		// chunk and 64.
+		n := int(max(1, min(max(math.Ceil(8e9/max(s.flops[li], 1)), 4), float64(chunk), 64)))
+		tm, err := suf.Measure(ctx, n, 2, 3, s.cfg.Exp.Budget)
+		if err != nil {
+			return nil, err
 		}
-		t1, t2 := time1(b), time1(2*b)
-		slope := (t2 - t1) / float64(b)
-		if slope <= 0 || slope > t2/float64(b) {
-			slope = t2 / float64(2*b) // noise: no separable fixed cost
-		}
-		fixed := max(0, t2-2*float64(b)*slope)
-		est.Rates = append(est.Rates, Rate{Layer: l.Name, Images: 2 * b, FLOPs: s.flops[li], Chunk: chunk,
-			Slope: slope, Fixed: fixed, Prefix: prefix})
+		est.Rates = append(est.Rates, Rate{Layer: l.Name, Images: n, FLOPs: s.flops[li], Chunk: chunk,
+			Slope: tm.PerEval, Base: tm.Base, Prefix: tm.Prefix})
 	}
-	// A full forward is the first layer's prefix and suffix, rescaled by
-	// FLOPs when that layer is not the network's first.
-	r0 := est.Rates[0]
-	est.Features = (r0.Prefix + r0.PerImage(r0.Chunk)) * s.features / max(s.prefix[0]+s.flops[0], 1)
+	// The features stage: full forwards to the readout's input.
+	f, _ := s.cfg.Model.Unit(s.cfg.Exp.Features)
+	b := 8
+	x := tensor.New(append([]int{b}, shape...)...)
+	rng.Normal(x, 0, 1)
+	t0 := time.Now()
+	tensor.Recycle(s.cfg.Model.Net.ForwardRange(0, f.ReLU+1, x))
+	est.Features = time.Since(t0).Seconds() / float64(b)
 	return est, nil
 }
 
@@ -170,15 +155,12 @@ func (s *Study) Predict(rates []Rate, features float64) *Estimate {
 			pending[u] = true
 		}
 		for _, u := range s.units {
-			evals, prefixes := s.work(st, u)
+			evals, prefixes, sets := s.work(st, u)
 			if evals == 0 {
 				continue
 			}
 			r := est.Rates[u.Layer]
-			// Predict's batches: a chunk of the pass's images, stacked
-			// over gains up to the chunk size.
-			batch := min(r.Chunk, evals)
-			t := float64(evals)*r.PerImage(batch) + float64(prefixes)*r.Prefix
+			t := float64(evals)*r.Slope + float64(prefixes)*(r.Prefix+float64(sets)*r.Base)
 			e.Evals += int64(evals)
 			e.FLOPs += s.cost(st, u)
 			e.Time += t
@@ -195,10 +177,10 @@ func (s *Study) Predict(rates []Rate, features float64) *Estimate {
 // throughput; per stage, the work and the predicted time.
 func (e *Estimate) Write(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "layer\tsuffix GFLOP/img\ts/img\ts/batch\tchunk\tGFLOP/s at chunk\tprefix s/img\t\n")
+	fmt.Fprintf(tw, "layer\tsuffix GFLOP/img\ts/eval\teffective GFLOP/s\tbase s/img/set\tprefix s/img\tchunk\t\n")
 	for _, r := range e.Rates {
-		fmt.Fprintf(tw, "%s\t%.3f\t%.4f\t%.3f\t%d\t%.1f\t%.4f\t\n", r.Layer, r.FLOPs/1e9, r.Slope, r.Fixed,
-			r.Chunk, r.GFLOPS(r.Chunk), r.Prefix)
+		fmt.Fprintf(tw, "%s\t%.3f\t%.4f\t%.1f\t%.4f\t%.4f\t%d\t\n", r.Layer, r.FLOPs/1e9, r.Slope, r.GFLOPS(),
+			r.Base, r.Prefix, r.Chunk)
 	}
 	fmt.Fprintf(tw, "\nstage\tunits\timage-suffixes\tTFLOP\tpredicted\tthis shard\t\n")
 	for _, s := range e.Stages {

@@ -441,10 +441,11 @@ func Assign(costs []float64, n int) []int {
 }
 
 // work returns the image-suffix evaluations of a stage's unit (before
-// refinement) and the images whose prefix it computes.
-func (s *Study) work(stage string, u Unit) (evals, prefixes int) {
+// refinement; a search's expected count), the images whose prefix it
+// computes and the unit sets it manipulates.
+func (s *Study) work(stage string, u Unit) (evals, prefixes, sets int) {
 	if !s.man.InScope(stage, u.Set, u.Emotion) {
-		return 0, 0
+		return 0, 0, 0
 	}
 	split := s.splits[u.Set]
 	nv, nt := len(split.Val), len(split.Test)
@@ -458,7 +459,7 @@ func (s *Study) work(stage string, u Unit) (evals, prefixes int) {
 	case Lesion:
 		evals = manipulate.LesionWork(nt, exp.Draws, sel)
 		if evals > 0 {
-			prefixes = nt
+			prefixes, sets = nt, len(sizes)
 		}
 	case Sweep:
 		evals = manipulate.SweepWork(nv, nt, sizes, exp.Alphas) * refineFactor(exp)
@@ -466,7 +467,7 @@ func (s *Study) work(stage string, u Unit) (evals, prefixes int) {
 			evals = manipulate.SearchWork(nv, nt, sizes, true, exp.Alphas, exp.Bracket)
 		}
 		if evals > 0 {
-			prefixes = nv + nt
+			prefixes, sets = nv+nt, len(sizes)
 		}
 	case Threshold:
 		si, pref := s.cfg.From.Tuning(s.cfg.Sets[u.Set].Name, s.layers[u.Layer].Name)
@@ -487,9 +488,12 @@ func (s *Study) work(stage string, u Unit) (evals, prefixes int) {
 		}
 		if evals > 0 {
 			prefixes = nv + nt
+			for _, n := range sz {
+				sets += min(n, 1)
+			}
 		}
 	}
-	return evals, prefixes
+	return evals, prefixes, sets
 }
 
 // refineFactor approximates the growth of a sweep through refinement:
@@ -505,7 +509,7 @@ func refineFactor(exp manipulate.Config) int {
 
 // cost returns a unit's FLOPs in a stage.
 func (s *Study) cost(stage string, u Unit) float64 {
-	evals, prefixes := s.work(stage, u)
+	evals, prefixes, _ := s.work(stage, u)
 	return float64(evals)*s.flops[u.Layer] + float64(prefixes)*s.prefix[u.Layer]
 }
 
@@ -621,7 +625,7 @@ func (s *Study) Run(ctx context.Context, p Progress) error {
 	for _, st := range s.cfg.Stages {
 		var total float64
 		for _, u := range pending[st] {
-			evals, _ := s.work(st, u)
+			evals, _, _ := s.work(st, u)
 			total += float64(evals) * s.flops[u.Layer] / 1e6
 		}
 		p.Start(st, int64(total))
