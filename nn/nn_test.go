@@ -150,42 +150,56 @@ func TestReLU(t *testing.T) {
 }
 
 // TestReLULarge checks the gain ReLU and its recorded means on planes
-// long enough for the vector path (and its tail) against a float64 loop.
+// long enough for the vector path (and its tail) against a float64 loop,
+// also on a tensor large enough to be split over the threads (an odd
+// number of planes, with and without a gain).
 func TestReLULarge(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 32))
-	x := randTensor(r, 2, 3, 9, 13)
-	x.Data()[40] = float32(math.NaN())
-	gain := []float32{0.5, -1, 2}
-	var rec *tensor.Tensor
-	y := (&ReLU{Gain: gain, Record: func(m *tensor.Tensor) { rec = m }}).Forward(x)
-	hw := 9 * 13
-	for p := 0; p < 6; p++ {
-		var sum float64
-		for j := 0; j < hw; j++ {
-			v := float64(x.Data()[p*hw+j])
-			want := (1 + float64(gain[p%3])) * max(0, v)
-			got := y.Data()[p*hw+j]
-			if v != v {
-				if got == got {
-					t.Fatalf("plane %d [%d]: NaN gives %v", p, j, got)
+	for _, tc := range []struct {
+		n, c, h, w int
+		gain       []float32
+	}{
+		{2, 3, 9, 13, []float32{0.5, -1, 2}},
+		{3, 7, 61, 53, []float32{0.5, -1, 2, 0, 4.5, -0.25, 1}},
+		{3, 7, 61, 53, nil},
+	} {
+		x := randTensor(r, tc.n, tc.c, tc.h, tc.w)
+		x.Data()[40] = float32(math.NaN())
+		var rec *tensor.Tensor
+		y := (&ReLU{Gain: tc.gain, Record: func(m *tensor.Tensor) { rec = m }}).Forward(x)
+		hw := tc.h * tc.w
+		for p := 0; p < tc.n*tc.c; p++ {
+			g := 0.0
+			if tc.gain != nil {
+				g = float64(tc.gain[p%tc.c])
+			}
+			var sum float64
+			for j := 0; j < hw; j++ {
+				v := float64(x.Data()[p*hw+j])
+				want := (1 + g) * max(0, v)
+				got := y.Data()[p*hw+j]
+				if v != v {
+					if got == got {
+						t.Fatalf("%v plane %d [%d]: NaN gives %v", x.Shape(), p, j, got)
+					}
+					sum = math.NaN()
+					continue
 				}
-				sum = math.NaN()
+				if math.Abs(float64(got)-want) > 1e-6*(1+math.Abs(want)) {
+					t.Fatalf("%v plane %d [%d]: ReLU(%v) = %v, want %v", x.Shape(), p, j, v, got, want)
+				}
+				sum += want
+			}
+			want, got := sum/float64(hw), float64(rec.Data()[p])
+			if want != want {
+				if got == got {
+					t.Fatalf("%v plane %d: mean with a NaN is %v", x.Shape(), p, got)
+				}
 				continue
 			}
-			if math.Abs(float64(got)-want) > 1e-6*(1+math.Abs(want)) {
-				t.Fatalf("plane %d [%d]: ReLU(%v) = %v, want %v", p, j, v, got, want)
+			if math.Abs(got-want) > 1e-6*(1+math.Abs(want)) {
+				t.Fatalf("%v plane %d: mean %v, want %v", x.Shape(), p, got, want)
 			}
-			sum += want
-		}
-		want, got := sum/float64(hw), float64(rec.Data()[p])
-		if want != want {
-			if got == got {
-				t.Fatalf("plane %d: mean with a NaN is %v", p, got)
-			}
-			continue
-		}
-		if math.Abs(got-want) > 1e-6*(1+math.Abs(want)) {
-			t.Fatalf("plane %d: mean %v, want %v", p, got, want)
 		}
 	}
 }
