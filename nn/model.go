@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/emosel/emosel/tensor"
 	"github.com/emosel/emosel/weights"
@@ -25,6 +26,10 @@ type Model struct {
 	Arch  string // "vgg16", "alexnet", ...
 	Net   *Sequential
 	Units []Unit // in forward order
+
+	// Notices are what LoadFile adapted in the file it loaded, one line
+	// each (a DataParallel "module." prefix stripped), for a CLI to show.
+	Notices []string
 }
 
 // Unit returns the unit with the given paper name.
@@ -144,6 +149,10 @@ func (m *Model) LoadFile(path string, adapt func(weights.StateDict) (weights.Sta
 	if err != nil {
 		return err
 	}
+	if trimmed, ok := trimPrefix(sd, "module."); ok {
+		sd = trimmed
+		m.Notices = append(m.Notices, fmt.Sprintf("%s: stripped the prefix \"module.\" (nn.DataParallel) from its %d keys", path, len(sd)))
+	}
 	if adapt != nil {
 		if sd, err = adapt(sd); err != nil {
 			return fmt.Errorf("nn: %s: %w", path, err)
@@ -160,4 +169,22 @@ func (m *Model) LoadFile(path string, adapt func(weights.StateDict) (weights.Sta
 		return fmt.Errorf("nn: %s does not hold %s weights: %w", path, m.Arch, err)
 	}
 	return nil
+}
+
+// trimPrefix returns sd with prefix removed from every key, if every key
+// has it (as nn.DataParallel and DistributedDataParallel save them).
+func trimPrefix(sd weights.StateDict, prefix string) (weights.StateDict, bool) {
+	if len(sd) == 0 {
+		return sd, false
+	}
+	for k := range sd {
+		if !strings.HasPrefix(k, prefix) {
+			return sd, false
+		}
+	}
+	out := make(weights.StateDict, len(sd))
+	for k, v := range sd {
+		out[strings.TrimPrefix(k, prefix)] = v
+	}
+	return out, true
 }

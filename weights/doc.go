@@ -40,8 +40,12 @@
 // a contiguous run shares the storage's memory, as tensors that share
 // storage in PyTorch do; any other layout is copied into a new contiguous
 // tensor after its extent is checked against the storage. A top-level dict
-// whose "state_dict" entry is a dict (a training checkpoint) yields that
-// entry; any other value that is not a tensor is an error.
+// that holds anything but tensors is taken for a training checkpoint, and
+// its first entry among CheckpointKeys ("state_dict", "model_state_dict",
+// "model") that is a dict is loaded; without one, the error lists the
+// dict's entries. Any other value that is not a tensor is an error. (A
+// DataParallel "module." prefix is stripped by nn.Model.LoadFile, which
+// says so in Model.Notices.)
 //
 // # Pickles
 //

@@ -299,16 +299,33 @@ func (h *torchHooks) build(obj, _ any) error {
 	return errf(ErrUnsupported, "BUILD on %s", typeName(obj))
 }
 
+// CheckpointKeys are the entries of a training checkpoint that tensorsOf
+// looks in, in order, when the file's top-level dict is not itself a state
+// dict: {'state_dict': …} (Lightning and many labs), {'model_state_dict':
+// …, 'optimizer_state_dict': …, 'epoch': …} (PyTorch's tutorial) and
+// {'model': …}.
+var CheckpointKeys = []string{"state_dict", "model_state_dict", "model"}
+
 // tensorsOf finds the state dict in an unpickled value: the top-level
-// dict, or its "state_dict" entry when that is a dict (the usual training
-// checkpoint wrapper). It returns keys in file order.
+// dict, or, when that holds anything but tensors, its first CheckpointKeys
+// entry that is a dict. It returns keys in file order.
 func tensorsOf(v any) ([]string, []*tensorRef, error) {
 	d, ok := v.(*pyDict)
 	if !ok {
-		return nil, nil, errf(ErrUnsupported, "file holds a %s, not a state dict", typeName(v))
+		return nil, nil, errf(ErrUnsupported, "file holds a %s, not a state dict; save model.state_dict() instead", typeName(v))
 	}
-	if inner, ok := d.vals["state_dict"].(*pyDict); ok {
-		d = inner
+	if !allTensors(d) {
+		found := false
+		for _, k := range CheckpointKeys {
+			if inner, ok := d.vals[k].(*pyDict); ok {
+				d, found = inner, true
+				break
+			}
+		}
+		if !found {
+			return nil, nil, errf(ErrUnsupported, "file holds a dict with entries %s, none of them a state dict (looked for %s); save model.state_dict() on its own",
+				dictKeys(d, 8), strings.Join(CheckpointKeys, ", "))
+		}
 	}
 	keys := make([]string, 0, len(d.keys))
 	refs := make([]*tensorRef, 0, len(d.keys))
@@ -653,4 +670,34 @@ func readSmall(f *zip.File, limit int64) ([]byte, error) {
 		return nil, errf(ErrFormat, "zip entry %s is longer than %d bytes", quote(f.Name), limit)
 	}
 	return b, nil
+}
+
+// allTensors reports whether every value of d is a tensor.
+func allTensors(d *pyDict) bool {
+	for _, k := range d.keys {
+		if _, ok := d.vals[k].(*tensorRef); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// dictKeys lists up to limit of d's keys for an error message.
+func dictKeys(d *pyDict, limit int) string {
+	var parts []string
+	for i, k := range d.keys {
+		if i == limit {
+			parts = append(parts, fmt.Sprintf("and %d more", len(d.keys)-limit))
+			break
+		}
+		if ks, ok := k.(string); ok {
+			parts = append(parts, quote(ks))
+		} else {
+			parts = append(parts, shortValue(k))
+		}
+	}
+	if len(parts) == 0 {
+		return "(none)"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -336,16 +336,28 @@ func TestHandBuilt(t *testing.T) {
 		}
 	}
 
-	// A training checkpoint: {"epoch": 3, "state_dict": {...}}.
-	var p pk
-	p.proto().op(opEmptyDict).mark().str("epoch").int(3).str("state_dict")
-	p.Write(statePickle(false, ts[:1])[2:]) // the OrderedDict without PROTO and STOP
-	p.Truncate(p.Len() - 1)
-	p.op(opSetItems).stop()
-	b := zipFile("ckpt", p.Bytes(), data)
-	sd, err := Load(bytes.NewReader(b), int64(len(b)))
-	if err != nil || len(sd) != 1 || sd["a"] == nil {
-		t.Errorf("checkpoint: %v, %v", sd, err)
+	// Training checkpoints as labs save them: {"epoch": 3, KEY: {...}},
+	// and a dict with no state dict in it, whose error lists its entries.
+	ckpt := func(key string) []byte {
+		var p pk
+		p.proto().op(opEmptyDict).mark().str("epoch").int(3).str(key)
+		p.Write(statePickle(false, ts[:1])[2:]) // the OrderedDict without PROTO and STOP
+		p.Truncate(p.Len() - 1)
+		p.op(opSetItems).stop()
+		return zipFile("ckpt", p.Bytes(), data)
+	}
+	for _, key := range []string{"state_dict", "model_state_dict", "model"} {
+		b := ckpt(key)
+		sd, err := Load(bytes.NewReader(b), int64(len(b)))
+		if err != nil || len(sd) != 1 || sd["a"] == nil {
+			t.Errorf("checkpoint {%q: ...}: %v, %v", key, sd, err)
+		}
+	}
+	b := ckpt("net")
+	_, err := Load(bytes.NewReader(b), int64(len(b)))
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "entries epoch, net") ||
+		!strings.Contains(err.Error(), "model_state_dict") {
+		t.Errorf("checkpoint {\"net\": ...}: err = %v, want ErrUnsupported listing its entries", err)
 	}
 }
 

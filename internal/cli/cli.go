@@ -71,6 +71,16 @@ var ErrUsage = errors.New("usage")
 // torchvision's random initialisation from seed (the paper's untrained
 // control); otherwise the weight file is loaded.
 func Model(arch, weights string, seed uint64) (*nn.Model, error) {
+	m, err := model(arch, weights, seed)
+	if m != nil {
+		for _, n := range m.Notices {
+			fmt.Fprintln(os.Stderr, "note:", n)
+		}
+	}
+	return m, err
+}
+
+func model(arch, weights string, seed uint64) (*nn.Model, error) {
 	var rng *tensor.RNG
 	if weights == "" {
 		rng = tensor.NewRNG(seed)
