@@ -342,6 +342,8 @@ func TestBadFlags(t *testing.T) {
 		{"bad alphas", []string{"-alphas", "0,x"}, "-alphas"},
 		{"alpha below -1", []string{"-alphas", "-2"}, "-alphas"},
 		{"bad until", []string{"-until", "report"}, "-until"},
+		{"unknown layer", []string{"-layers", "conv2_1,conv9_9"}, `no conv layer "conv9_9"`},
+		{"merge without shards", []string{"-merge"}, "no shard directories"},
 		{"tiny input", []string{"-model", "alexnet", "-size", "40"}, "too small"},
 		{"stray argument", []string{"stray"}, "unexpected"},
 		{"unknown flag", []string{"-frobnicate"}, "frobnicate"},

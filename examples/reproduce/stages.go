@@ -163,6 +163,9 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		r.log = io.Discard
 	}
 	r.prog = newProgress(stderr, o.quiet, o.stall, o.out)
+	if err := r.checkEarly(); err != nil {
+		return err
+	}
 	if o.weights != "" {
 		// Load the weights first: a file for another architecture is an
 		// error before anything else happens.
@@ -697,4 +700,31 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return atomicfile.WriteBytes(dst, b)
+}
+
+// checkEarly refuses, before anything is computed, what would otherwise
+// fail only after the recording and the selectivity analysis: a -layers
+// name the model does not have, and -merge with no shards to merge.
+func (r *runner) checkEarly() error {
+	if r.p.layers != nil {
+		m, err := shapeOnly(r.p.o.model)
+		if err != nil {
+			return err
+		}
+		var names []string
+		for _, u := range m.ConvUnits() {
+			names = append(names, u.Name)
+		}
+		for _, l := range r.p.layers {
+			if !slices.Contains(names, l) {
+				return cli.Usagef("-layers: %s has no conv layer %q (it has %s)", r.p.o.model, l, strings.Join(names, ", "))
+			}
+		}
+	}
+	if r.p.o.merge {
+		if dirs, _ := filepath.Glob(r.path(shardsDir, "shard-*-of-*")); len(dirs) == 0 {
+			return cli.Usagef("-merge: no shard directories in %s: run the shards first (-shard i/n after -until selectivity)", r.path(shardsDir))
+		}
+	}
+	return nil
 }
