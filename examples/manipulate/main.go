@@ -190,7 +190,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(s
 	t0 := time.Now()
 	if err := s.Run(ctx, p); err != nil {
 		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("interrupted; the finished units are kept in %s: run the same command to resume", o.out)
+			return cli.Interruptedf("interrupted; the finished units are kept in %s: run the same command to resume", o.out)
 		}
 		return err
 	}

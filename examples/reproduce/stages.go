@@ -232,7 +232,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	if err := r.selectivity(ctx); err != nil {
 		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("interrupted; the finished recordings are kept in %s: run the same command to resume", o.out)
+			return cli.Interruptedf("interrupted; the finished recordings are kept in %s: run the same command to resume", o.out)
 		}
 		return err
 	}
@@ -242,7 +242,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	if err := r.manipulate(ctx); err != nil {
 		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("interrupted; the finished work is kept in %s: run the same command to resume", o.out)
+			return cli.Interruptedf("interrupted; the finished work is kept in %s: run the same command to resume", o.out)
 		}
 		return err
 	}

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -120,15 +121,39 @@ func Resize(s string) (imagenet.Config, error) {
 }
 
 // Fatal prints err on one line prefixed by the command's name and exits
-// with status 2 for usage errors and 1 otherwise.
+// with ExitCode(err).
 func Fatal(err error) {
 	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
 	fmt.Fprintf(os.Stderr, "%s: %s\n", filepath.Base(os.Args[0]), msg)
-	if errors.Is(err, ErrUsage) {
-		os.Exit(2)
-	}
-	os.Exit(1)
+	os.Exit(ExitCode(err))
 }
+
+// ExitCode is a command's exit status for err: 0 for nil, 2 for usage
+// errors, 130 (the shell's 128 + SIGINT) for an interrupted run and 1
+// otherwise.
+func ExitCode(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrUsage):
+		return 2
+	case errors.Is(err, context.Canceled):
+		return 130
+	}
+	return 1
+}
+
+// Interruptedf is the error of a run stopped by a signal: the message
+// says what was kept and how to resume, and errors.Is(err,
+// context.Canceled) holds, so that the command exits 130.
+func Interruptedf(format string, args ...any) error {
+	return interrupted{fmt.Sprintf(format, args...)}
+}
+
+type interrupted struct{ msg string }
+
+func (e interrupted) Error() string { return e.msg }
+func (e interrupted) Unwrap() error { return context.Canceled }
 
 // StageDir makes a fresh temporary directory beside out, so that a
 // command can write all its files there and Publish them into out only
