@@ -82,7 +82,7 @@ func main() {
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random initialisation (without -weights), the splits, the readouts and the random draws")
 	fs.StringVar(&o.resize, "resize", "squash", "squash: resize to SIZE×SIZE; crop: shorter side 256/224·SIZE, centre crop SIZE")
 	fs.IntVar(&o.size, "size", 224, "side of the network's input in pixels")
-	fs.StringVar(&o.alphas, "alphas", "0:5:0.1", "attention gains α: LO:HI:STEP or a comma-separated list, each ≥ −1")
+	fs.StringVar(&o.alphas, "alphas", "0:5:0.1", "attention gains α: LO:HI:STEP or a comma-separated list, each ≥ -1")
 	fs.Float64Var(&o.refine, "refine", 0, "coarse to fine: if > 0, -alphas is the coarse grid, refined at this step around each best α")
 	fs.BoolVar(&o.exhaustive, "exhaustive", false, "evaluate every α on every val and test image instead of searching for the val-best α")
 	fs.BoolVar(&o.direct, "direct", false, "re-run the whole rest of the network for every gain (features bitwise those of a full\nforward) instead of reusing the next layer's unmanipulated part (equal up to float rounding)")

@@ -186,9 +186,10 @@ func Publish(stage, out string) error {
 }
 
 // ParseList parses "LO:HI:STEP" (inclusive) or a comma-separated list of
-// numbers, each divided by scale.
+// numbers, each divided by scale. A Unicode minus (U+2212, as the docs
+// and reports print it) is read as "-".
 func ParseList(name, s string, scale float64) ([]float64, error) {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\u2212", "-"))
 	if s == "" {
 		return nil, Usagef("%s is empty", name)
 	}
