@@ -37,13 +37,14 @@ const (
 	// so every d′ denominator is 0. Their tuning values are finite.
 	NoSpread
 
-	numFlaws
+	// NumFlaws is the number of Flaw values, the length of Result.Flaws.
+	NumFlaws
 )
 
-var flawNames = [numFlaws]string{"ok", "non-finite", "dead", "no-spread"}
+var flawNames = [NumFlaws]string{"ok", "non-finite", "dead", "no-spread"}
 
 func (f Flaw) String() string {
-	if f < numFlaws {
+	if f < NumFlaws {
 		return flawNames[f]
 	}
 	return fmt.Sprintf("Flaw(%d)", uint8(f))
@@ -71,7 +72,7 @@ type Result struct {
 	Neurons []Neuron                 // [C]
 	N       [stimuli.NumEmotions]int // images per emotion that entered the statistics
 	Unknown int                      // images labelled Unknown and excluded
-	Flaws   [numFlaws]int            // channels per Flaw; Flaws[OK] have a finite SI
+	Flaws   [NumFlaws]int            // channels per Flaw; Flaws[OK] have a finite SI
 	Config  Config                   // as passed to Index
 }
 

@@ -75,7 +75,9 @@ func (c *Category) UnmarshalText(b []byte) error {
 // judged by eye. Use a ratings.csv category column to record such
 // judgements; it overrides the thresholds.
 type Thresholds struct {
-	Low, High, Band float64
+	Low  float64 `json:"low"`
+	High float64 `json:"high"`
+	Band float64 `json:"band"`
 }
 
 var (

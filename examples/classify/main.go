@@ -23,7 +23,7 @@ func main() {
 	fs := flag.NewFlagSet("classify", flag.ExitOnError)
 	model := fs.String("model", "vgg16", "architecture: vgg16, alexnet, vgg11, vgg13 or vgg19")
 	weights := fs.String("weights", "", "torchvision .pth or safetensors weight file (default: random init from -seed, which classifies nothing)")
-	resize := fs.String("resize", "crop", "crop: shorter side 256, centre crop 224 (torchvision's evaluation transform); squash: 224x224")
+	resize := fs.String("resize", "squash", "squash: resize to 224x224 (the paper's, what the study's network sees); crop: shorter side 256,\ncentre crop 224 (torchvision's evaluation transform, for checking weights against its accuracy)")
 	seed := fs.Uint64("seed", 1, "seed of the random initialisation when -weights is empty")
 	k := fs.Int("k", 5, "number of classes to print per image")
 	fs.Usage = func() {
@@ -34,12 +34,12 @@ func main() {
 	fs.Parse(os.Args[1:])
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Stdout, *model, *weights, *resize, *seed, *k, fs.Args()); err != nil {
+	if err := run(ctx, os.Stdout, os.Stderr, *model, *weights, *resize, *seed, *k, fs.Args()); err != nil {
 		cli.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, stdout io.Writer, arch, weights, resize string, seed uint64, k int, images []string) error {
+func run(ctx context.Context, stdout, stderr io.Writer, arch, weights, resize string, seed uint64, k int, images []string) error {
 	if len(images) == 0 {
 		return fmt.Errorf("%w: no images given", cli.ErrUsage)
 	}
@@ -55,6 +55,10 @@ func run(ctx context.Context, stdout io.Writer, arch, weights, resize string, se
 		return err
 	}
 	cli.LimitMemory(0, m)
+	if weights == "" {
+		fmt.Fprintf(stderr, "warning: no -weights: %s is a random initialisation from seed %d, so the classes below mean nothing;\n"+
+			"give torchvision's weight file (-weights %s) to classify\n", arch, seed, cli.WeightFiles[arch])
+	}
 	for _, path := range images {
 		if err := ctx.Err(); err != nil {
 			return err

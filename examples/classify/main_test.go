@@ -15,9 +15,12 @@ import (
 // direct forward pass and imagenet.TopK.
 func TestClassify(t *testing.T) {
 	img := "../../alexnet/testdata/img3.png"
-	var out bytes.Buffer
-	if err := run(context.Background(), &out, "alexnet", "", "crop", 5, 3, []string{img}); err != nil {
+	var out, stderr bytes.Buffer
+	if err := run(context.Background(), &out, &stderr, "alexnet", "", "crop", 5, 3, []string{img}); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "random initialisation from seed 5") || !strings.Contains(stderr.String(), "alexnet-owt-7be5be79.pth") {
+		t.Errorf("no warning that the classes of a random network mean nothing: %q", stderr.String())
 	}
 	x, err := imagenet.Config{Mode: imagenet.CenterCrop}.Load(img)
 	if err != nil {
@@ -31,7 +34,7 @@ func TestClassify(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("printed\n%s\nwant\n%s", out.String(), want)
 	}
-	if err := run(context.Background(), &out, "resnet", "", "crop", 5, 3, []string{img}); err == nil || !strings.Contains(err.Error(), "resnet") {
+	if err := run(context.Background(), &out, &stderr, "resnet", "", "crop", 5, 3, []string{img}); err == nil || !strings.Contains(err.Error(), "resnet") {
 		t.Errorf("unknown model: %v", err)
 	}
 }

@@ -46,7 +46,6 @@ import (
 	"github.com/emosel/emosel/internal/cli"
 	"github.com/emosel/emosel/manipulate"
 	"github.com/emosel/emosel/manipulate/study"
-	"github.com/emosel/emosel/nn"
 	"github.com/emosel/emosel/stimuli"
 )
 
@@ -62,9 +61,8 @@ type options struct {
 	features                                string
 	merge, estimate, quiet                  bool
 	mem                                     int64
-	optimizer                               string
-	lr, momentum                            float64
-	epochs, batch                           int
+	readout                                 cli.ReadoutFlags
+	epochs                                  int
 	args                                    []string
 }
 
@@ -80,29 +78,26 @@ func main() {
 	fs.StringVar(&o.model, "model", "vgg16", "architecture: "+strings.Join(cli.Models, ", "))
 	fs.StringVar(&o.weights, "weights", "", "torchvision .pth or safetensors weight file (default: random init from -seed)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random initialisation (without -weights), the splits, the readouts and the random draws")
-	fs.StringVar(&o.resize, "resize", "squash", "squash: resize to SIZE×SIZE; crop: shorter side 256/224·SIZE, centre crop SIZE")
+	fs.StringVar(&o.resize, "resize", "squash", "squash: resize to SIZExSIZE; crop: shorter side 256/224*SIZE, centre crop SIZE")
 	fs.IntVar(&o.size, "size", 224, "side of the network's input in pixels")
-	fs.StringVar(&o.alphas, "alphas", "0:5:0.1", "attention gains α: LO:HI:STEP or a comma-separated list, each ≥ -1")
-	fs.Float64Var(&o.refine, "refine", 0, "coarse to fine: if > 0, -alphas is the coarse grid, refined at this step around each best α")
-	fs.BoolVar(&o.exhaustive, "exhaustive", false, "evaluate every α on every val and test image instead of searching for the val-best α")
+	fs.StringVar(&o.alphas, "alphas", "0:5:0.1", "attention gains alpha: LO:HI:STEP or a comma-separated list, each >= -1")
+	fs.Float64Var(&o.refine, "refine", 0, "coarse to fine: if > 0, -alphas is the coarse grid, refined at this step around each best alpha")
+	fs.BoolVar(&o.exhaustive, "exhaustive", false, "evaluate every alpha on every val and test image instead of searching for the val-best alpha")
 	fs.BoolVar(&o.direct, "direct", false, "re-run the whole rest of the network for every gain (features bitwise those of a full\nforward) instead of reusing the next layer's unmanipulated part (equal up to float rounding)")
-	fs.Float64Var(&o.bracket, "bracket", manipulate.DefaultBracket, "the search's widest gap in α between gains evaluated on every image")
+	fs.Float64Var(&o.bracket, "bracket", manipulate.DefaultBracket, "the search's widest gap in alpha between gains evaluated on every image")
 	fs.StringVar(&o.threshold, "threshold", "paper", "scope of the threshold search: paper (first set, pleasant, every layer) or all")
 	fs.IntVar(&o.draws, "draws", manipulate.DefaultDraws, "random draws R of as many neurons as the selective set, per layer")
 	fs.StringVar(&o.layers, "layers", "", "comma-separated layers to manipulate (default: every conv layer)")
-	fs.StringVar(&o.stages, "stages", strings.Join(study.Stages, ","), "experiments to run: lesion (Fig 6), sweep (Figs 4–5), threshold (Fig 3C)")
+	fs.StringVar(&o.stages, "stages", strings.Join(study.Stages, ","), "experiments to run: lesion (Fig 6), sweep (Figs 4-5), threshold (Fig 3C)")
 	fs.StringVar(&o.removed, "removed", "0:90:10", "threshold search: percentages of lowest-SI neurons removed, LO:HI:STEP or a list")
 	fs.StringVar(&o.features, "features", manipulate.DefaultFeatures, "the readout's input: a unit's post-ReLU output")
-	fs.StringVar(&o.shard, "shard", "", "run shard i of n (0 ≤ i < n) of the (set, emotion, layer) work, as i/n; default from SLURM_ARRAY_TASK_ID/COUNT")
+	fs.StringVar(&o.shard, "shard", "", "run shard i of n (0 <= i < n) of the (set, emotion, layer) work, as i/n; default from SLURM_ARRAY_TASK_ID/COUNT")
 	fs.BoolVar(&o.merge, "merge", false, "combine finished shards into the outputs: -merge -out DIR [OTHER_SHARD_DIR...]")
 	fs.BoolVar(&o.estimate, "estimate", false, "measure throughput, print the predicted wall time of the study and exit")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output (without a terminal, a line per stage replaces the bars)")
 	fs.Int64Var(&o.mem, "mem", 1024, "memory for cached activations, in MiB")
-	fs.StringVar(&o.optimizer, "optimizer", "adam", "readout optimizer: adam or sgd")
-	fs.Float64Var(&o.lr, "lr", 1e-3, "readout learning rate")
-	fs.Float64Var(&o.momentum, "momentum", 0, "readout SGD momentum")
+	o.readout.Register(fs)
 	fs.IntVar(&o.epochs, "epochs", 10, "readout training epochs")
-	fs.IntVar(&o.batch, "batch", 128, "readout training batch size")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: manipulate -from SELDIR -sets NAME=DIR,... -out DIR [flags]\n"+
 			"       manipulate -merge -out DIR [SHARD_DIR...]\n\n"+
@@ -214,7 +209,7 @@ func config(o options, getenv func(string) string) (study.Config, error) {
 	}
 	for _, a := range alphas {
 		if err := manipulate.CheckAlpha(a); err != nil {
-			return cfg, cli.Usagef("-alphas: gain α = %v is outside [-1, ∞)", a)
+			return cfg, cli.Usagef("-alphas: gain alpha = %v is outside [-1, inf)", a)
 		}
 	}
 	removed, err := cli.ParseList("-removed", o.removed, 100)
@@ -225,7 +220,7 @@ func config(o options, getenv func(string) string) (study.Config, error) {
 		return cfg, cli.Usagef("-draws %d: the random control needs at least one draw", o.draws)
 	}
 	if o.refine < 0 {
-		return cfg, cli.Usagef("-refine %v, want ≥ 0", o.refine)
+		return cfg, cli.Usagef("-refine %v, want >= 0", o.refine)
 	}
 	if o.mem < 1 {
 		return cfg, cli.Usagef("-mem %d, want at least 1 MiB", o.mem)
@@ -236,16 +231,9 @@ func config(o options, getenv func(string) string) (study.Config, error) {
 	if o.threshold != "" && o.threshold != "paper" && o.threshold != "all" { // "": paper
 		return cfg, cli.Usagef("-threshold %q, want paper or all", o.threshold)
 	}
-	opt := nn.Adam
-	switch o.optimizer {
-	case "adam":
-	case "sgd":
-		opt = nn.SGD
-	default:
-		return cfg, cli.Usagef("-optimizer %q, want adam or sgd", o.optimizer)
-	}
-	if !(o.lr > 0) || o.epochs < 1 || o.batch < 1 || o.momentum < 0 {
-		return cfg, cli.Usagef("readout: -lr %v, -epochs %d, -batch %d, -momentum %v: want positive values", o.lr, o.epochs, o.batch, o.momentum)
+	readout, err := o.readout.Config(o.epochs)
+	if err != nil {
+		return cfg, err
 	}
 	for _, st := range splitList(o.stages) {
 		if !slices.Contains(study.Stages, st) {
@@ -263,7 +251,7 @@ func config(o options, getenv func(string) string) (study.Config, error) {
 		Seed:    o.seed,
 		Shard:   shard,
 		Shards:  shards,
-		Readout: nn.TrainConfig{Optimizer: opt, LR: o.lr, Epochs: o.epochs, Batch: o.batch, Momentum: o.momentum},
+		Readout: readout,
 		Exp: manipulate.Config{Draws: o.draws, Alphas: alphas, Refine: o.refine, Budget: o.mem << 20,
 			Features: o.features, Exhaustive: o.exhaustive, Bracket: o.bracket, Direct: o.direct},
 		ThresholdAll: o.threshold == "all",
@@ -314,7 +302,7 @@ func parseShard(s string, getenv func(string) string) (int, int, error) {
 		return 0, 0, cli.Usagef("%s %q: want i/n", src, s)
 	}
 	if n < 1 || i < 0 || i >= n {
-		return 0, 0, cli.Usagef("%s %s: want 0 ≤ i < n", src, s)
+		return 0, 0, cli.Usagef("%s %s: want 0 <= i < n", src, s)
 	}
 	return i, n, nil
 }

@@ -81,7 +81,7 @@ func setup(t *testing.T) options {
 		from: from, sets: "iaps=" + filepath.Join(root, "iaps") + "," + filepath.Join(root, "naps"),
 		out: filepath.Join(root, "out"), model: "alexnet", seed: 1, resize: "squash", size: 64,
 		alphas: "0,1", removed: "0,50", layers: "conv5", stages: "lesion,sweep,threshold", draws: 2,
-		features: "fc7", mem: 256, optimizer: "adam", lr: 1e-3, epochs: 10, batch: 128, quiet: true,
+		features: "fc7", mem: 256, readout: cli.ReadoutFlags{Optimizer: "adam", LR: 1e-3, Batch: 128}, epochs: 10, quiet: true,
 	}
 }
 
@@ -150,11 +150,11 @@ func TestBadInput(t *testing.T) {
 		{"from sets", func(o *options) { o.from = onlyIAPS }, nil, `does not match the stimulus sets: it has no set "naps"`, false},
 		{"from missing", func(o *options) { o.from = t.TempDir() }, nil, "selectivity.csv: no such file", false},
 		{"from broken", func(o *options) { o.from = broken }, nil, "selective.csv:2: emotion \"happy\"", false},
-		{"alpha", func(o *options) { o.alphas = "0,1,-1.5" }, nil, "α = -1.5 is outside [-1, ∞)", true},
-		{"alpha grid", func(o *options) { o.alphas = "-2:1:0.5" }, nil, "α = -2 is outside", true},
+		{"alpha", func(o *options) { o.alphas = "0,1,-1.5" }, nil, "alpha = -1.5 is outside [-1, inf)", true},
+		{"alpha grid", func(o *options) { o.alphas = "-2:1:0.5" }, nil, "alpha = -2 is outside", true},
 		{"alpha step", func(o *options) { o.alphas = "0:5:0" }, nil, "positive STEP", true},
 		{"alpha word", func(o *options) { o.alphas = "0,x" }, nil, `"x" is not a number`, true},
-		{"shard", func(o *options) { o.shard = "3/2" }, nil, "-shard 3/2: want 0 ≤ i < n", true},
+		{"shard", func(o *options) { o.shard = "3/2" }, nil, "-shard 3/2: want 0 <= i < n", true},
 		{"shard form", func(o *options) { o.shard = "1-2" }, nil, `-shard "1-2": want i/n`, true},
 		{"slurm", func(o *options) {}, map[string]string{"SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_ID": "4"}, "SLURM_ARRAY_TASK_ID/COUNT 4/4", true},
 		{"draws", func(o *options) { o.draws = 0 }, nil, "at least one draw", true},
@@ -163,7 +163,7 @@ func TestBadInput(t *testing.T) {
 		{"layer", func(o *options) { o.layers = "conv9" }, nil, `no layer "conv9"`, false},
 		{"stage", func(o *options) { o.stages = "lesion,ablate" }, nil, `unknown stage "ablate"`, true},
 		{"size", func(o *options) { o.size = 40 }, nil, "-size 40 is too small for alexnet", true},
-		{"optimizer", func(o *options) { o.optimizer = "rmsprop" }, nil, "-optimizer", true},
+		{"optimizer", func(o *options) { o.readout.Optimizer = "rmsprop" }, nil, "-optimizer", true},
 		{"merge", func(o *options) { o.merge = true; o.out = t.TempDir() }, nil, "manifest.json", false},
 	}
 	for _, c := range cases {

@@ -63,6 +63,8 @@ import (
 
 	"github.com/emosel/emosel/internal/cli"
 	"github.com/emosel/emosel/manipulate"
+	"github.com/emosel/emosel/nn"
+	"github.com/emosel/emosel/selectivity"
 	"github.com/emosel/emosel/stimuli"
 )
 
@@ -115,6 +117,11 @@ type options struct {
 	low, high, band                   float64
 	control, skipBad, merge, estimate bool
 	quiet, paper                      bool
+	controlSeed                       uint64
+	fig2, features                    string
+	mem                               int64
+	an                                cli.AnalysisFlags
+	readout                           cli.ReadoutFlags
 	set                               map[string]bool // flags given on the command line
 	args                              []string        // the command line, for the report
 	stall                             string          // EMOSEL_REPRODUCE_STALL, for the tests
@@ -148,34 +155,40 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.weights, "weights", "", "torchvision .pth or safetensors weight file of -model, used as downloaded (default: a random\ninitialisation from -seed stands in for the pretrained network)")
 	fs.StringVar(&o.sets, "sets", "", "stimulus sets, NAME=DIR[,NAME=DIR...], at least two; each DIR holds ratings.csv (file,valence[,category])\nor OASIS.csv and the images (default: two synthetic sets generated into OUT/stimuli, a demonstration)")
 	fs.StringVar(&o.out, "out", defaultOut, "output directory; a rerun reuses its finished stages")
-	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random network (without -weights; the control uses seed+1), the splits, the readouts\nand the random draws")
-	fs.StringVar(&o.resize, "resize", "squash", "squash: resize to SIZE×SIZE (the paper's); crop: shorter side 256/224·SIZE, centre crop SIZE")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random network (without -weights), the splits, the readouts and the random draws")
+	fs.StringVar(&o.resize, "resize", "squash", "squash: resize to SIZExSIZE (the paper's); crop: shorter side 256/224*SIZE, centre crop SIZE")
 	fs.IntVar(&o.size, "size", 0, fmt.Sprintf("side of the network's input in pixels (default %d, or %d for the demonstration, 64 with AlexNet)", paperSize, demoSize))
 	fs.IntVar(&o.images, "images", demoImages, "images per synthetic set of the demonstration (ignored with -sets)")
-	fs.StringVar(&o.alphas, "alphas", "", fmt.Sprintf("attention gains α, LO:HI:STEP or a comma-separated list, each ≥ -1 (default %s, the paper's,\nor %s for the demonstration)", paperAlphas, demoAlphas))
+	fs.StringVar(&o.alphas, "alphas", "", fmt.Sprintf("attention gains alpha, LO:HI:STEP or a comma-separated list, each >= -1 (default %s, the paper's,\nor %s for the demonstration)", paperAlphas, demoAlphas))
 	fs.IntVar(&o.draws, "draws", 0, fmt.Sprintf("random draws R of as many neurons as the selective set, per layer (default %d, or %d for the\ndemonstration)", manipulate.DefaultDraws, demoDraws))
 	fs.StringVar(&o.layers, "layers", "", "conv layers to lesion and enhance: all, paper (the paper's early, middle and deep layer, e.g.\nconv2_1,conv3_2,conv5_3 of VGG-16) or a comma-separated list (default all, or paper for the\ndemonstration); every layer is recorded and analysed for selectivity regardless")
 	fs.StringVar(&o.removed, "removed", "", fmt.Sprintf("threshold search (Fig 3C): percentages of lowest-SI neurons removed, LO:HI:STEP or a list\n(default %s, or %s for the demonstration)", paperRemoved, demoRemoved))
-	fs.Float64Var(&o.refine, "refine", 0, "coarse to fine: if > 0, -alphas is a coarse grid refined at this step around each best α\n(implies the grid: no search)")
-	fs.BoolVar(&o.exhaustive, "exhaustive", false, "evaluate every α of -alphas on every val and test image, as the paper did, instead of\nsearching for the val-best α (the same α unless a decision flips twice within a bracket)")
+	fs.Float64Var(&o.refine, "refine", 0, "coarse to fine: if > 0, -alphas is a coarse grid refined at this step around each best alpha\n(implies the grid: no search)")
+	fs.BoolVar(&o.exhaustive, "exhaustive", false, "evaluate every alpha of -alphas on every val and test image, as the paper did, instead of\nsearching for the val-best alpha (the same alpha unless a decision flips twice within a bracket)")
 	fs.BoolVar(&o.direct, "direct", false, "re-run the whole rest of the network for every gain (features bitwise those of a full\nforward) instead of reusing the next layer's unmanipulated part (equal up to float rounding)")
-	fs.Float64Var(&o.bracket, "bracket", manipulate.DefaultBracket, "the search's widest gap in α between gains evaluated on every image")
+	fs.Float64Var(&o.bracket, "bracket", manipulate.DefaultBracket, "the search's widest gap in alpha between gains evaluated on every image")
 	fs.StringVar(&o.threshold, "threshold", "paper", "scope of the threshold search (Fig 3C): paper (the first set, pleasant, every layer: the\npaper's example) or all (every set, emotion and layer)")
 	fs.StringVar(&o.stages, "stages", "lesion,sweep,threshold", "manipulations to run: lesion (Fig 6), sweep (attention, Figs 4-5), threshold (Fig 3C)")
 	fs.IntVar(&o.epochs, "epochs", 0, fmt.Sprintf("readout training epochs (default 10, or %d for the demonstration's small sets)", demoEpochs))
-	fs.BoolVar(&o.control, "control", true, "also analyse a randomly initialised network (seed+1), the paper's control (Fig 3)")
+	fs.BoolVar(&o.control, "control", true, "also analyse a randomly initialised network (-control-seed), the paper's control (Fig 3)")
+	fs.Uint64Var(&o.controlSeed, "control-seed", 0, "seed of the random control network (default -seed + 1)")
+	o.an.Register(fs)
+	fs.StringVar(&o.fig2, "fig2", "", "layers shown in Fig 2, comma-separated (default: the paper's early, middle and deep layer)")
+	o.readout.Register(fs)
+	fs.StringVar(&o.features, "features", manipulate.DefaultFeatures, "the readout's input: a unit's post-ReLU output")
+	fs.Int64Var(&o.mem, "mem", manipulate.DefaultBudget>>20, "memory for cached activations of the manipulation, in MiB")
 	fs.IntVar(&o.permutations, "permutations", 0, "also test each cross-set overlap against this many label shuffles (e.g. 1000)")
 	fs.IntVar(&o.top, "top", 100, "top images per exemplar neuron (Fig 2)")
-	fs.IntVar(&o.batch, "batch", 16, "images per forward pass when recording")
+	fs.IntVar(&o.batch, "batch", selectivity.DefaultBatch, "images per forward pass when recording")
 	fs.Float64Var(&o.low, "low", stimuli.DefaultThresholds.Low, "valence below which an image is unpleasant (1-9 scale; rescaled to 1-7 for OASIS)")
 	fs.Float64Var(&o.high, "high", stimuli.DefaultThresholds.High, "valence above which an image is pleasant (1-9 scale; rescaled to 1-7 for OASIS)")
 	fs.Float64Var(&o.band, "band", 0, "leave out as unknown the valences within this distance of either threshold (the paper's\nsoft thresholds: 0.5)")
 	fs.BoolVar(&o.skipBad, "skip-bad", false, "skip bad ratings rows (listed in the report) instead of stopping")
-	fs.BoolVar(&o.paper, "paper", false, "use the paper's settings (size, α grid, draws, layers, threshold search, readout epochs) even for\nthe demonstration's synthetic sets, e.g. with -images 1100 -estimate to time the full study")
+	fs.BoolVar(&o.paper, "paper", false, "use the paper's settings (size, alpha grid, draws, layers, threshold search, readout epochs) even for\nthe demonstration's synthetic sets, e.g. with -images 1100 -estimate to time the full study")
 	fs.Float64Var(&o.width, "width", 1, "channel width multiplier of a random network (quick trials and tests only; 1 is the real network)")
 	fs.IntVar(&o.hidden, "hidden", 4096, "width of fc6 and fc7 of a random network (quick trials and tests only; 4096 is the real network)")
 	fs.StringVar(&o.until, "until", "", "stop after this stage: stimuli, selectivity or manipulate (e.g. -until selectivity before\nsharding)")
-	fs.StringVar(&o.shard, "shard", "", "run only shard i of n (0 ≤ i < n) of the manipulation, as i/n, into OUT/shards; needs\n-until selectivity first, then -merge")
+	fs.StringVar(&o.shard, "shard", "", "run only shard i of n (0 <= i < n) of the manipulation, as i/n, into OUT/shards; needs\n-until selectivity first, then -merge")
 	fs.BoolVar(&o.merge, "merge", false, "combine the finished shards in OUT/shards into OUT/manipulate and write the report")
 	fs.BoolVar(&o.estimate, "estimate", false, "measure this machine and print the predicted time of every stage, without running them")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only errors (progress bars are drawn only when stderr is a terminal anyway)")
@@ -271,7 +284,7 @@ func parseShard(s string) (int, int, error) {
 		return 0, 0, cli.Usagef("-shard %q: want i/n", s)
 	}
 	if n < 1 || i < 0 || i >= n {
-		return 0, 0, cli.Usagef("-shard %s: want 0 ≤ i < n", s)
+		return 0, 0, cli.Usagef("-shard %s: want 0 <= i < n", s)
 	}
 	return i, n, nil
 }
@@ -295,6 +308,9 @@ type plan struct {
 	shards      int
 	th          stimuli.Thresholds
 	until       string
+	analysis    selectivity.StudyConfig
+	train       nn.TrainConfig
+	controlSeed uint64 // the random control's seed
 }
 
 // resolve checks the flags and fills in the defaults.
@@ -389,7 +405,7 @@ func resolve(o options) (*plan, error) {
 	}
 	for _, a := range p.alphas {
 		if manipulate.CheckAlpha(a) != nil {
-			return nil, cli.Usagef("-alphas: gain α = %v is outside [-1, ∞)", a)
+			return nil, cli.Usagef("-alphas: gain alpha = %v is outside [-1, inf)", a)
 		}
 	}
 	if p.removed, err = cli.ParseList("-removed", pick("removed", demoRemoved, paperRemoved, o.removed), 100); err != nil {
@@ -420,8 +436,17 @@ func resolve(o options) (*plan, error) {
 	if p.epochs < 1 {
 		return nil, cli.Usagef("-epochs %d, want at least 1", p.epochs)
 	}
+	if p.train, err = o.readout.Config(p.epochs); err != nil {
+		return nil, err
+	}
+	if p.analysis, err = o.an.Config(); err != nil {
+		return nil, err
+	}
+	if o.mem < 1 || o.mem > 1<<30 {
+		return nil, cli.Usagef("-mem %d, want at least 1 MiB", o.mem)
+	}
 	if o.refine < 0 || o.refine != o.refine {
-		return nil, cli.Usagef("-refine %v, want ≥ 0", o.refine)
+		return nil, cli.Usagef("-refine %v, want >= 0", o.refine)
 	}
 	if !(o.bracket > 0) || math.IsInf(o.bracket, 0) {
 		return nil, cli.Usagef("-bracket %v, want > 0", o.bracket)
@@ -456,11 +481,15 @@ func resolve(o options) (*plan, error) {
 		return nil, cli.Usagef("-until %q, want stimuli, selectivity or manipulate", p.until)
 	}
 	if o.permutations < 0 || o.top < 1 || o.batch < 1 {
-		return nil, cli.Usagef("-permutations %d must be ≥ 0, -top %d and -batch %d ≥ 1", o.permutations, o.top, o.batch)
+		return nil, cli.Usagef("-permutations %d must be >= 0, -top %d and -batch %d >= 1", o.permutations, o.top, o.batch)
 	}
 	p.th = stimuli.Thresholds{Low: o.low, High: o.high, Band: o.band}
-	if o.control && o.weights == "" && o.seed+1 == o.seed {
-		return nil, cli.Usagef("-seed %d leaves no seed for the control", o.seed)
+	p.controlSeed = o.seed + 1
+	if o.set["control-seed"] {
+		p.controlSeed = o.controlSeed
+	}
+	if o.control && o.weights == "" && p.controlSeed == o.seed {
+		return nil, cli.Usagef("-control-seed %d equals -seed: the random control would be the same network", p.controlSeed)
 	}
 	return p, nil
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -213,6 +214,39 @@ func checkOutputs(t *testing.T, out string) {
 	if !m.Demo || m.CPU.Path == "" || m.CPU.Conv == "" || len(m.Inputs.Sets) != 2 || m.Inputs.Sets[0].Hash == "" || len(m.Stages) != 4 || m.Version == "" {
 		t.Errorf("manifest: %+v", m)
 	}
+	if m.VersionOf == "" {
+		t.Errorf("manifest: version %q with no source", m.Version)
+	}
+	raw, _ := os.ReadFile(filepath.Join(out, "manifest.json"))
+	var tree any
+	if err := json.Unmarshal(raw, &tree); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range objectKeys(tree, "") {
+		if !snakeCase.MatchString(k[strings.LastIndexByte(k, '.')+1:]) {
+			t.Errorf("manifest.json: key %s is not snake_case", k)
+		}
+	}
+}
+
+var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// objectKeys lists every object key in a decoded JSON value, as dotted
+// paths.
+func objectKeys(v any, at string) []string {
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		for k, c := range v {
+			out = append(out, at+"."+k)
+			out = append(out, objectKeys(c, at+"."+k)...)
+		}
+	case []any:
+		for _, c := range v {
+			out = append(out, objectKeys(c, at+"[]")...)
+		}
+	}
+	return out
 }
 
 // TestCache checks that a rerun recomputes nothing and that a changed
@@ -345,6 +379,15 @@ func TestBadFlags(t *testing.T) {
 		{"unknown layer", []string{"-layers", "conv2_1,conv9_9"}, `no conv layer "conv9_9"`},
 		{"merge without shards", []string{"-merge"}, "no shard directories"},
 		{"tiny input", []string{"-model", "alexnet", "-size", "40"}, "too small"},
+		{"unknown fig2 layer", []string{"-fig2", "conv1_1,conv6_1"}, `no conv layer "conv6_1"`},
+		{"unknown features", []string{"-features", "fc9"}, `no unit "fc9"`},
+		{"bad keep", []string{"-keep", "1.5"}, "-keep"},
+		{"bad chance", []string{"-chance", "some"}, "-chance"},
+		{"bad variance", []string{"-variance", "x"}, "-variance"},
+		{"bad optimizer", []string{"-optimizer", "rmsprop"}, "-optimizer"},
+		{"bad train batch", []string{"-train-batch", "0"}, "-train-batch"},
+		{"bad mem", []string{"-mem", "0"}, "-mem"},
+		{"control seed is the seed", []string{"-control-seed", "1"}, "-control-seed"},
 		{"stray argument", []string{"stray"}, "unexpected"},
 		{"unknown flag", []string{"-frobnicate"}, "frobnicate"},
 		{"bad EMOSEL_CONV", []string{"EMOSEL_CONV=fft"}, "EMOSEL_CONV"},

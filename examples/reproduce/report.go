@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -408,7 +407,7 @@ func (r *runner) report() error {
 	}
 	inputs := table{head: []string{"input", "value"}, rows: [][]string{{"network", model}}}
 	if o.control {
-		c := fmt.Sprintf("%s, random initialisation from seed %d", o.model, o.seed+1)
+		c := fmt.Sprintf("%s, random initialisation from seed %d", o.model, r.p.controlSeed)
 		if o.width != 1 || o.hidden != 4096 {
 			c += fmt.Sprintf(", reduced to width %g and %d hidden units", o.width, o.hidden)
 		}
@@ -445,7 +444,7 @@ func (r *runner) report() error {
 	}
 	if o.control {
 		if t, err := overlapTable(r.path(selectivityDir, selstudy.ControlDir, selstudy.OverlapFile)); err == nil {
-			b = append(b, heading{3, fmt.Sprintf("Random control (seed %d)", o.seed+1)}, t)
+			b = append(b, heading{3, fmt.Sprintf("Random control (seed %d)", r.p.controlSeed)}, t)
 		}
 	}
 
@@ -510,8 +509,9 @@ func (r *runner) parameters() table {
 		{"-seed", fmt.Sprint(o.seed)},
 		{"-resize, -size", fmt.Sprintf("%s, %d", o.resize, p.size)},
 		{"-low, -high, -band (valence thresholds)", fmt.Sprintf("%g, %g, %g", p.th.Low, p.th.High, p.th.Band)},
-		{"SI: kept fraction, chance model", "0.8 of the channels with a finite SI per set and layer; all of the layer's channels"},
-		{"-control", fmt.Sprint(o.control)},
+		{"-keep, -chance, -variance (SI)", fmt.Sprintf("%g of the channels with a finite SI per set and layer; chance model: %s; variance in d': %s",
+			o.an.Keep, chanceText(o.an.Chance), o.an.Variance)},
+		{"-control, -control-seed", fmt.Sprintf("%v, %d", o.control, p.controlSeed)},
 		{"-permutations", fmt.Sprint(o.permutations)},
 		{"-top", fmt.Sprint(o.top)},
 		{"-layers (manipulated)", layers},
@@ -523,12 +523,29 @@ func (r *runner) parameters() table {
 		{"-threshold (scope of Fig 3C)", thresholdText(o.threshold)},
 		{"-draws", fmt.Sprint(p.draws)},
 		{"-removed (%)", floats(p.removed, 100)},
-		{"readout", fmt.Sprintf("2-unit linear on fc7, Adam lr 1e-3, batch 128, %d epochs; split 50/25/25 train/val/test, stratified", p.epochs)},
+		{"readout (-features, -optimizer, -lr, -train-batch, -epochs)", readoutText(p)},
 	}
 	if p.demo {
 		rows = append(rows, []string{"-images (per synthetic set)", fmt.Sprint(o.images)})
 	}
 	return table{head: []string{"parameter", "value"}, rows: rows}
+}
+
+func chanceText(c string) string {
+	if c == "valid" {
+		return "the channels with a finite SI in every set"
+	}
+	return "all of the layer's channels (the paper's)"
+}
+
+// readoutText describes the readout's training.
+func readoutText(p *plan) string {
+	opt := "Adam"
+	if p.o.readout.Optimizer == "sgd" {
+		opt = fmt.Sprintf("SGD (momentum %g)", p.train.Momentum)
+	}
+	return fmt.Sprintf("2-unit linear on %s, %s lr %g, batch %d, %d epochs; split 50/25/25 train/val/test, stratified",
+		p.o.features, opt, p.train.LR, p.train.Batch, p.epochs)
 }
 
 func orNone(s string) string {
@@ -605,28 +622,19 @@ func (r *runner) filesList() []string {
 	return out
 }
 
+// version is the code's version for the report and the manifest: the
+// module version or commit, and where it came from (cli.Version).
 func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(unknown version)"
-	}
-	v := bi.Main.Version
-	var rev, modified string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			modified = s.Value
-		}
-	}
-	if rev != "" {
-		v += " " + rev[:min(12, len(rev))]
-		if modified == "true" {
-			v += "+dirty"
-		}
+	v, from := cli.Version()
+	if from == "" {
+		return v + " (no module version, VCS stamp or .git found)"
 	}
 	return v
+}
+
+func versionSource() string {
+	_, from := cli.Version()
+	return from
 }
 
 func cpuName() string {
@@ -640,6 +648,7 @@ func cpuName() string {
 type manifest struct {
 	Tool       string     `json:"tool"`
 	Version    string     `json:"version"`
+	VersionOf  string     `json:"version_source"` // module, vcs, ldflags, git or ""
 	Go         string     `json:"go"`
 	Demo       bool       `json:"demo"`
 	Command    []string   `json:"command"`
@@ -677,13 +686,15 @@ func (r *runner) writeManifest() error {
 		"model": o.model, "weights": o.weights, "seed": o.seed, "resize": o.resize, "size": p.size,
 		"alphas": p.alphas, "refine": o.refine, "search": r.searchText(), "direct": o.direct, "threshold_scope": o.threshold, "draws": p.draws, "removed": p.removed, "layers": r.layers,
 		"stages": p.stages, "epochs": p.epochs, "control": o.control, "permutations": o.permutations, "top": o.top,
-		"batch": o.batch, "thresholds": p.th, "skip_bad": o.skipBad, "width": o.width, "hidden": o.hidden,
+		"batch": o.batch, "thresholds": p.th, "keep": o.an.Keep, "chance": o.an.Chance, "variance": o.an.Variance,
+		"control_seed": p.controlSeed, "fig2": splitList(o.fig2), "features": o.features, "mem_mib": o.mem,
+		"readout": map[string]any{"optimizer": o.readout.Optimizer, "lr": p.train.LR, "momentum": p.train.Momentum, "batch": p.train.Batch}, "skip_bad": o.skipBad, "width": o.width, "hidden": o.hidden,
 	}
 	if p.demo {
 		params["images"] = o.images
 	}
 	m := manifest{
-		Tool: "github.com/emosel/emosel/examples/reproduce", Version: version(), Go: runtime.Version(), Demo: p.demo,
+		Tool: "github.com/emosel/emosel/examples/reproduce", Version: version(), VersionOf: versionSource(), Go: runtime.Version(), Demo: p.demo,
 		Command: append([]string{"reproduce"}, o.args...), Started: r.start.UTC().Round(time.Second),
 		Seconds: time.Since(r.start).Seconds(),
 		CPU: cpuInfo{Path: simd.Active(), Conv: conv.CurrentAlgorithm().String(), Name: cpuName(), Arch: runtime.GOARCH, OS: runtime.GOOS, CPUs: runtime.NumCPU(),

@@ -218,7 +218,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	if !p.demo && o.weights == "" && !o.estimate {
 		fmt.Fprintf(r.log, "NOTE: without -weights the network under study is untrained (a random initialisation from seed %d).\n"+
-			"torchvision's weights: https://download.pytorch.org/models/%s\n\n", o.seed, weightFiles[o.model])
+			"torchvision's weights: https://download.pytorch.org/models/%s\n\n", o.seed, cli.WeightFiles[o.model])
 	}
 	if err := r.identifyModel(); err != nil {
 		return err
@@ -268,18 +268,11 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 // realCommand is the command of the real study.
 const realCommand = "go run ./examples/reproduce -model vgg16 -weights vgg16-397923af.pth -sets iaps=DIR,naps=DIR -out OUT"
 
-// weightFiles are torchvision's weight files, as downloaded from
-// https://download.pytorch.org/models/.
-var weightFiles = map[string]string{
-	"vgg16": "vgg16-397923af.pth", "alexnet": "alexnet-owt-7be5be79.pth",
-	"vgg11": "vgg11-8a719046.pth", "vgg13": "vgg13-19584684.pth", "vgg19": "vgg19-dcbb9e9d.pth",
-}
-
 // realCommandFor is the real study's command for the model of the run.
 func realCommandFor(p *plan) string {
 	w := p.o.weights
 	if w == "" {
-		w = weightFiles[p.o.model]
+		w = cli.WeightFiles[p.o.model]
 	}
 	return fmt.Sprintf("go run ./examples/reproduce -model %s -weights %s -sets iaps=DIR,naps=DIR -out OUT", p.o.model, w)
 }
@@ -400,7 +393,7 @@ func (r *runner) mainModel() (*nn.Model, error) {
 // limitMemory sets the runtime's soft memory limit to the models held,
 // the manipulation's activation budget and a headroom.
 func (r *runner) limitMemory(extra ...*nn.Model) {
-	cli.LimitMemory(manipulate.DefaultBudget, append([]*nn.Model{r.model}, extra...)...)
+	cli.LimitMemory(r.p.o.mem<<20, append([]*nn.Model{r.model}, extra...)...)
 }
 
 // cacheKey names a network's recordings under selectivity/cache.
@@ -427,17 +420,30 @@ type selectivityInputs struct {
 	Batch        int
 	Permutations int
 	Seed         uint64
+	// Empty for the paper's analysis, so that its key stays the same.
+	Chance   string   `json:",omitempty"`
+	Variance string   `json:",omitempty"`
+	Fig2     []string `json:",omitempty"`
 }
 
 func (r *runner) selectivityInputs() selectivityInputs {
 	o := r.p.o
 	in := selectivityInputs{Format: stageFormat, Model: r.modelID, Sets: slices.Clone(r.inputs), Input: r.input,
-		Keep: selectivity.DefaultKeep, Top: o.top, Batch: o.batch, Permutations: o.permutations, Seed: o.seed}
+		Keep: r.p.analysis.Keep, Top: o.top, Batch: o.batch, Permutations: o.permutations, Seed: o.seed}
+	if o.an.Chance != "all" {
+		in.Chance = o.an.Chance
+	}
+	if o.an.Variance != "population" {
+		in.Variance = o.an.Variance
+	}
+	if o.fig2 != "" {
+		in.Fig2 = splitList(o.fig2)
+	}
 	for i := range in.Sets {
 		in.Sets[i].Dir = "" // where the set lives does not matter
 	}
 	if o.control {
-		in.Control = fmt.Sprintf("%s random seed %d", o.model, o.seed+1)
+		in.Control = fmt.Sprintf("%s random seed %d", o.model, r.p.controlSeed)
 		if o.width != 1 || o.hidden != 4096 {
 			in.Control += fmt.Sprintf(" width %g hidden %d", o.width, o.hidden)
 		}
@@ -473,21 +479,26 @@ func (r *runner) selectivity(ctx context.Context) error {
 		}
 		nets := []selstudy.Network{main}
 		if o.control {
-			c, err := r.build("", o.seed+1)
+			c, err := r.build("", r.p.controlSeed)
 			if err != nil {
 				return err
 			}
 			r.limitMemory(c)
 			nets = append(nets, selstudy.Network{
-				Label:  fmt.Sprintf("random (seed %d)", o.seed+1),
-				About:  fmt.Sprintf("%s random initialisation from seed %d (control)", o.model, o.seed+1),
-				Key:    r.cacheKey("", o.seed+1),
+				Label:  fmt.Sprintf("random (seed %d)", r.p.controlSeed),
+				About:  fmt.Sprintf("%s random initialisation from seed %d (control)", o.model, r.p.controlSeed),
+				Key:    r.cacheKey("", r.p.controlSeed),
 				Model:  c,
-				Record: selectivity.RecordConfig{Seed: o.seed + 1},
+				Record: selectivity.RecordConfig{Seed: r.p.controlSeed},
 			})
 		}
-		cfg := selstudy.Config{Sets: r.sets, Networks: nets, Input: r.pre, Resize: o.resize, Top: o.top, Batch: o.batch,
-			Permutations: o.permutations, Seed: o.seed, Progress: r.prog, Log: indent{r.log}}
+		cfg := selstudy.Config{Sets: r.sets, Networks: nets, Input: r.pre, Resize: o.resize, Analysis: r.p.analysis,
+			Top: o.top, Batch: o.batch, Permutations: o.permutations, Seed: o.seed, Progress: r.prog, Log: indent{r.log}}
+		if o.fig2 != "" {
+			if cfg.Fig2, err = selstudy.Layers(m, splitList(o.fig2)); err != nil {
+				return cli.Usagef("-fig2 %v", err)
+			}
+		}
 		res, err := selstudy.Run(ctx, r.path(selectivityDir), cfg)
 		if err != nil {
 			return err
@@ -525,6 +536,9 @@ type manipulateInputs struct {
 	Layers      []string
 	Stages      []string
 	Seed        uint64
+	// Empty for the paper's readout, so that its key stays the same.
+	Readout  string `json:",omitempty"`
+	Features string `json:",omitempty"`
 }
 
 // resolveLayers fixes the manipulation's layer names for the model's
@@ -563,6 +577,13 @@ func (r *runner) manipulateInputs() (manipulateInputs, error) {
 	in := manipulateInputs{Format: stageFormat, Selectivity: r.keys[stageSelectivity], Model: r.modelID, Input: r.input,
 		Sets: slices.Clone(r.inputs), Alphas: r.p.alphas, Removed: r.p.removed, Refine: r.p.o.refine, Draws: r.p.draws,
 		Search: r.searchText(), Direct: r.p.o.direct, Threshold: r.p.o.threshold, Epochs: r.p.epochs, Layers: layers, Stages: r.p.stages, Seed: r.p.o.seed}
+	if !r.p.o.readout.IsDefault() {
+		t := r.p.train
+		in.Readout = fmt.Sprintf("%s lr %g momentum %g batch %d", r.p.o.readout.Optimizer, t.LR, t.Momentum, t.Batch)
+	}
+	if r.p.o.features != manipulate.DefaultFeatures {
+		in.Features = r.p.o.features
+	}
 	for i := range in.Sets {
 		in.Sets[i].Dir = ""
 	}
@@ -583,8 +604,9 @@ func (r *runner) config(m *nn.Model, from *manstudy.Selectivity) (manstudy.Confi
 		Model: m, ModelID: r.modelID, Input: r.input, Sets: sets, From: from,
 		Layers: r.layers, Stages: r.p.stages, Removed: r.p.removed, Seed: r.p.o.seed,
 		Exp: manipulate.Config{Draws: r.p.draws, Alphas: r.p.alphas, Refine: r.p.o.refine,
-			Exhaustive: r.p.o.exhaustive, Bracket: r.p.o.bracket, Direct: r.p.o.direct},
-		Readout: nn.TrainConfig{Epochs: r.p.epochs},
+			Exhaustive: r.p.o.exhaustive, Bracket: r.p.o.bracket, Direct: r.p.o.direct,
+			Budget: r.p.o.mem << 20, Features: r.p.o.features},
+		Readout: r.p.train,
 		Shard:   r.p.shard, Shards: r.p.shards,
 		ThresholdAll: r.p.o.threshold == "all",
 	}, nil
@@ -703,22 +725,32 @@ func copyFile(src, dst string) error {
 }
 
 // checkEarly refuses, before anything is computed, what would otherwise
-// fail only after the recording and the selectivity analysis: a -layers
-// name the model does not have, and -merge with no shards to merge.
+// fail only after the recording and the selectivity analysis: a -layers,
+// -fig2 or -features name the model does not have, and -merge with no
+// shards to merge.
 func (r *runner) checkEarly() error {
-	if r.p.layers != nil {
-		m, err := shapeOnly(r.p.o.model)
+	o := r.p.o
+	if r.p.layers != nil || o.fig2 != "" || o.features != manipulate.DefaultFeatures {
+		m, err := shapeOnly(o.model)
 		if err != nil {
 			return err
 		}
-		var names []string
-		for _, u := range m.ConvUnits() {
-			names = append(names, u.Name)
-		}
-		for _, l := range r.p.layers {
-			if !slices.Contains(names, l) {
-				return cli.Usagef("-layers: %s has no conv layer %q (it has %s)", r.p.o.model, l, strings.Join(names, ", "))
+		var conv, all []string
+		for _, u := range m.Units {
+			all = append(all, u.Name)
+			if u.Conv {
+				conv = append(conv, u.Name)
 			}
+		}
+		for flag, names := range map[string][]string{"-layers": r.p.layers, "-fig2": splitList(o.fig2)} {
+			for _, l := range names {
+				if !slices.Contains(conv, l) {
+					return cli.Usagef("%s: %s has no conv layer %q (it has %s)", flag, o.model, l, strings.Join(conv, ", "))
+				}
+			}
+		}
+		if !slices.Contains(all, o.features) {
+			return cli.Usagef("-features: %s has no unit %q (it has %s)", o.model, o.features, strings.Join(all, ", "))
 		}
 	}
 	if r.p.o.merge {

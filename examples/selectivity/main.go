@@ -63,13 +63,12 @@ type options struct {
 	model, weights, sets, out, resize string
 	seed, controlSeed                 uint64
 	control, skipBad                  bool
-	keep, low, high, band             float64
-	top, batch, permutations          int
-	chance, variance, fig2            string
+	low, high, band                   float64
+	top, batch, permutations, size    int
+	fig2                              string
+	an                                cli.AnalysisFlags
 
-	// For tests: the input side (0 means 224) and the model builder
-	// (nil means cli.Model).
-	size     int
+	// For tests: the model builder (nil means cli.Model).
 	newModel func(arch, weights string, seed uint64) (*nn.Model, error)
 }
 
@@ -100,11 +99,12 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.weights, "weights", "", "torchvision .pth or safetensors weight file (default: random init from -seed)")
 	fs.StringVar(&o.sets, "sets", "", "stimulus sets, NAME=DIR[,NAME=DIR...] (a bare DIR is named after its base name), at least two (required)")
 	fs.StringVar(&o.out, "out", "", "output directory (required)")
-	fs.StringVar(&o.resize, "resize", "squash", "squash: resize to 224x224 (the paper's); crop: shorter side 256, centre crop 224")
+	fs.StringVar(&o.resize, "resize", "squash", "squash: resize to SIZExSIZE (the paper's); crop: shorter side 256/224*SIZE, centre crop SIZE")
+	fs.IntVar(&o.size, "size", imagenet.DefaultSize, "side of the network's input in pixels")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the network's random initialisation when -weights is empty")
 	fs.Uint64Var(&o.controlSeed, "control-seed", 0, "seed of the random control network (default -seed + 1)")
 	fs.BoolVar(&o.control, "control", true, "also analyse a randomly initialised network (Fig 3)")
-	fs.Float64Var(&o.keep, "keep", selectivity.DefaultKeep, "fraction of channels with a finite SI kept per set and layer (the paper's 0.8)")
+	o.an.Register(fs)
 	fs.Float64Var(&o.low, "low", stimuli.DefaultThresholds.Low, "valence below which an image is unpleasant (1-9 scale; rescaled to 1-7 for OASIS)")
 	fs.Float64Var(&o.high, "high", stimuli.DefaultThresholds.High, "valence above which an image is pleasant (1-9 scale; rescaled for OASIS)")
 	fs.Float64Var(&o.band, "band", 0, "exclude valences within this distance of either threshold as unknown (the paper's soft thresholds: 0.5)")
@@ -112,13 +112,11 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.top, "top", selectivity.DefaultTop, "number of top images per exemplar neuron (Fig 2)")
 	fs.IntVar(&o.batch, "batch", selectivity.DefaultBatch, "images per forward pass")
 	fs.IntVar(&o.permutations, "permutations", 0, "also test each overlap against this many label shuffles (e.g. 1000; writes null.csv)")
-	fs.StringVar(&o.chance, "chance", "all", "chance model of the overlap: all (the layer's channels, the paper's) or valid (channels with a finite SI in every set)")
-	fs.StringVar(&o.variance, "variance", "population", "variance in d′ (Eq 5): population (divide by N) or sample (N-1)")
 	fs.StringVar(&o.fig2, "fig2", "", "layers shown in Fig 2, comma-separated (default: the paper's early, middle and deep layer)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: selectivity [flags] -sets NAME=DIR,NAME=DIR -out DIR\n\n"+
 			"Records every conv channel of the network on each picture set, computes tuning\n"+
-			"values, d′ and SI (Liu et al. 2024, Eqs 2-5), keeps the top -keep fraction by SI,\n"+
+			"values, d' and SI (Liu et al. 2024, Eqs 2-5), keeps the top -keep fraction by SI,\n"+
 			"and tests whether channels selective for the same emotion in every set exceed\n"+
 			"chance (hypergeometric); the same for a random network. Writes CSV tables,\n"+
 			"the recorded .npy arrays, Figs 2 and 3 (SVG and PNG) and report.txt to -out.\n\nFlags:\n")
@@ -181,30 +179,18 @@ func (o options) config() (selectivity.StudyConfig, imagenet.Config, error) {
 	if o.out == "" {
 		return cfg, imagenet.Config{}, bad("-out is required")
 	}
-	if !(o.keep > 0 && o.keep <= 1) {
-		return cfg, imagenet.Config{}, bad("-keep %v, want a fraction in (0, 1]", o.keep)
-	}
 	if o.top < 1 || o.batch < 1 || o.permutations < 0 {
 		return cfg, imagenet.Config{}, bad("-top %d and -batch %d must be at least 1, -permutations %d at least 0", o.top, o.batch, o.permutations)
 	}
 	if o.control && o.weights == "" && o.controlSeed == o.seed {
 		return cfg, imagenet.Config{}, bad("-control-seed %d equals -seed: the random control would be the same network", o.seed)
 	}
-	cfg.Keep = o.keep
-	switch o.chance {
-	case "all":
-		cfg.Chance = selectivity.ChanceAll
-	case "valid":
-		cfg.Chance = selectivity.ChanceValid
-	default:
-		return cfg, imagenet.Config{}, bad("-chance %q, want all or valid", o.chance)
+	cfg, err := o.an.Config()
+	if err != nil {
+		return cfg, imagenet.Config{}, err
 	}
-	switch o.variance {
-	case "population":
-	case "sample":
-		cfg.Index.SampleVariance = true
-	default:
-		return cfg, imagenet.Config{}, bad("-variance %q, want population or sample", o.variance)
+	if o.size < 32 || o.size > 4096 {
+		return cfg, imagenet.Config{}, bad("-size %d, want 32 to 4096 pixels", o.size)
 	}
 	pre, err := cli.Resize(o.resize)
 	if err != nil {

@@ -181,8 +181,8 @@ func TestParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.model != "vgg16" || o.resize != "squash" || o.keep != 0.8 || o.top != 100 || o.batch != 16 || !o.control ||
-		o.seed != 7 || o.controlSeed != 8 || o.low != 4.3 || o.high != 6 || o.band != 0 || o.chance != "all" {
+	if o.model != "vgg16" || o.resize != "squash" || o.an.Keep != 0.8 || o.top != 100 || o.batch != 16 || !o.control ||
+		o.seed != 7 || o.controlSeed != 8 || o.low != 4.3 || o.high != 6 || o.band != 0 || o.an.Chance != "all" || o.an.Variance != "population" || o.size != 224 {
 		t.Errorf("defaults %+v", o)
 	}
 	var help bytes.Buffer

@@ -24,6 +24,13 @@ import (
 // Models lists the architectures the commands accept.
 var Models = []string{"vgg16", "alexnet", "vgg11", "vgg13", "vgg19"}
 
+// WeightFiles are torchvision's weight files of Models, as downloaded
+// from https://download.pytorch.org/models/.
+var WeightFiles = map[string]string{
+	"vgg16": "vgg16-397923af.pth", "alexnet": "alexnet-owt-7be5be79.pth",
+	"vgg11": "vgg11-8a719046.pth", "vgg13": "vgg13-19584684.pth", "vgg19": "vgg19-dcbb9e9d.pth",
+}
+
 // HeadroomBytes is the memory allowed beyond the parameters and a
 // command's own budget (see LimitMemory). At 352 MiB, VGG-16's extract
 // peaked at 882–948 MiB over repeated runs of 60 images, past the 928 MiB

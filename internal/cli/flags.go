@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"flag"
+
+	"github.com/emosel/emosel/nn"
+	"github.com/emosel/emosel/selectivity"
+)
+
+// AnalysisFlags are the selectivity analysis's flags, shared by the
+// selectivity and reproduce commands so that each means the same there.
+type AnalysisFlags struct {
+	Keep     float64
+	Chance   string
+	Variance string
+}
+
+// Register defines -keep, -chance and -variance on fs.
+func (a *AnalysisFlags) Register(fs *flag.FlagSet) {
+	fs.Float64Var(&a.Keep, "keep", selectivity.DefaultKeep, "fraction of channels with a finite SI kept per set and layer (the paper's 0.8)")
+	fs.StringVar(&a.Chance, "chance", "all", "chance model of the overlap: all (the layer's channels, the paper's) or valid (channels with\na finite SI in every set)")
+	fs.StringVar(&a.Variance, "variance", "population", "variance in d' (Eq 5): population (divide by N, the paper's) or sample (N-1)")
+}
+
+// Config checks the flags and returns the analysis they ask for.
+func (a AnalysisFlags) Config() (selectivity.StudyConfig, error) {
+	var cfg selectivity.StudyConfig
+	if !(a.Keep > 0 && a.Keep <= 1) {
+		return cfg, Usagef("-keep %v, want a fraction in (0, 1]", a.Keep)
+	}
+	cfg.Keep = a.Keep
+	switch a.Chance {
+	case "all":
+		cfg.Chance = selectivity.ChanceAll
+	case "valid":
+		cfg.Chance = selectivity.ChanceValid
+	default:
+		return cfg, Usagef("-chance %q, want all or valid", a.Chance)
+	}
+	switch a.Variance {
+	case "population":
+	case "sample":
+		cfg.Index.SampleVariance = true
+	default:
+		return cfg, Usagef("-variance %q, want population or sample", a.Variance)
+	}
+	return cfg, nil
+}
+
+// IsDefault reports whether the flags ask for the paper's analysis.
+func (a AnalysisFlags) IsDefault() bool {
+	return a.Keep == selectivity.DefaultKeep && a.Chance == "all" && a.Variance == "population"
+}
+
+// ReadoutFlags are the readout's training flags, shared by the manipulate
+// and reproduce commands. -train-batch is the training batch; -batch is,
+// in every command that has it, the forward pass's.
+type ReadoutFlags struct {
+	Optimizer string
+	LR        float64
+	Momentum  float64
+	Batch     int
+}
+
+// Register defines -optimizer, -lr, -momentum and -train-batch on fs
+// (-epochs, whose default differs between commands, is theirs).
+func (r *ReadoutFlags) Register(fs *flag.FlagSet) {
+	fs.StringVar(&r.Optimizer, "optimizer", "adam", "readout optimizer: adam (the paper's) or sgd")
+	fs.Float64Var(&r.LR, "lr", 1e-3, "readout learning rate")
+	fs.Float64Var(&r.Momentum, "momentum", 0, "readout SGD momentum")
+	fs.IntVar(&r.Batch, "train-batch", 128, "readout training batch size (the paper's 128)")
+}
+
+// Config checks the flags and returns the training configuration with
+// epochs.
+func (r ReadoutFlags) Config(epochs int) (nn.TrainConfig, error) {
+	opt := nn.Adam
+	switch r.Optimizer {
+	case "adam":
+	case "sgd":
+		opt = nn.SGD
+	default:
+		return nn.TrainConfig{}, Usagef("-optimizer %q, want adam or sgd", r.Optimizer)
+	}
+	if !(r.LR > 0) || r.LR > 1e6 || epochs < 1 || r.Batch < 1 || !(r.Momentum >= 0) {
+		return nn.TrainConfig{}, Usagef("readout: -lr %v, -epochs %d, -train-batch %d, -momentum %v: want positive values (momentum >= 0)",
+			r.LR, epochs, r.Batch, r.Momentum)
+	}
+	return nn.TrainConfig{Optimizer: opt, LR: r.LR, Epochs: epochs, Batch: r.Batch, Momentum: r.Momentum}, nil
+}
+
+// IsDefault reports whether the flags ask for the paper's readout
+// training (Adam, lr 1e-3, batch 128).
+func (r ReadoutFlags) IsDefault() bool {
+	return r.Optimizer == "adam" && r.LR == 1e-3 && r.Momentum == 0 && r.Batch == 128
+}
