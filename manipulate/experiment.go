@@ -566,13 +566,14 @@ type Table1Row struct {
 	EnhancedPct   float64 // 100·(Enhanced − Original)/Original
 	Lesioned      float64 // worst test F1 over layers after lesioning the selective set
 	LesionedLayer string
-	LesionedPct   float64 // 100·(Original − Lesioned)/Original, a decrease
+	LesionedPct   float64 // 100·(Lesioned − Original)/Original: negative when the lesion lowers F1, like EnhancedPct
 }
 
 // Table1 summarises a task's experiments across layers as Table 1 does:
 // the largest enhancement and the largest lesion effect of the selective
-// neurons, with their layers (earliest layer on a tie). Nil results are
-// skipped.
+// neurons, with their layers (earliest layer on a tie). Nil results, and
+// layers with no selective neurons (an empty Sets[0]), are skipped: with
+// none left, the row's fields for that experiment are NaN and "".
 func Table1(original Score, lesions []*LesionResult, sweeps []*SweepResult) Table1Row {
 	nan := math.NaN()
 	row := Table1Row{Original: original.F1(), Enhanced: nan, EnhancedAlpha: nan, EnhancedPct: nan,
@@ -584,7 +585,7 @@ func Table1(original Score, lesions []*LesionResult, sweeps []*SweepResult) Tabl
 		return 100 * d / row.Original
 	}
 	for _, s := range sweeps {
-		if s == nil {
+		if s == nil || noSelective(s.Sets) {
 			continue
 		}
 		cv := s.Curves[0]
@@ -594,16 +595,20 @@ func Table1(original Score, lesions []*LesionResult, sweeps []*SweepResult) Tabl
 		}
 	}
 	for _, l := range lesions {
-		if l == nil {
+		if l == nil || noSelective(l.Sets) {
 			continue
 		}
 		if f := l.Test[0].F1(); math.IsNaN(row.Lesioned) || f < row.Lesioned {
 			row.Lesioned, row.LesionedLayer = f, l.Layer
-			row.LesionedPct = pct(row.Original - f)
+			row.LesionedPct = pct(f - row.Original)
 		}
 	}
 	return row
 }
+
+// noSelective reports whether a layer's unit sets say it has no selective
+// neuron.
+func noSelective(sets []UnitSet) bool { return len(sets) > 0 && len(sets[0].Units) == 0 }
 
 // LesionAcrossLayers is Wilcoxon's signed-rank test, across layers, of
 // the selective set's test F1 after lesion against the mean of the

@@ -237,6 +237,8 @@ func TestTable1(t *testing.T) {
 		{Layer: "a", Test: []Score{sc(4, 5, 6, 5)}},
 		{Layer: "b", Test: []Score{sc(1, 5, 9, 5)}},
 		{Layer: "c", Test: []Score{sc(1, 5, 9, 5)}},
+		// No selective neuron in d: its "lesion" (F1 0 here) is no result.
+		{Layer: "d", Sets: []UnitSet{{Draw: 0}, {Draw: 1}}, Test: []Score{sc(0, 5, 10, 5), sc(0, 5, 10, 5)}},
 	}
 	curve := func(best int, tests ...Score) Curve {
 		return Curve{Alphas: []float64{0, 1, 2}[:len(tests)], Test: tests, Val: tests, Best: best}
@@ -244,15 +246,17 @@ func TestTable1(t *testing.T) {
 	sweeps := []*SweepResult{
 		{Layer: "a", Curves: []Curve{curve(1, orig, sc(6, 4, 4, 6))}},
 		{Layer: "b", Curves: []Curve{curve(0, orig, sc(9, 0, 0, 11))}}, // best on val is α = 0
+		{Layer: "d", Sets: []UnitSet{{Draw: 0}}, Curves: []Curve{curve(1, orig, sc(10, 0, 0, 10))}},
 	}
 	row := Table1(orig, lesions, sweeps)
 	if row.Original != 0.5 || row.Enhanced != 0.6 || row.EnhancedLayer != "a" || row.EnhancedAlpha != 1 ||
-		math.Abs(row.EnhancedPct-20) > 1e-12 || row.Lesioned != 0.125 || row.LesionedLayer != "b" || math.Abs(row.LesionedPct-75) > 1e-12 {
+		math.Abs(row.EnhancedPct-20) > 1e-12 || row.Lesioned != 0.125 || row.LesionedLayer != "b" || math.Abs(row.LesionedPct+75) > 1e-12 {
 		t.Errorf("%+v", row)
 	}
-	empty := Table1(orig, nil, nil)
-	if !math.IsNaN(empty.Enhanced) || !math.IsNaN(empty.Lesioned) || empty.EnhancedLayer != "" {
-		t.Errorf("%+v", empty)
+	for _, empty := range []Table1Row{Table1(orig, nil, nil), Table1(orig, lesions[3:], sweeps[2:])} {
+		if !math.IsNaN(empty.Enhanced) || !math.IsNaN(empty.Lesioned) || empty.EnhancedLayer != "" || empty.LesionedLayer != "" {
+			t.Errorf("%+v", empty)
+		}
 	}
 }
 

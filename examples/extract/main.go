@@ -24,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -45,6 +46,7 @@ func main() {
 	out := fs.String("out", "", "output directory (required)")
 	resize := fs.String("resize", "squash", "squash: resize to 224x224; crop: shorter side 256, centre crop 224")
 	seed := fs.Uint64("seed", 1, "seed of the random initialisation when -weights is empty")
+	quiet := fs.Bool("quiet", false, "print only errors (a progress bar is drawn only when stderr is a terminal; otherwise a line at\nthe start and the end)")
 	batch := fs.Int("batch", 8, "images per forward pass (8 keeps VGG-16 within weights + 400 MB)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: extract [flags] -out DIR IMAGE...\n\n"+
@@ -55,12 +57,12 @@ func main() {
 	fs.Parse(os.Args[1:])
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *model, *weights, *out, *resize, *seed, *batch, fs.Args()); err != nil {
+	if err := run(ctx, os.Stderr, *quiet, *model, *weights, *out, *resize, *seed, *batch, fs.Args()); err != nil {
 		cli.Fatal(err)
 	}
 }
 
-func run(ctx context.Context, arch, weights, out, resize string, seed uint64, batch int, images []string) (err error) {
+func run(ctx context.Context, stderr io.Writer, quiet bool, arch, weights, out, resize string, seed uint64, batch int, images []string) (err error) {
 	if out == "" {
 		return fmt.Errorf("%w: -out is required", cli.ErrUsage)
 	}
@@ -122,12 +124,22 @@ func run(ctx context.Context, arch, weights, out, resize string, seed uint64, ba
 			recErr = r.Append(means)
 		}
 	})
+	interrupted := func(done int) error {
+		return cli.Interruptedf("interrupted after %d of %d images; nothing was written to %s (the arrays appear only when\n"+
+			"every image is done): run the same command again", done, n, out)
+	}
+	prog := cli.NewProgress(stderr, quiet, cli.ProgressOptions{Context: ctx, Unit: func(string) string { return "images" }})
+	prog.Start("extract", int64(n))
+	defer prog.Finish()
 	for i := 0; i < n; i += batch {
-		if err := ctx.Err(); err != nil {
-			return err
+		if ctx.Err() != nil {
+			return interrupted(i)
 		}
 		j := min(i+batch, n)
 		x, err := pre.LoadBatch(ctx, images[i:j])
+		if errors.Is(err, context.Canceled) {
+			return interrupted(i)
+		}
 		if err != nil {
 			return err
 		}
@@ -145,9 +157,9 @@ func run(ctx context.Context, arch, weights, out, resize string, seed uint64, ba
 		if err := logitRows.Append(logits); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "\r%d/%d images", j, n)
+		prog.Add(int64(j - i))
 	}
-	fmt.Fprintln(os.Stderr)
+	prog.Finish()
 	for _, name := range order {
 		r := files[name]
 		delete(files, name)
@@ -161,7 +173,9 @@ func run(ctx context.Context, arch, weights, out, resize string, seed uint64, ba
 	if err := cli.Publish(stage, out); err != nil {
 		return errors.Join(fmt.Errorf("moving results into %s", out), err)
 	}
-	fmt.Fprintf(os.Stderr, "wrote %d arrays and images.csv to %s\n", len(order), out)
+	if !quiet {
+		fmt.Fprintf(stderr, "wrote %d arrays and images.csv to %s\n", len(order), out)
+	}
 	return nil
 }
 

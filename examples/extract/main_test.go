@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/emosel/emosel/alexnet"
 	"github.com/emosel/emosel/imagenet"
+	"github.com/emosel/emosel/internal/cli"
 	"github.com/emosel/emosel/internal/golden"
 	"github.com/emosel/emosel/tensor"
 )
@@ -23,7 +26,7 @@ var images = []string{
 // every array against one direct batch-of-3 recording through the library.
 func TestExtract(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "feats")
-	if err := run(context.Background(), "alexnet", "", out, "squash", 7, 2, images); err != nil {
+	if err := run(context.Background(), io.Discard, false, "alexnet", "", out, "squash", 7, 2, images); err != nil {
 		t.Fatal(err)
 	}
 	m := alexnet.Random(7)
@@ -78,7 +81,7 @@ func TestBadInput(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(dir, "out-"+strings.ReplaceAll(c.name, " ", "-"))
-			err := run(context.Background(), "alexnet", c.weights, out, "squash", 1, 1, c.images)
+			err := run(context.Background(), io.Discard, false, "alexnet", c.weights, out, "squash", 1, 1, c.images)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -92,5 +95,57 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("staging directories left behind: %v", entries)
 			}
 		})
+	}
+}
+
+// cancelAfter is a context cancelled once its Err has been asked n times:
+// the run sees it live at the first batch and cancelled at the next.
+type cancelAfter struct {
+	context.Context
+	n int
+}
+
+func (c *cancelAfter) Err() error {
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestInterrupted cancels runs at every point in turn (after 0, 1, 2...
+// checks of the context): each either finishes or is an interruption
+// (exit 130) that says how far it got, writes nothing, and logs (not to a
+// terminal) no carriage return and no "done"; one of them must stop
+// between the two batches.
+func TestInterrupted(t *testing.T) {
+	midway := false
+	for n := 0; n < 10; n++ {
+		out := filepath.Join(t.TempDir(), "feats")
+		var log strings.Builder
+		err := run(&cancelAfter{Context: context.Background(), n: n}, &log, false, "alexnet", "", out, "squash", 7, 2, images)
+		s := log.String()
+		if strings.Contains(s, "\r") {
+			t.Errorf("n=%d: carriage return in a log: %q", n, s)
+		}
+		if err == nil {
+			if !strings.Contains(s, "extract: done in") {
+				t.Errorf("n=%d: finished, log %q", n, s)
+			}
+			continue
+		}
+		m := regexp.MustCompile(`after (\d) of 3 images`).FindStringSubmatch(err.Error())
+		if cli.ExitCode(err) != 130 || m == nil {
+			t.Fatalf("n=%d: err = %v (exit %d), want an interruption that says how far it got", n, err, cli.ExitCode(err))
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("n=%d: an interrupted run created %s", n, out)
+		}
+		if strings.Contains(s, "done") || !strings.Contains(s, "extract: interrupted after") || !strings.Contains(s, "at "+m[1]+" of 3 images") {
+			t.Errorf("n=%d: log %q", n, s)
+		}
+		midway = midway || m[1] == "2"
+	}
+	if !midway {
+		t.Error("no run stopped between the batches")
 	}
 }

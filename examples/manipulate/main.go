@@ -181,7 +181,10 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(s
 			m.Arch, len(s.Units()), cfg.Shard, max(cfg.Shards, 1), len(s.Mine()))
 		return e.Write(stdout)
 	}
-	p := newProgress(stderr, o.quiet)
+	p := newProgress(ctx, stderr, o.quiet)
+	if re := s.Reused(); re != "" && !o.quiet {
+		fmt.Fprintf(stderr, "resuming %s, reusing what is done: %s\n", o.out, re)
+	}
 	t0 := time.Now()
 	if err := s.Run(ctx, p); err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -336,8 +339,8 @@ func loadSets(spec string, pre imagenet.Config) ([]study.Set, error) {
 
 // newProgress returns the stage reporter: cli.Progress counting images
 // (the readout features) or GFLOP of suffix re-runs.
-func newProgress(w io.Writer, quiet bool) *cli.Progress {
-	return cli.NewProgress(w, quiet, cli.ProgressOptions{Unit: func(step string) string {
+func newProgress(ctx context.Context, w io.Writer, quiet bool) *cli.Progress {
+	return cli.NewProgress(w, quiet, cli.ProgressOptions{Context: ctx, Unit: func(step string) string {
 		if step == "features" {
 			return "images"
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"image/png"
 	"io/fs"
 	"os"
@@ -287,13 +288,12 @@ func TestCache(t *testing.T) {
 	}
 }
 
-// TestInterrupt kills a run with SIGKILL in the middle of the lesion
-// stage, reruns it, and compares every CSV with an uninterrupted run.
-func TestInterrupt(t *testing.T) {
-	ref := referenceRun(t)
-	out := filepath.Join(t.TempDir(), "out")
+// stallAt starts a run that stops halfway through step (and waits there
+// for an interrupt) and returns once it has stopped.
+func stallAt(t *testing.T, out, step string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
 	cmd := exec.Command(binary, append([]string{"-out", out}, short...)...)
-	cmd.Env = append(os.Environ(), "EMOSEL_REPRODUCE_STALL=lesion")
+	cmd.Env = append(os.Environ(), "EMOSEL_REPRODUCE_STALL="+step)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -303,15 +303,60 @@ func TestInterrupt(t *testing.T) {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		if _, err := os.Stat(marker); err == nil {
-			break
+			return cmd, &stderr
 		}
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			cmd.Wait()
-			t.Fatalf("the run never reached the middle of the lesion stage:\n%s", stderr.String())
+			t.Fatalf("the run never reached the middle of the %s stage:\n%s", step, stderr.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestSigint interrupts a run with SIGINT in the middle of the sweep: it
+// exits 130 with the command that resumes, the sweep is reported as
+// interrupted (never done), the manipulation stage is not recorded as
+// finished, and no report is written.
+func TestSigint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	cmd, stderr := stallAt(t, out, "sweep")
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130:\n%s", err, stderr)
+	}
+	log := stderr.String()
+	for _, want := range []string{"sweep: interrupted after", "run the same command to resume"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	for _, bad := range []string{"sweep: done", "manipulate: done", "100%"} {
+		if strings.Contains(log, bad) {
+			t.Errorf("log says %q:\n%s", bad, log)
+		}
+	}
+	for _, f := range []string{"stages/manipulate.json", "report.md", "table1.csv"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err == nil {
+			t.Errorf("an interrupted run wrote %s", f)
+		}
+	}
+}
+
+// TestInterrupt kills a run with SIGKILL in the middle of the lesion
+// stage, reruns it, and compares every CSV with an uninterrupted run.
+func TestInterrupt(t *testing.T) {
+	ref := referenceRun(t)
+	out := filepath.Join(t.TempDir(), "out")
+	cmd, _ := stallAt(t, out, "lesion")
+	marker := filepath.Join(out, "stalled")
 	units, _ := filepath.Glob(filepath.Join(out, "manipulate", "units", "lesion", "*", "*", "*.json"))
 	sweeps, _ := filepath.Glob(filepath.Join(out, "manipulate", "units", "sweep"))
 	if err := cmd.Process.Kill(); err != nil { // SIGKILL
@@ -328,7 +373,7 @@ func TestInterrupt(t *testing.T) {
 	os.Remove(marker)
 
 	r := shortRun(t, out)
-	if !strings.Contains(r.stderr, "resuming:") {
+	if !strings.Contains(r.stderr, fmt.Sprintf("resuming, reusing what is done: lesion %d of 18 units, readouts 6 of 6", len(units))) {
 		t.Errorf("the rerun did not resume:\n%s", r.stderr)
 	}
 	for _, s := range readManifest(t, out).Stages {

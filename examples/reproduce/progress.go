@@ -1,12 +1,12 @@
 package main
 
 import (
+	"context"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/emosel/emosel/internal/cli"
 	manstudy "github.com/emosel/emosel/manipulate/study"
@@ -16,11 +16,12 @@ import (
 // under the stage lines, counting images or GFLOP of suffix re-runs, with
 // no lines off a terminal for the recordings (the selectivity stage logs
 // one per recording). With stall set (EMOSEL_REPRODUCE_STALL=<step>, for
-// the tests), halfway through that step it writes out/stalled and stops
-// forever, so that a test can kill the process at a known point.
-func newProgress(w io.Writer, quiet bool, stall, out string) *cli.Progress {
+// the tests), halfway through that step it writes out/stalled and waits
+// for an interrupt, so that a test can stop the process at a known point.
+func newProgress(ctx context.Context, w io.Writer, quiet bool, stall, out string) *cli.Progress {
 	opt := cli.ProgressOptions{
-		Indent: "  ",
+		Context: ctx,
+		Indent:  "  ",
 		Unit: func(step string) string {
 			if slices.Contains(manstudy.Stages, step) {
 				return "GFLOP"
@@ -34,9 +35,7 @@ func newProgress(w io.Writer, quiet bool, stall, out string) *cli.Progress {
 		opt.OnAdd = func(step string, done, total int64) {
 			if step == stall && 2*done >= total {
 				os.WriteFile(filepath.Join(out, "stalled"), []byte(step+"\n"), 0o644)
-				for {
-					time.Sleep(time.Hour)
-				}
+				<-ctx.Done() // until SIGINT, SIGTERM or SIGKILL
 			}
 		}
 	}

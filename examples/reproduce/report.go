@@ -232,8 +232,10 @@ func pval(s string) string {
 	return strconv.FormatFloat(v, 'f', 3, 64)
 }
 
-// table1 builds Table 1 from manipulate/table1.csv.
-func table1(path string) (block, error) {
+// table1 builds Table 1 from manipulate/table1.csv; stages are the
+// manipulations that ran, so that an experiment that ran with no
+// selective neuron in any layer reads so, not as a dash.
+func table1(path string, stages []string) (block, error) {
 	head, rows, err := readCSV(path)
 	if err != nil {
 		return nil, err
@@ -247,17 +249,24 @@ func table1(path string) (block, error) {
 	}
 	t := table{head: []string{"set", "emotion", "original F1", "enhanced F1", "layer, α", "change", "lesioned F1", "layer", "change"}}
 	for _, r := range rows {
-		// enhanced_pct is an increase, lesioned_pct a decrease.
-		pct := func(col string, sign float64) string {
+		// Both are signed changes of F1: + a rise, - a fall.
+		pct := func(col string) string {
 			v, err := strconv.ParseFloat(r[c(col)], 64)
 			if err != nil || math.IsNaN(v) {
 				return "–"
 			}
-			return fmt.Sprintf("%+.1f%%", sign*v+0) // +0 turns −0 into 0
+			return fmt.Sprintf("%+.1f%%", v+0) // +0 turns −0 into 0
+		}
+		enhLayer := strings.Trim(r[c("enhanced_layer")]+", α "+num(r[c("enhanced_alpha")], 2), ", α–")
+		if r[c("enhanced_layer")] == "" && slices.Contains(stages, "sweep") {
+			enhLayer = "no selective neurons"
+		}
+		lesLayer := r[c("lesioned_layer")]
+		if lesLayer == "" && slices.Contains(stages, "lesion") {
+			lesLayer = "no selective neurons"
 		}
 		t.rows = append(t.rows, []string{r[c("set")], r[c("emotion")], num(r[c("original_f1")], 3),
-			num(r[c("enhanced_f1")], 3), strings.Trim(r[c("enhanced_layer")]+", α "+num(r[c("enhanced_alpha")], 2), ", α–"), pct("enhanced_pct", 1),
-			num(r[c("lesioned_f1")], 3), r[c("lesioned_layer")], pct("lesioned_pct", -1)})
+			num(r[c("enhanced_f1")], 3), enhLayer, pct("enhanced_pct"), num(r[c("lesioned_f1")], 3), lesLayer, pct("lesioned_pct")})
 	}
 	return t, nil
 }
@@ -304,16 +313,18 @@ func wilcoxon(path string) (block, error) {
 		return nil, err
 	}
 	c := func(n string) int { return column(head, n) }
-	if c("test") < 0 || c("set") < 0 || c("emotion") < 0 || c("selective") < 0 || c("random_mean") < 0 || c("p_value") < 0 || c("n") < 0 {
-		return nil, fmt.Errorf("%s: want columns set, emotion, test, n, selective, random_mean, p_value", path)
+	for _, n := range []string{"set", "emotion", "test", "n_layers", "n_test", "selective", "random_mean", "p_value"} {
+		if c(n) < 0 {
+			return nil, fmt.Errorf("%s: no column %s", path, n)
+		}
 	}
-	t := table{head: []string{"set", "emotion", "test", "layers", "selective (mean F1)", "random (mean F1)", "p (Wilcoxon)"}}
+	t := table{head: []string{"set", "emotion", "test", "layers tested", "layers differing (Wilcoxon n)", "selective (mean F1)", "random (mean F1)", "p (Wilcoxon)"}}
 	for _, r := range rows {
 		test := r[c("test")]
 		if !strings.HasSuffix(test, "_wilcoxon") {
 			continue
 		}
-		t.rows = append(t.rows, []string{r[c("set")], r[c("emotion")], strings.TrimSuffix(test, "_wilcoxon"), r[c("n")],
+		t.rows = append(t.rows, []string{r[c("set")], r[c("emotion")], strings.TrimSuffix(test, "_wilcoxon"), r[c("n_layers")], r[c("n_test")],
 			num(r[c("selective")], 3), num(r[c("random_mean")], 3), pval(r[c("p_value")])})
 	}
 	return t, nil
@@ -425,7 +436,7 @@ func (r *runner) report() error {
 	b = append(b, heading{2, "Inputs"}, inputs)
 
 	// Table 1 and the statistics.
-	if t, err := table1(r.path(manipulateDir, manstudy.Table1File)); err == nil {
+	if t, err := table1(r.path(manipulateDir, manstudy.Table1File), r.p.stages); err == nil {
 		b = append(b, heading{2, "Table 1"},
 			para("Original, enhanced and lesioned performance (F1 on the test split of each set's readout): the best attention gain over the layers (α chosen on the validation split) and the worst lesion, with their layer and the change from the original."),
 			t)

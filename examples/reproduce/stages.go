@@ -45,6 +45,7 @@ const (
 
 // runner is the state of one run.
 type runner struct {
+	ctx            context.Context
 	p              *plan
 	stdout, stderr io.Writer
 	log            io.Writer // stderr, or io.Discard with -quiet
@@ -146,6 +147,9 @@ func (r *runner) stage(name, key string, inputs any, outputs []string, run func(
 	if err := run(); err != nil {
 		return err
 	}
+	if err := r.ctx.Err(); err != nil {
+		return err // never recorded as done, whatever run made of the interruption
+	}
 	took := time.Since(t0)
 	r.timings = append(r.timings, timing{Stage: name, Key: key, Seconds: took.Seconds()})
 	fmt.Fprintf(r.log, "%-11s done in %s\n", name+":", cli.Seconds(took.Seconds()))
@@ -158,11 +162,11 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r := &runner{p: p, stdout: stdout, stderr: stderr, log: stderr, start: time.Now(), keys: map[string]string{}}
+	r := &runner{ctx: ctx, p: p, stdout: stdout, stderr: stderr, log: stderr, start: time.Now(), keys: map[string]string{}}
 	if o.quiet {
 		r.log = io.Discard
 	}
-	r.prog = newProgress(stderr, o.quiet, o.stall, o.out)
+	r.prog = newProgress(ctx, stderr, o.quiet, o.stall, o.out)
 	if err := r.checkEarly(); err != nil {
 		return err
 	}
@@ -687,8 +691,8 @@ func (r *runner) manipulate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if done := len(s.Units()) - len(s.Pending(r.p.stages[0])); done > 0 {
-			fmt.Fprintf(r.log, "  resuming: %d of %d %s units already done\n", done, len(s.Units()), r.p.stages[0])
+		if re := s.Reused(); re != "" {
+			fmt.Fprintf(r.log, "  resuming, reusing what is done: %s\n", re)
 		}
 		return s.Run(ctx, r.prog)
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -26,6 +27,7 @@ type Progress struct {
 	start time.Time
 	total int64
 	done  int64
+	ended bool // Finish ran for this step
 }
 
 // ProgressOptions adapt a Progress to a command.
@@ -40,6 +42,10 @@ type ProgressOptions struct {
 	Silent func(step string) bool
 	// OnAdd, if set, is called after every Add with the step's progress.
 	OnAdd func(step string, done, total int64)
+	// Context, if set, is the run's: a step that ends short of its total
+	// after it is cancelled is reported as interrupted, with how far it
+	// got, never as done (and its bar is not filled).
+	Context context.Context
 }
 
 // NewProgress returns a Progress writing to w (a bar only if w is a
@@ -54,7 +60,7 @@ func NewProgress(w io.Writer, quiet bool, opt ProgressOptions) *Progress {
 
 // Start begins a step of total units.
 func (p *Progress) Start(stage string, total int64) {
-	p.stage, p.start, p.total, p.done = stage, time.Now(), total, 0
+	p.stage, p.start, p.total, p.done, p.ended = stage, time.Now(), total, 0, false
 	if p.quiet || total <= 0 {
 		return
 	}
@@ -94,15 +100,34 @@ func (p *Progress) Add(n int64) {
 	}
 }
 
-// Finish ends the step.
+// Finish ends the step: done, or interrupted if the run's context is
+// cancelled before the step reached its total. A second Finish of the
+// same step does nothing.
 func (p *Progress) Finish() {
-	if p.bar != nil {
-		p.bar.Finish()
-		p.bar = nil
+	if p.ended {
 		return
 	}
-	if !p.quiet && p.total > 0 && !p.term && !p.silent() {
-		fmt.Fprintf(p.w, "%s%s: done in %s\n", p.opt.Indent, p.stage, Seconds(time.Since(p.start).Seconds()))
+	p.ended = true
+	stopped := p.opt.Context != nil && p.opt.Context.Err() != nil && p.done < p.total
+	if p.bar != nil {
+		if stopped {
+			p.bar.Exit() // leaves the bar where it stopped
+			fmt.Fprintln(p.w)
+		} else {
+			p.bar.Finish()
+		}
+		p.bar = nil
+	}
+	if p.quiet || p.total <= 0 || (!p.term && p.silent()) {
+		return
+	}
+	took := Seconds(time.Since(p.start).Seconds())
+	switch {
+	case stopped:
+		fmt.Fprintf(p.w, "%s%s: interrupted after %s, at %s of %s %s\n", p.opt.Indent, p.stage, took,
+			p.scaled(p.done), p.scaled(p.total), p.opt.Unit(p.stage))
+	case !p.term:
+		fmt.Fprintf(p.w, "%s%s: done in %s\n", p.opt.Indent, p.stage, took)
 	}
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 )
@@ -64,6 +65,51 @@ func TestSeconds(t *testing.T) {
 	}{{0.123456, "120ms"}, {3.14159, "3.14s"}, {12.6, "13s"}, {3725, "1h2m5s"}} {
 		if got := Seconds(c.sec); got != c.want {
 			t.Errorf("Seconds(%v) = %q, want %q", c.sec, got, c.want)
+		}
+	}
+}
+
+// TestProgressInterrupted checks a step that ends short of its total after
+// the run's context is cancelled: off a terminal an "interrupted" line
+// with how far it got and no "done"; on a terminal a bar left where it
+// stopped (not filled to 100%), which an uncancelled step does fill.
+func TestProgressInterrupted(t *testing.T) {
+	unit := func(string) string { return "GFLOP" }
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var buf bytes.Buffer
+	p := NewProgress(&buf, false, ProgressOptions{Unit: unit, Context: ctx})
+	p.Start("sweep", 2500)
+	p.Add(1000)
+	p.Finish()
+	p.Finish() // a second Finish prints nothing more
+	if s := buf.String(); strings.Contains(s, "done") || strings.Count(s, "interrupted") != 1 || !strings.Contains(s, "sweep: interrupted after ") ||
+		!strings.Contains(s, "at 1.0 of 2.5 GFLOP") {
+		t.Errorf("off a terminal:\n%q", s)
+	}
+	// A cancelled run whose step was complete anyway is done.
+	buf.Reset()
+	p.Start("lesion", 10)
+	p.Add(10)
+	p.Finish()
+	if s := buf.String(); !strings.Contains(s, "lesion: done in") || strings.Contains(s, "interrupted") {
+		t.Errorf("a complete step of a cancelled run:\n%q", s)
+	}
+
+	for _, cancelled := range []bool{false, true} {
+		c := context.Background()
+		if cancelled {
+			c = ctx
+		}
+		buf.Reset()
+		p := NewProgress(&buf, false, ProgressOptions{Unit: unit, Context: c})
+		p.term = true // as on a terminal
+		p.Start("sweep", 2500)
+		p.Add(1000)
+		p.Finish()
+		s := buf.String()
+		if full := strings.Contains(s, "100%"); full == cancelled || strings.Contains(s, "interrupted") != cancelled {
+			t.Errorf("terminal, cancelled %v:\n%q", cancelled, s)
 		}
 	}
 }

@@ -231,7 +231,10 @@ func (r *results) write(dir string) error {
 	lesion := newCSV("set", "emotion", "layer", "units", "draw", "n_units", "f1_test")
 	sweep := newCSV("set", "emotion", "layer", "units", "draw", "alpha", "f1_val", "f1_test")
 	thresh := newCSV("set", "emotion", "layer", "removed_pct", "n_units", "alpha", "f1_val", "f1_test", "change_pct")
-	stats := newCSV("set", "emotion", "test", "layer", "n", "selective", "random_mean", "statistic", "p_value")
+	// n_draws: random draws per layer; n_layers: layers in the test;
+	// n_test: the test's n (rank tests: the draws; Wilcoxon: the layers
+	// whose selective and random F1 differ, ties discarded).
+	stats := newCSV("set", "emotion", "test", "layer", "n_draws", "n_layers", "n_test", "selective", "random_mean", "statistic", "p_value")
 	for si, set := range man.Sets {
 		for ei, e := range man.Emotions {
 			ro := r.Readouts[si][ei]
@@ -284,11 +287,12 @@ func (r *results) write(dir string) error {
 			if les != nil {
 				for _, l := range les {
 					f := scores(l.Test)
-					stats.row(set.Name, e, "lesion_rank", l.Layer, strconv.Itoa(len(f)-1), num(f[0]), num(meanOf(f[1:])),
+					stats.row(set.Name, e, "lesion_rank", l.Layer, strconv.Itoa(len(f)-1), "1", strconv.Itoa(len(f)-1), num(f[0]), num(meanOf(f[1:])),
 						strconv.Itoa(l.Count), num(l.P))
 				}
 				w, sel, rnd := manipulate.LesionAcrossLayers(les)
-				stats.row(set.Name, e, "lesion_wilcoxon", "all", strconv.Itoa(w.N), num(meanOf(sel)), num(meanOf(rnd)),
+				stats.row(set.Name, e, "lesion_wilcoxon", "all", strconv.Itoa(man.Draws), strconv.Itoa(len(les)), strconv.Itoa(w.N),
+					num(meanOf(sel)), num(meanOf(rnd)),
 					num(w.W), num(w.P))
 			}
 			if swp != nil {
@@ -297,11 +301,12 @@ func (r *results) write(dir string) error {
 					for i, cv := range s.Curves {
 						f[i] = cv.BestTest().F1()
 					}
-					stats.row(set.Name, e, "attention_rank", s.Layer, strconv.Itoa(len(f)-1), num(f[0]), num(meanOf(f[1:])),
+					stats.row(set.Name, e, "attention_rank", s.Layer, strconv.Itoa(len(f)-1), "1", strconv.Itoa(len(f)-1), num(f[0]), num(meanOf(f[1:])),
 						strconv.Itoa(s.Count), num(s.P))
 				}
 				w, sel, rnd := manipulate.SweepAcrossLayers(swp)
-				stats.row(set.Name, e, "attention_wilcoxon", "all", strconv.Itoa(w.N), num(meanOf(sel)), num(meanOf(rnd)),
+				stats.row(set.Name, e, "attention_wilcoxon", "all", strconv.Itoa(man.Draws), strconv.Itoa(len(swp)), strconv.Itoa(w.N),
+					num(meanOf(sel)), num(meanOf(rnd)),
 					num(w.W), num(w.P))
 			}
 		}

@@ -579,6 +579,54 @@ func (s *Study) Pending(stage string) []Unit {
 	return out
 }
 
+// Reused says what a Run would reuse of this shard's work already on
+// disk: per stage, "lesion 12 of 36 units", then the readouts and the
+// cached readout features; "" when nothing is done yet. Commands print it
+// before a resumed Run.
+func (s *Study) Reused() string {
+	var parts []string
+	for _, st := range s.cfg.Stages {
+		total, done := 0, 0
+		for _, u := range s.mine {
+			if s.man.InScope(st, u.Set, u.Emotion) {
+				total++
+				if s.done(st, u) {
+					done++
+				}
+			}
+		}
+		if done > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d of %d units", st, done, total))
+		}
+	}
+	readouts, total := 0, 0
+	seen := map[[2]int]bool{}
+	for _, u := range s.mine {
+		k := [2]int{u.Set, int(u.Emotion)}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		total++
+		if s.readoutDone(u) {
+			readouts++
+		}
+	}
+	if readouts > 0 {
+		parts = append(parts, fmt.Sprintf("readouts %d of %d", readouts, total))
+	}
+	feats := 0
+	for si := range s.cfg.Sets {
+		if _, err := os.Stat(s.featuresPath(si)); err == nil {
+			feats++
+		}
+	}
+	if feats > 0 {
+		parts = append(parts, fmt.Sprintf("readout features of %d of %d sets", feats, len(s.cfg.Sets)))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Run runs this shard's pending units, stage by stage: first the readout
 // features of the sets it needs (cached in OUT/features), then the
 // readouts (OUT/readouts), then each stage's units, each written to
