@@ -624,14 +624,17 @@ func (r *runner) filesList() []string {
 		"`report.md`, `report.html` (self-contained), `manifest.json` (version, parameters, input hashes, timings, CPU path)",
 		"`table1.csv`, `overlap.csv`: Table 1 and the cross-set overlaps; `figures/`: every figure as PNG and SVG",
 		"`selectivity/`: `selectivity.csv` (every channel's tuning, d′, SI), `selective.csv`, `overlap.csv`, `layers.csv`, `top.csv`, `control/`, `activations/<set>/<layer>.npy`, `report.txt`",
-		"`manipulate/`: `table1.csv`, `lesion.csv`, `sweep.csv`, `threshold.csv`, `stats.csv`, `readout.csv`; `units/` and `readouts/` hold the finished work a rerun resumes from",
+		"`manipulate/`: `table1.csv`, `lesion.csv`, `sweep.csv`, `threshold.csv`, `stats.csv`, `readout.csv`; `features/<set>.<fingerprint>.npy` (the readout's input, float32 [images, features]); `units/` and `readouts/` hold the finished work a rerun resumes from",
 		"`stages/`: the stage cache (each stage's key, inputs and time); delete a file to force that stage to rerun",
 	}
 	if r.p.demo {
 		out = append(out, "`stimuli/`: the generated synthetic sets (PNG images and ratings.csv)")
 	}
-	return out
+	return append(out, "Every file, column, unit and sign convention: [docs/OUTPUTS.md]("+outputsDoc+") in the emosel repository")
 }
+
+// outputsDoc is the data dictionary of the outputs.
+const outputsDoc = "https://github.com/emosel/emosel/blob/main/docs/OUTPUTS.md"
 
 // version is the code's version for the report and the manifest: the
 // module version or commit, and where it came from (cli.Version).
