@@ -32,6 +32,13 @@ var arithFixtures = []struct {
 	{"greyprog.jpg", sof10, 0},
 	{"dacprog.jpg", sof10, 0}, // DAC with U = 0, Kx = 1 and 12
 	{"flat2000.jpg", sof9, 77},
+	// Damaged copies (libjpeg's resynchronisation at restart markers, and
+	// zeros read past the end of the data).
+	{"dmg-rst420-rst.jpg", sof9, 0},
+	{"dmg-progrst-rst.jpg", sof10, 0},
+	{"dmg-greyprog-rst.jpg", sof10, 0},
+	{"dmg-rst420-cut.jpg", sof9, 0},
+	{"dmg-dac-cut.jpg", sof9, 0},
 }
 
 // frameType returns the first SOF marker of data.
