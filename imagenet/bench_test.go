@@ -3,7 +3,10 @@ package imagenet
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/emosel/emosel/imagenet/internal/jpeg"
 )
 
 // BenchmarkLoad times the whole pipeline on the 300×200 JPEG fixture, for
@@ -39,4 +42,50 @@ func BenchmarkResize(b *testing.B) {
 		Resize(big, 224, 224)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "img/s")
+}
+
+// BenchmarkJPEGDecode times the JPEG decoder (decode: the *image.RGBA or
+// *image.Gray PIL's load() gives; gray: Gray of it, PIL's convert("L")) on
+// the files of the directory $EMOSEL_JPEG_BENCH, which
+// testdata/bench/jpeg_decode.py writes and times PIL on. Skipped when the
+// variable is unset.
+func BenchmarkJPEGDecode(b *testing.B) {
+	dir := os.Getenv("EMOSEL_JPEG_BENCH")
+	if dir == "" {
+		b.Skip("EMOSEL_JPEG_BENCH names no directory of JPEG files")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jpg"))
+	if len(files) == 0 {
+		b.Fatalf("no JPEG files in %s", dir)
+	}
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		img, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		mp := float64(img.Bounds().Dx()*img.Bounds().Dy()) / 1e6
+		for _, gray := range []bool{false, true} {
+			what := "decode"
+			if gray {
+				what = "gray"
+			}
+			b.Run(filepath.Base(name)+"/"+what, func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					img, err := jpeg.Decode(bytes.NewReader(data))
+					if err != nil {
+						b.Fatal(err)
+					}
+					if gray {
+						Gray(img)
+					}
+				}
+				b.ReportMetric(mp*float64(b.N)/b.Elapsed().Seconds(), "MP/s")
+			})
+		}
+	}
 }

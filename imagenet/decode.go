@@ -101,9 +101,13 @@ func decode(data []byte, name string, limit int) (image.Image, error) {
 		config func(io.Reader) (image.Config, error)
 		dec    func(io.Reader) (image.Image, error)
 		// perByte is the most pixels one byte of the file can hold:
-		// deflate expands at most 1032:1, and a JPEG needs at least one
-		// bit for every 8x8 block of its (possibly 2x2-subsampled) first
-		// scanned component, so at most 2048 pixels a byte.
+		// deflate expands at most 1032:1, and a Huffman-coded JPEG needs
+		// at least one bit for every 8x8 block of its (possibly
+		// 2x2-subsampled) first scanned component, so at most 2048
+		// pixels a byte. An arithmetic-coded block needs at least two
+		// decisions, and the QM-coder can spend as little as one bit on
+		// 2^15 of them (its smallest Qe is 2^-16 of an interval of at
+		// least 2^15), so at most 8 * 2^14 * 64 * 4 = 2^25 pixels a byte.
 		perByte float64
 	)
 	switch {
@@ -111,8 +115,15 @@ func decode(data []byte, name string, limit int) (image.Image, error) {
 		kind, config, dec = "PNG", png.DecodeConfig, png.Decode
 		perByte = 1032 * 8 / float64(pngBitsPerPixel(data))
 	case bytes.HasPrefix(data, jpegMagic):
-		kind, config, dec = "JPEG", jpeg.DecodeConfig, jpeg.Decode
-		perByte = 2048
+		kind, dec = "JPEG", jpeg.Decode
+		config = func(r io.Reader) (image.Config, error) {
+			h, err := jpeg.DecodeHeader(r)
+			perByte = 2048
+			if h.Arithmetic {
+				perByte = 1 << 25
+			}
+			return h.Config, err
+		}
 	case len(data) == 0:
 		return nil, fmt.Errorf("%w: %sempty file", ErrFormat, at)
 	default:

@@ -90,6 +90,16 @@ func TestImplausibleSize(t *testing.T) {
 	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "can hold") {
 		t.Errorf("got %v", err)
 	}
+
+	// An arithmetic-coded file can hold that many: 2000x2000 flat grey
+	// (77, as PIL decodes it) in 128 bytes.
+	g, err := LoadGray("internal/jpeg/testdata/arith/flat2000.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Rect.Dx() != 2000 || g.Rect.Dy() != 2000 || bytes.Count(g.Pix, []byte{77}) != len(g.Pix) {
+		t.Errorf("flat2000.jpg: %v, not all 77", g.Rect)
+	}
 }
 
 func TestLoadBatch(t *testing.T) {

@@ -23,13 +23,16 @@
 // grey bytes for every PNG layout (1/2/4/8/16-bit grey, grey+alpha, RGB,
 // RGBA, palette, with and without tRNS) and JPEG layout (grey, YCbCr 4:4:4,
 // 4:2:2, 4:2:0, 4:4:0, 4:1:1, progressive, RGB, CMYK, YCCK), resized
-// pixels, and the final float32 tensors.
+// pixels, and the final float32 tensors. Arithmetic-coded JPEGs
+// (sequential and progressive, with restart intervals and DAC
+// conditioning) match PIL's pixels on internal/jpeg's fixtures
+// (internal/jpeg/testdata/arith/gen.py).
 //
 // Like PIL's Image.open, decoding ignores EXIF orientation, ICC profiles
 // and PNG gamma. Not reproduced: libjpeg's block smoothing of progressive
 // JPEGs whose scans leave coefficients unsent (it only applies to such
-// incomplete files), and JPEG features Go's parser lacks (arithmetic
-// coding, 12-bit and lossless), which are refused with ErrFormat.
+// incomplete files), and 12-bit, lossless and hierarchical JPEG, which
+// are refused with ErrFormat.
 //
 // Labels, Label and TopK map logits to class names in torchvision's
 // class-index order.
@@ -38,10 +41,11 @@
 //
 // Bad data returns an error, never a panic: a file that is not a PNG or
 // JPEG, is corrupt or truncated, or uses an unsupported JPEG feature
-// (12-bit samples, arithmetic coding, unusual sampling layouts), or whose
-// header claims more pixels than the rest of the file could encode, wraps
-// ErrFormat; one whose header claims more than MaxPixels pixels wraps
-// ErrTooLarge. Both header checks come before any pixel memory is
+// (12-bit samples, lossless or hierarchical coding, unusual sampling
+// layouts), or whose header claims more pixels than the rest of the file
+// could encode (for arithmetic coding, which can code millions of flat
+// pixels in a byte, this is a weak bound), wraps ErrFormat; one whose
+// header claims more than MaxPixels pixels wraps ErrTooLarge. Both header checks come before any pixel memory is
 // allocated. Errors from the file-based functions name the file.
 //
 // Programmer misuse panics with an "imagenet: ..." message: a negative or

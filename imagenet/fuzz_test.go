@@ -4,19 +4,26 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
 // FuzzDecode feeds arbitrary bytes to the decoders (PNG, and our JPEG
 // decoder in internal/jpeg) and the grey conversion: they must return an
 // ErrFormat or ErrTooLarge error or a picture of the size the header
-// claims, and never panic. The seeds are the fixtures, good and bad.
+// claims, and never panic. The seeds are the fixtures, good and bad, and
+// internal/jpeg's (restarts, damage, arithmetic coding).
 //
 //	go test -run '^$' -fuzz FuzzDecode -fuzztime 30s ./imagenet/
 func FuzzDecode(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.*")
 	bad, _ := filepath.Glob("testdata/bad/*")
-	for _, name := range append(files, bad...) {
+	jpegs, _ := filepath.Glob("internal/jpeg/testdata/*.jpg")
+	arith, _ := filepath.Glob("internal/jpeg/testdata/arith/*.jpg")
+	if len(arith) == 0 {
+		f.Fatal("no arithmetic-coded seeds")
+	}
+	for _, name := range slices.Concat(files, bad, jpegs, arith) {
 		data, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)

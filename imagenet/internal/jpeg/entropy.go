@@ -91,6 +91,13 @@ type scanDecoder struct {
 	pred   [maxComponents]int32      // DC predictions, by position in the scan
 	eobrun int                       // blocks left in an end-of-band run
 	blk    block
+
+	// Arithmetic coding: the decoder, the DC contexts (F.1.4.4.1.1: the
+	// S0 bin of each context of the previous difference) by position in
+	// the scan, and the bin of the fixed 0.5 estimate.
+	ad    arithDecoder
+	dcCtx [maxComponents]int
+	fixed bin
 }
 
 // scan reads the SOS segment hdr and decodes the entropy-coded data that
@@ -109,7 +116,7 @@ func (d *decoder) scan(data []byte, pos int, hdr []byte) (int, error) {
 		if err := d.allocate(); err != nil {
 			return 0, err
 		}
-		if !d.progressive {
+		if !d.progressive && !d.arithmetic {
 			// As libjpeg-turbo's Huffman decoder does when it starts.
 			for class := range stdTables {
 				for slot, t := range stdTables[class] {
@@ -149,6 +156,9 @@ func (d *decoder) scan(data []byte, pos int, hdr []byte) (int, error) {
 			c.latched = true
 		}
 		c.coded = true
+		if d.arithmetic {
+			continue // every 4-bit table selector is valid
+		}
 		if sd.kind == sequential || sd.kind == dcFirst {
 			if sd.dc[i], err = d.table(0, sc.td); err != nil {
 				return 0, err
@@ -160,8 +170,19 @@ func (d *decoder) scan(data []byte, pos int, hdr []byte) (int, error) {
 			}
 		}
 	}
+	if d.arithmetic {
+		if d.stats == nil {
+			d.stats = new(arithStats)
+		}
+		sd.fixed = fixedBin
+		sd.ad.start(data, pos)
+		sd.arithResetStats()
+	}
 	if err := sd.run(); err != nil {
 		return 0, err
+	}
+	if d.arithmetic {
+		return sd.ad.src.pos, nil
 	}
 	return sd.br.pos, nil
 }
@@ -183,7 +204,16 @@ func (sd *scanDecoder) run() error {
 		empty = false // the data of this restart interval has run out
 	)
 	for m := 0; m < mcusX*mcusY; m++ {
-		if ri > 0 && m > 0 && m%ri == 0 {
+		if ri > 0 && m > 0 && m%ri == 0 && d.arithmetic {
+			// F.1.4.5, G.1.3.2: each interval is coded afresh. Data that
+			// is missing (a marker left in place) is decoded as zeros.
+			if _, err := sd.ad.src.restart(rst); err != nil {
+				return err
+			}
+			rst = (rst + 1) & 7
+			sd.ad.start(sd.ad.src.data, sd.ad.src.pos)
+			sd.arithResetStats()
+		} else if ri > 0 && m > 0 && m%ri == 0 {
 			left, err := sd.br.restart(rst)
 			if err != nil {
 				return err
@@ -208,6 +238,13 @@ func (sd *scanDecoder) run() error {
 				}
 			}
 		}
+		if d.arithmetic {
+			// Running into a marker is allowed: the decoder reads zeros.
+			if sd.ad.src.end == segEOF {
+				return errTruncated
+			}
+			continue
+		}
 		if sd.br.end == segEOF {
 			return errTruncated
 		}
@@ -231,6 +268,7 @@ func (sd *scanDecoder) run() error {
 func (sd *scanDecoder) block(i, bx, by int, empty bool) {
 	ci := sd.s.comp[i].ci
 	c := &sd.d.comp[ci]
+	empty = empty || sd.ad.bad
 	if sd.kind == sequential {
 		p := &sd.d.planes[ci]
 		dst := p.pix[8*(by*p.stride+bx):]
@@ -243,7 +281,11 @@ func (sd *scanDecoder) block(i, bx, by int, empty bool) {
 			}
 			return
 		}
-		sd.sequentialBlock(i, c)
+		if sd.d.arithmetic {
+			sd.arithSequentialBlock(i, c)
+		} else {
+			sd.sequentialBlock(i, c)
+		}
 		idctIslow(&sd.blk, dst, p.stride)
 		return
 	}
@@ -252,6 +294,10 @@ func (sd *scanDecoder) block(i, bx, by int, empty bool) {
 	}
 	off := (by*c.bw + bx) * blockSize
 	coef := (*[blockSize]int16)(c.coef[off : off+blockSize])
+	if sd.d.arithmetic {
+		sd.arithProgressiveBlock(i, coef)
+		return
+	}
 	switch sd.kind {
 	case dcFirst:
 		// G.1.2.1: the DC difference, scaled by 2^Al.
@@ -296,6 +342,45 @@ func (sd *scanDecoder) sequentialBlock(i int, c *component) {
 		k += r
 		z := coefIndex(k)
 		b[z] = int32(int16(br.receiveExtend(s))) * c.q[z]
+	}
+}
+
+// arithSequentialBlock is sequentialBlock for arithmetic coding (F.2.4).
+// After a bad code the block keeps what was decoded of it, as in libjpeg.
+func (sd *scanDecoder) arithSequentialBlock(i int, c *component) {
+	b := &sd.blk
+	*b = block{}
+	diff, ok := sd.arithDCDiff(i)
+	if !ok {
+		return
+	}
+	sd.pred[i] += diff
+	b[0] = int32(int16(sd.pred[i])) * c.q[0]
+	var coef [blockSize]int16
+	sd.arithAC(&coef, 1, blockSize-1, 0, sd.s.comp[i].ta)
+	for k := 1; k < blockSize; k++ {
+		b[k] = int32(coef[k]) * c.q[k]
+	}
+}
+
+// arithProgressiveBlock decodes a block of a progressive scan with
+// arithmetic coding (G.1.3).
+func (sd *scanDecoder) arithProgressiveBlock(i int, coef *[blockSize]int16) {
+	s := sd.s
+	switch sd.kind {
+	case dcFirst:
+		if diff, ok := sd.arithDCDiff(i); ok {
+			sd.pred[i] += diff
+			coef[0] = int16(sd.pred[i] << s.al)
+		}
+	case dcRefine:
+		if sd.ad.decode(&sd.fixed) != 0 {
+			coef[0] |= 1 << s.al
+		}
+	case acFirst:
+		sd.arithAC(coef, s.ss, s.se, s.al, s.comp[0].ta)
+	case acRefine:
+		sd.arithACRefine(coef)
 	}
 }
 

@@ -10,11 +10,13 @@
 // JPEG.
 //
 // It is written from the specification, ITU-T T.81
-// (https://www.w3.org/Graphics/JPEG/itu-t81.pdf), and decodes Huffman-coded
-// 8-bit DCT images, baseline, extended sequential and progressive (spectral
-// selection and successive approximation), with restart intervals, in the
-// JFIF and Adobe colour conventions. Arithmetic coding, 12-bit samples,
-// lossless and hierarchical JPEG are refused with an UnsupportedError.
+// (https://www.w3.org/Graphics/JPEG/itu-t81.pdf), and decodes 8-bit DCT
+// images, baseline, extended sequential and progressive (spectral
+// selection and successive approximation), Huffman-coded or
+// arithmetic-coded (SOF9, SOF10, with DAC conditioning; Annexes D, F.1.4
+// and G.1.3), with restart intervals, in the JFIF and Adobe colour
+// conventions. 12-bit samples, lossless and hierarchical JPEG (with either
+// coding) are refused with an UnsupportedError.
 //
 // Where T.81 leaves a decoder free, or a file breaks it, the decoder does
 // what libjpeg does, so that the pixels still match PIL's (which ignores
@@ -25,7 +27,10 @@
 // libjpeg resynchronises them; bits that form no Huffman code read as
 // symbol 0, and a coefficient run past the end of a block lands on the
 // last coefficient; a sequential frame without Huffman tables in slots 0
-// and 1 gets those of T.81 Annex K.3. The stream must end with EOI: input
+// and 1 gets those of T.81 Annex K.3. Arithmetic-coded data that ends
+// early is read on as zero bytes (as D.2.6 says), and a code that no
+// encoder writes (a zero run past the end of the block, a magnitude of
+// 2^15) leaves the rest of its restart interval undecoded. The stream must end with EOI: input
 // that stops short of it is an error (for PIL too, the file is
 // truncated).
 //
@@ -36,6 +41,7 @@
 //
 // The files: jpeg.go (this API), markers.go (the marker segments),
 // bits.go (the entropy-coded bit stream), huff.go (Huffman tables),
+// arith.go (the arithmetic decoder and its coefficient models),
 // entropy.go (decoding scans into coefficients and samples), idct.go (the
 // inverse DCT) and convert.go (upsampling and colour conversion).
 package jpeg
@@ -98,6 +104,7 @@ type decoder struct {
 	comp          [maxComponents]component
 	sof           bool // a frame header has been read
 	progressive   bool
+	arithmetic    bool // arithmetic coding (SOF9, SOF10), not Huffman
 
 	// The colour markers, as libjpeg records them up to the first scan.
 	jfif                bool
@@ -107,6 +114,8 @@ type decoder struct {
 	quant    [4][blockSize]uint16 // natural order
 	quantSet [4]bool
 	huff     [2][4]huffTable // [0] DC, [1] AC, by destination slot
+	cond     arithConditioning
+	stats    *arithStats // allocated at the first arithmetic-coded scan
 
 	restartInterval int
 	scans           int
@@ -135,9 +144,25 @@ func Decode(r io.Reader) (image.Image, error) {
 // (an *image.Gray, *image.RGBA or *image.CMYK is what Decode returns for
 // each), reading only up to the frame header.
 func DecodeConfig(r io.Reader) (image.Config, error) {
+	h, err := DecodeHeader(r)
+	return h.Config, err
+}
+
+// A Header is what the marker segments up to the frame header say.
+type Header struct {
+	image.Config
+	// Arithmetic reports an arithmetic-coded frame (SOF9 or SOF10). Its
+	// data can be far smaller than Huffman-coded data: where a Huffman
+	// code spends at least a bit on each block, the QM-coder can code
+	// tens of thousands of flat blocks in one bit.
+	Arithmetic bool
+}
+
+// DecodeHeader is DecodeConfig, also telling the entropy coding.
+func DecodeHeader(r io.Reader) (Header, error) {
 	var d decoder
 	if err := d.readHeader(bufio.NewReader(r)); err != nil {
-		return image.Config{}, err
+		return Header{}, err
 	}
 	var m color.Model
 	switch d.nComp {
@@ -148,7 +173,8 @@ func DecodeConfig(r io.Reader) (image.Config, error) {
 	default:
 		m = color.CMYKModel
 	}
-	return image.Config{ColorModel: m, Width: d.width, Height: d.height}, nil
+	cfg := image.Config{ColorModel: m, Width: d.width, Height: d.height}
+	return Header{Config: cfg, Arithmetic: d.arithmetic}, nil
 }
 
 // readAll reads r to the end, in one allocation when r tells its length.

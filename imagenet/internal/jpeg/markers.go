@@ -20,6 +20,8 @@ const (
 	sof2  = 0xC2 // progressive DCT, Huffman coding
 	sof3  = 0xC3 // lossless, Huffman coding
 	dht   = 0xC4 // define Huffman tables
+	sof9  = 0xC9 // extended sequential DCT, arithmetic coding
+	sof10 = 0xCA // progressive DCT, arithmetic coding
 	sof15 = 0xCF // last of the SOF markers (C4, C8 and CC excepted)
 	jpg   = 0xC8 // reserved for JPEG extensions
 	dac   = 0xCC // define arithmetic coding conditioning
@@ -48,15 +50,15 @@ var errTruncated = FormatError("unexpected end of data")
 func parameterless(m byte) bool { return m == tem || rst0 <= m && m <= rst7 }
 
 // checkMarker refuses a marker that is not one this decoder can read past:
-// the frame types it does not implement and reserved codes.
+// the frame types it does not implement (lossless, SOF3 and SOF11, and
+// hierarchical, SOF5-7 and SOF13-15, with Huffman or arithmetic coding)
+// and reserved codes.
 func checkMarker(m byte) error {
 	switch {
 	case m == sof3 || m == 0xCB:
 		return UnsupportedError("lossless JPEG")
 	case 0xC5 <= m && m <= 0xC7 || 0xCD <= m && m <= sof15 || m == dhp || m == exp:
 		return UnsupportedError("hierarchical JPEG")
-	case m == 0xC9 || m == 0xCA:
-		return UnsupportedError("arithmetic coding")
 	case m == jpg || jpg0 <= m && m <= jpg13:
 		return UnsupportedError(fmt.Sprintf("JPEG extension marker 0x%02X", m))
 	case m < sof0:
@@ -74,6 +76,7 @@ func (d *decoder) decode(data []byte) error {
 	if len(data) < 2 || data[0] != 0xFF || data[1] != soi {
 		return FormatError("missing SOI marker")
 	}
+	d.cond.reset()
 	pos := 2
 	for {
 		m, next, ok := nextMarker(data, pos)
@@ -130,6 +133,7 @@ func (d *decoder) readHeader(r *bufio.Reader) error {
 	if b[0] != 0xFF || b[1] != soi {
 		return FormatError("missing SOI marker")
 	}
+	d.cond.reset()
 	for !d.sof {
 		m, err := readMarker(r)
 		if err != nil {
@@ -198,13 +202,15 @@ func readError(err error) error {
 }
 
 // segment interprets the marker segment m with parameters b, other than
-// SOS. Segments it has no use for (other APPn, COM, DNL, DAC) are skipped.
+// SOS. Segments it has no use for (other APPn, COM, DNL) are skipped.
 func (d *decoder) segment(m byte, b []byte) error {
 	switch m {
-	case sof0, sof1, sof2:
+	case sof0, sof1, sof2, sof9, sof10:
 		return d.frameHeader(m, b)
 	case dht:
 		return d.huffmanTables(b)
+	case dac:
+		return d.conditioning(b)
 	case dqt:
 		return d.quantTables(b)
 	case dri:
@@ -230,7 +236,8 @@ func (d *decoder) segment(m byte, b []byte) error {
 	return nil
 }
 
-// frameHeader reads an SOF0, SOF1 or SOF2 segment (T.81 B.2.2).
+// frameHeader reads an SOF0, SOF1, SOF2, SOF9 or SOF10 segment (T.81
+// B.2.2).
 func (d *decoder) frameHeader(m byte, b []byte) error {
 	if d.sof {
 		return FormatError("more than one frame header")
@@ -281,7 +288,8 @@ func (d *decoder) frameHeader(m byte, b []byte) error {
 		}
 	}
 	d.width, d.height, d.nComp = width, height, n
-	d.progressive = m == sof2
+	d.progressive = m == sof2 || m == sof10
+	d.arithmetic = m == sof9 || m == sof10
 	d.sof = true
 	return nil
 }
