@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -521,6 +522,7 @@ array=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --array=*) array=${1#--array=}; shift ;;
+    --dependency=afternotok:*) echo $RANDOM; exit 0 ;; # the failure report: no shard fails here
     --*) shift ;;
     *) break ;;
   esac
@@ -560,5 +562,84 @@ echo $RANDOM
 	}
 	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
 		t.Error("no report after the merge job")
+	}
+}
+
+// TestMergeRefusesUnfinishedShards runs two of three shards fully and the
+// third with one result removed: -merge merges nothing, writes no report,
+// names the unfinished shard (and only it) and prints the commands that
+// rerun it; running exactly those commands gives the unsharded outputs.
+func TestMergeRefusesUnfinishedShards(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	ref := referenceRun(t)
+	out := filepath.Join(t.TempDir(), "out")
+	shortRun(t, out, "-until", "selectivity")
+	shortRun(t, out, "-shard", "0/3")
+	shortRun(t, out, "-shard", "2/3")
+	args := append([]string{"-out", out}, short...)
+	merge := append(slices.Clone(args), "-merge")
+
+	// Shard 1 never ran.
+	r := command(t, nil, merge...)
+	if r.code != 1 || !strings.Contains(r.stderr, "shard 1/3: not started") {
+		t.Fatalf("-merge with shard 1 not started: exit %d\n%s", r.code, r.stderr)
+	}
+	// Shard 1 ran, but one of its results is gone (a task killed mid-run).
+	shortRun(t, out, "-shard", "1/3")
+	units, _ := filepath.Glob(filepath.Join(out, "shards", "shard-1-of-3", "units", "*", "*", "*", "*.json"))
+	if len(units) == 0 {
+		t.Fatal("shard 1 wrote no units")
+	}
+	if err := os.Remove(units[0]); err != nil {
+		t.Fatal(err)
+	}
+	r = command(t, nil, merge...)
+	if r.code != 1 || !strings.Contains(r.stderr, "shard 1/3: 1 of its ") {
+		t.Fatalf("-merge with shard 1 unfinished: exit %d\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "shard 0/3:") || strings.Contains(r.stderr, "shard 2/3:") {
+		t.Errorf("-merge names a finished shard:\n%s", r.stderr)
+	}
+	for _, f := range []string{"report.md", "report.html", "table1.csv", "manipulate/table1.csv", "manipulate/units"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err == nil {
+			t.Errorf("-merge refused but wrote %s", f)
+		}
+	}
+	// On Slurm (submit.sh sets EMOSEL_SUBMIT) it prints the one command
+	// that resubmits the shard and the merge.
+	rs := command(t, []string{"EMOSEL_SUBMIT=SUBMIT -c 2"}, merge...)
+	if want := "SUBMIT -c 2 -n 3 -only 1 -- " + shellJoin(args); !strings.Contains(rs.stderr, "\n  "+want+"\n") {
+		t.Errorf("on Slurm, -merge does not print %q:\n%s", want, rs.stderr)
+	}
+
+	// Run the commands it printed, as printed.
+	_, rest, ok := strings.Cut(r.stderr, "Rerun it, then merge:\n")
+	if !ok {
+		t.Fatalf("no rerun commands:\n%s", r.stderr)
+	}
+	var ran int
+	for _, line := range strings.Split(rest, "\n") {
+		if !strings.HasPrefix(line, "  ") {
+			break
+		}
+		f := strings.Fields(line)
+		if f[0] != binary {
+			t.Fatalf("the rerun command runs %s, not this binary: %s", f[0], line)
+		}
+		if r := command(t, nil, f[1:]...); r.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", line, r.code, r.stderr)
+		}
+		ran++
+	}
+	if ran != 2 {
+		t.Errorf("%d rerun commands, want the shard's and the merge's:\n%s", ran, r.stderr)
+	}
+	want, got := csvs(t, ref), csvs(t, out)
+	for _, f := range []string{"table1.csv", "manipulate/lesion.csv", "manipulate/sweep.csv", "manipulate/threshold.csv", "manipulate/stats.csv"} {
+		if !bytes.Equal(want[f], got[f]) {
+			t.Errorf("%s differs from the unsharded run's after the rerun", f)
+		}
 	}
 }

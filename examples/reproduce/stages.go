@@ -677,9 +677,9 @@ func (r *runner) manipulate(ctx context.Context) error {
 				r.p.shard, r.p.shards)
 			return nil
 		case r.p.o.merge:
-			dirs, _ := filepath.Glob(r.path(shardsDir, "shard-*-of-*"))
-			if len(dirs) == 0 {
-				return fmt.Errorf("-merge: no shard directories in %s", r.path(shardsDir))
+			dirs, err := r.checkShards(cfg)
+			if err != nil {
+				return err
 			}
 			if _, err := r.open(r.path(manipulateDir), cfg); err != nil {
 				return err
