@@ -9,8 +9,8 @@
 //
 // It writes, in -out:
 //
-//	table1.csv     per set and emotion: original test F1, best enhanced F1 (layer, α, % increase),
-//	               worst lesioned F1 (layer, % decrease)
+//	table1.csv     per set and emotion: original test F1, best enhanced F1 (layer, α, signed % change),
+//	               worst lesioned F1 (layer, signed % change, negative: a fall; see docs/OUTPUTS.md)
 //	lesion.csv     set,emotion,layer,units,draw,n_units,f1_test (units = selective | random)
 //	sweep.csv      set,emotion,layer,units,draw,alpha,f1_val,f1_test
 //	threshold.csv  Fig 3C: F1 after enhancing what is left when the lowest x% by SI are removed
