@@ -90,15 +90,6 @@ func idct1D(i0, i1, i2, i3, i4, i5, i6, i7 int32) (e0, e1, e2, e3, o0, o1, o2, o
 	return
 }
 
-// rangeTable is rangeLimit as a table, indexed by x & 1023.
-var rangeTable [1024]byte
-
-func init() {
-	for i := range rangeTable {
-		rangeTable[i] = rangeLimit(int32(i))
-	}
-}
-
 // idctIslow computes the inverse DCT of the dequantised block b and writes
 // the 8x8 samples to dst, whose rows are stride bytes apart.
 //
@@ -106,100 +97,52 @@ func init() {
 //
 //	dst[y*stride+x] = clamp(128 + Σ_u Σ_v C(u)C(v)/4 b[v*8+u]
 //	                        cos((2x+1)uπ/16) cos((2y+1)vπ/16))
-//
-// It is idct1D written out in both passes (the compiler does not inline
-// it), with rangeLimit as a table; idctIslowRef in the tests is the
-// plain form, and they must agree on every input.
 func idctIslow(b *block, dst []byte, stride int) {
 	var ws [blockSize]int32
 
 	// Pass 1: columns from b into ws, keeping pass1Bits extra bits.
 	for c := 0; c < 8; c++ {
-		i0, i1, i2, i3 := b[c], b[8+c], b[16+c], b[24+c]
-		i4, i5, i6, i7 := b[32+c], b[40+c], b[48+c], b[56+c]
-		if i1|i2|i3|i4|i5|i6|i7 == 0 {
+		if b[8+c]|b[16+c]|b[24+c]|b[32+c]|b[40+c]|b[48+c]|b[56+c] == 0 {
 			// AC terms all zero (the general code gives the same result).
-			dc := i0 << pass1Bits
-			ws[c], ws[8+c], ws[16+c], ws[24+c] = dc, dc, dc, dc
-			ws[32+c], ws[40+c], ws[48+c], ws[56+c] = dc, dc, dc, dc
+			dc := b[c] << pass1Bits
+			for r := 0; r < 8; r++ {
+				ws[8*r+c] = dc
+			}
 			continue
 		}
-		z1 := (i2 + i6) * fix0_541196100
-		t2 := z1 - i6*fix1_847759065
-		t3 := z1 + i2*fix0_765366865
-		t0 := (i0 + i4) << constBits
-		t1 := (i0 - i4) << constBits
-		e0, e3 := t0+t3, t0-t3
-		e1, e2 := t1+t2, t1-t2
-
-		z1 = i7 + i1
-		z2 := i5 + i3
-		z3 := i7 + i3
-		z4 := i5 + i1
-		z5 := (z3 + z4) * fix1_175875602
-		z1 *= -fix0_899976223
-		z2 *= -fix2_562915447
-		z3 = z3*-fix1_961570560 + z5
-		z4 = z4*-fix0_390180644 + z5
-		o0 := i1*fix1_501321110 + z1 + z4
-		o1 := i3*fix3_072711026 + z2 + z3
-		o2 := i5*fix2_053119869 + z2 + z4
-		o3 := i7*fix0_298631336 + z1 + z3
-
+		e0, e1, e2, e3, o0, o1, o2, o3 := idct1D(b[c], b[8+c], b[16+c], b[24+c], b[32+c], b[40+c], b[48+c], b[56+c])
 		const n = constBits - pass1Bits
-		const r = 1 << (n - 1)
-		ws[0*8+c] = (e0 + o0 + r) >> n
-		ws[7*8+c] = (e0 - o0 + r) >> n
-		ws[1*8+c] = (e1 + o1 + r) >> n
-		ws[6*8+c] = (e1 - o1 + r) >> n
-		ws[2*8+c] = (e2 + o2 + r) >> n
-		ws[5*8+c] = (e2 - o2 + r) >> n
-		ws[3*8+c] = (e3 + o3 + r) >> n
-		ws[4*8+c] = (e3 - o3 + r) >> n
+		ws[0*8+c] = descale(e0+o0, n)
+		ws[7*8+c] = descale(e0-o0, n)
+		ws[1*8+c] = descale(e1+o1, n)
+		ws[6*8+c] = descale(e1-o1, n)
+		ws[2*8+c] = descale(e2+o2, n)
+		ws[5*8+c] = descale(e2-o2, n)
+		ws[3*8+c] = descale(e3+o3, n)
+		ws[4*8+c] = descale(e3-o3, n)
 	}
 
 	// Pass 2: rows from ws into dst, removing all the scaling.
 	_ = dst[7*stride+7]
-	for row := 0; row < 8; row++ {
-		w := (*[8]int32)(ws[8*row : 8*row+8])
-		out := (*[8]byte)(dst[row*stride : row*stride+8])
-		i0, i1, i2, i3, i4, i5, i6, i7 := w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]
-		if i1|i2|i3|i4|i5|i6|i7 == 0 {
-			v := rangeTable[descale(i0, pass1Bits+3)&1023]
-			*out = [8]byte{v, v, v, v, v, v, v, v}
+	for r := 0; r < 8; r++ {
+		w := ws[8*r : 8*r+8 : 8*r+8]
+		out := dst[r*stride : r*stride+8 : r*stride+8]
+		const n = constBits + pass1Bits + 3
+		if w[1]|w[2]|w[3]|w[4]|w[5]|w[6]|w[7] == 0 {
+			v := rangeLimit(descale(w[0], pass1Bits+3))
+			for x := range out {
+				out[x] = v
+			}
 			continue
 		}
-		z1 := (i2 + i6) * fix0_541196100
-		t2 := z1 - i6*fix1_847759065
-		t3 := z1 + i2*fix0_765366865
-		t0 := (i0 + i4) << constBits
-		t1 := (i0 - i4) << constBits
-		e0, e3 := t0+t3, t0-t3
-		e1, e2 := t1+t2, t1-t2
-
-		z1 = i7 + i1
-		z2 := i5 + i3
-		z3 := i7 + i3
-		z4 := i5 + i1
-		z5 := (z3 + z4) * fix1_175875602
-		z1 *= -fix0_899976223
-		z2 *= -fix2_562915447
-		z3 = z3*-fix1_961570560 + z5
-		z4 = z4*-fix0_390180644 + z5
-		o0 := i1*fix1_501321110 + z1 + z4
-		o1 := i3*fix3_072711026 + z2 + z3
-		o2 := i5*fix2_053119869 + z2 + z4
-		o3 := i7*fix0_298631336 + z1 + z3
-
-		const n = constBits + pass1Bits + 3
-		const r = 1 << (n - 1)
-		out[0] = rangeTable[(e0+o0+r)>>n&1023]
-		out[7] = rangeTable[(e0-o0+r)>>n&1023]
-		out[1] = rangeTable[(e1+o1+r)>>n&1023]
-		out[6] = rangeTable[(e1-o1+r)>>n&1023]
-		out[2] = rangeTable[(e2+o2+r)>>n&1023]
-		out[5] = rangeTable[(e2-o2+r)>>n&1023]
-		out[3] = rangeTable[(e3+o3+r)>>n&1023]
-		out[4] = rangeTable[(e3-o3+r)>>n&1023]
+		e0, e1, e2, e3, o0, o1, o2, o3 := idct1D(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7])
+		out[0] = rangeLimit(descale(e0+o0, n))
+		out[7] = rangeLimit(descale(e0-o0, n))
+		out[1] = rangeLimit(descale(e1+o1, n))
+		out[6] = rangeLimit(descale(e1-o1, n))
+		out[2] = rangeLimit(descale(e2+o2, n))
+		out[5] = rangeLimit(descale(e2-o2, n))
+		out[3] = rangeLimit(descale(e3+o3, n))
+		out[4] = rangeLimit(descale(e3-o3, n))
 	}
 }
