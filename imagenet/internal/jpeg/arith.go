@@ -274,6 +274,14 @@ func (sd *scanDecoder) arithDCDiff(i int) (int32, bool) {
 	default:
 		sd.dcCtx[i] = 4 + 4*sign
 	}
+	return ad.value(st[:], x, m, sign), true
+}
+
+// value decodes the bits of a magnitude below its top bit m from the
+// statistics bins st[x+binsToMs] (F.1.4.3.1, Figures F.21 and F.24) and
+// returns the signed value: sign != 0 is negative. DC and AC code their
+// magnitudes alike.
+func (ad *arithDecoder) value(st []bin, x int, m int32, sign int) int32 {
 	v := m
 	for x += binsToMs; m > 1; {
 		m >>= 1
@@ -285,7 +293,7 @@ func (sd *scanDecoder) arithDCDiff(i int) (int32, bool) {
 	if sign != 0 {
 		v = -v
 	}
-	return v, true
+	return v
 }
 
 // arithAC decodes coefficients ss..se of a block, in zig-zag order, into
@@ -329,18 +337,7 @@ func (sd *scanDecoder) arithAC(coef *[blockSize]int16, ss, se, al, tbl int) bool
 				}
 			}
 		}
-		v := m
-		for x += binsToMs; m > 1; {
-			m >>= 1
-			if ad.decode(&st[x]) != 0 {
-				v |= m
-			}
-		}
-		v++
-		if sign != 0 {
-			v = -v
-		}
-		coef[zigzag[k]] = int16(v << al)
+		coef[zigzag[k]] = int16(ad.value(st[:], x, m, sign) << al)
 	}
 	return true
 }
