@@ -82,23 +82,7 @@ func TestArithmetic(t *testing.T) {
 				}
 				return
 			}
-			w, h, ch, want := readPNM(t, strings.TrimSuffix(name, ".jpg")+".pnm")
-			if img.Bounds() != image.Rect(0, 0, w, h) {
-				t.Fatalf("bounds %v, want %dx%d", img.Bounds(), w, h)
-			}
-			gch, got := samples(img)
-			if gch != ch {
-				t.Fatalf("%d channels, want %d", gch, ch)
-			}
-			if n := diffCount(got, want); n > 0 {
-				for i := range got {
-					if got[i] != want[i] {
-						t.Errorf("%d of %d samples differ; the first, at x=%d y=%d channel %d: %d, want %d",
-							n, len(want), i/ch%w, i/ch/w, i%ch, got[i], want[i])
-						break
-					}
-				}
-			}
+			matchPNM(t, img, strings.TrimSuffix(name, ".jpg")+".pnm")
 		})
 	}
 }

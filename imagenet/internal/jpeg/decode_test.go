@@ -73,18 +73,32 @@ func TestAgainstDjpeg(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w, h, ch, want := readPNM(t, strings.TrimSuffix(name, ".jpg")+".pnm")
-			if img.Bounds() != image.Rect(0, 0, w, h) {
-				t.Fatalf("bounds %v, want %dx%d", img.Bounds(), w, h)
-			}
-			gch, got := samples(img)
-			if gch != ch {
-				t.Fatalf("%d channels, want %d", gch, ch)
-			}
-			if n := diffCount(got, want); n > 0 {
-				t.Errorf("%d of %d samples differ", n, len(want))
-			}
+			matchPNM(t, img, strings.TrimSuffix(name, ".jpg")+".pnm")
 		})
+	}
+}
+
+// matchPNM checks img's size, channels and every sample against the
+// reference decoding in the PNM file pnm, naming the first sample that
+// differs.
+func matchPNM(t *testing.T, img image.Image, pnm string) {
+	t.Helper()
+	w, h, ch, want := readPNM(t, pnm)
+	if img.Bounds() != image.Rect(0, 0, w, h) {
+		t.Fatalf("bounds %v, want %dx%d", img.Bounds(), w, h)
+	}
+	gch, got := samples(img)
+	if gch != ch {
+		t.Fatalf("%d channels, want %d", gch, ch)
+	}
+	if n := diffCount(got, want); n > 0 {
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("%d of %d samples differ; the first, at x=%d y=%d channel %d: %d, want %d",
+					n, len(want), i/ch%w, i/ch/w, i%ch, got[i], want[i])
+				return
+			}
+		}
 	}
 }
 
