@@ -405,8 +405,9 @@ func (r *runner) report() error {
 		b = append(b, note(fmt.Sprintf("The network under study is UNTRAINED: without -weights it is a random initialisation from seed %d, like the control.", o.seed)))
 	}
 	simdPath := simd.Active()
+	ver, _ := version()
 	b = append(b, para(fmt.Sprintf("Liu, Bo, Ding & Fang (2024), \"Emergence of emotion selectivity in deep neural networks trained to recognize visual objects\", PLoS Comput Biol 20(3): e1011943, reproduced by emosel %s on %s (%s kernels, %s convolutions, %s, %d threads) on %s.",
-		version(), cpuName(), simdPath, conv.CurrentAlgorithm(), runtime.GOARCH, runtime.GOMAXPROCS(0), time.Now().UTC().Format("2006-01-02 15:04 MST"))))
+		ver, cpuName(), simdPath, conv.CurrentAlgorithm(), runtime.GOARCH, runtime.GOMAXPROCS(0), time.Now().UTC().Format("2006-01-02 15:04 MST"))))
 
 	// Inputs.
 	model := fmt.Sprintf("%s with weights `%s` (sha256 %s)", o.model, o.weights, r.weights)
@@ -636,19 +637,14 @@ func (r *runner) filesList() []string {
 // outputsDoc is the data dictionary of the outputs.
 const outputsDoc = "https://github.com/emosel/emosel/blob/main/docs/OUTPUTS.md"
 
-// version is the code's version for the report and the manifest: the
-// module version or commit, and where it came from (cli.Version).
-func version() string {
+// version is the code's version for the report and the manifest (the
+// module version or commit) and where it came from (cli.Version).
+func version() (string, string) {
 	v, from := cli.Version()
 	if from == "" {
-		return v + " (no module version, VCS stamp or .git found)"
+		return v + " (no module version, VCS stamp or .git found)", ""
 	}
-	return v
-}
-
-func versionSource() string {
-	_, from := cli.Version()
-	return from
+	return v, from
 }
 
 func cpuName() string {
@@ -707,8 +703,9 @@ func (r *runner) writeManifest() error {
 	if p.demo {
 		params["images"] = o.images
 	}
+	ver, verFrom := version()
 	m := manifest{
-		Tool: "github.com/emosel/emosel/examples/reproduce", Version: version(), VersionOf: versionSource(), Go: runtime.Version(), Demo: p.demo,
+		Tool: "github.com/emosel/emosel/examples/reproduce", Version: ver, VersionOf: verFrom, Go: runtime.Version(), Demo: p.demo,
 		Command: append([]string{"reproduce"}, o.args...), Started: r.start.UTC().Round(time.Second),
 		Seconds: time.Since(r.start).Seconds(),
 		CPU: cpuInfo{Path: simd.Active(), Conv: conv.CurrentAlgorithm().String(), Name: cpuName(), Arch: runtime.GOARCH, OS: runtime.GOOS, CPUs: runtime.NumCPU(),
