@@ -47,11 +47,6 @@ func (a AnalysisFlags) Config() (selectivity.StudyConfig, error) {
 	return cfg, nil
 }
 
-// IsDefault reports whether the flags ask for the paper's analysis.
-func (a AnalysisFlags) IsDefault() bool {
-	return a.Keep == selectivity.DefaultKeep && a.Chance == "all" && a.Variance == "population"
-}
-
 // ReadoutFlags are the readout's training flags, shared by the manipulate
 // and reproduce commands. -train-batch is the training batch; -batch is,
 // in every command that has it, the forward pass's.
