@@ -40,6 +40,9 @@ type StageEstimate struct {
 	Time  float64 // predicted seconds for the whole study on this machine
 	// Shard is the predicted seconds of this shard's pending units.
 	Shard float64
+	// ByLayer is Time split by layer, aligned with Estimate.Rates (nil
+	// for the features stage, which runs no suffix).
+	ByLayer []float64
 }
 
 // Estimate is a study's predicted wall time, from throughput measured on
@@ -144,7 +147,7 @@ func (s *Study) Predict(rates []Rate, features float64) *Estimate {
 	fe.Shard = fe.Time // every shard computes what it needs unless cached
 	est.Stages = append(est.Stages, fe)
 	for _, st := range s.cfg.Stages {
-		e := StageEstimate{Stage: st}
+		e := StageEstimate{Stage: st, ByLayer: make([]float64, len(est.Rates))}
 		for _, u := range s.units {
 			if s.man.InScope(st, u.Set, u.Emotion) {
 				e.Units++
@@ -164,6 +167,7 @@ func (s *Study) Predict(rates []Rate, features float64) *Estimate {
 			e.Evals += int64(evals)
 			e.FLOPs += s.cost(st, u)
 			e.Time += t
+			e.ByLayer[u.Layer] += t
 			if mine[u] && pending[u] {
 				e.Shard += t
 			}
@@ -173,8 +177,9 @@ func (s *Study) Predict(rates []Rate, features float64) *Estimate {
 	return est
 }
 
-// Write prints the estimate as two tables: per layer, the measured
-// throughput; per stage, the work and the predicted time.
+// Write prints the estimate as three tables: per layer, the measured
+// throughput; per stage, the work and the predicted time; per layer, its
+// share of each stage's predicted time and of the manipulation's.
 func (e *Estimate) Write(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "layer\tsuffix GFLOP/img\ts/eval\teffective GFLOP/s\tbase s/img/set\tprefix s/img\tchunk\t\n")
@@ -188,11 +193,54 @@ func (e *Estimate) Write(w io.Writer) error {
 	}
 	all, shard := e.Total()
 	fmt.Fprintf(tw, "total\t\t\t\t%s\t%s\t\n", duration(all), duration(shard))
+	if err := e.writeShares(tw, all); err != nil {
+		return err
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintf(w, "(%d threads; features counted as not yet cached)\n", e.Threads)
 	return err
+}
+
+// writeShares prints the per-layer table of Write: each layer's share of
+// every suffix stage's predicted time, then its predicted time over all
+// stages and its share of the whole manipulation (all, features
+// included).
+func (e *Estimate) writeShares(w io.Writer, all float64) error {
+	var stages []StageEstimate
+	for _, s := range e.Stages {
+		if s.ByLayer != nil {
+			stages = append(stages, s)
+		}
+	}
+	if len(stages) == 0 || all <= 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nlayer")
+	for _, s := range stages {
+		fmt.Fprintf(w, "\t%% of %s", s.Stage)
+	}
+	fmt.Fprintf(w, "\tall stages\t%% of total\t\n")
+	pct := func(part, whole float64) string {
+		if whole <= 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f%%", 100*part/whole)
+	}
+	for li, r := range e.Rates {
+		var sum float64
+		fmt.Fprintf(w, "%s", r.Layer)
+		for _, s := range stages {
+			fmt.Fprintf(w, "\t%s", pct(s.ByLayer[li], s.Time))
+			sum += s.ByLayer[li]
+		}
+		_, err := fmt.Fprintf(w, "\t%s\t%s\t\n", duration(sum), pct(sum, all))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // duration formats seconds as h:mm:ss, or as days for long times.

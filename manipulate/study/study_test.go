@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -319,6 +320,38 @@ func TestEstimate(t *testing.T) {
 	}
 	if ev[Lesion] == 0 || ev[Sweep] == 0 {
 		t.Errorf("work %v", ev)
+	}
+	// Each stage's per-layer split adds up to its time, and each layer's
+	// part is its units' evaluations and prefixes at that layer's rate.
+	for _, st := range e.Stages {
+		if st.ByLayer == nil {
+			if st.Stage != "features" {
+				t.Errorf("%s: no per-layer split", st.Stage)
+			}
+			continue
+		}
+		want := make([]float64, len(e.Rates))
+		for _, u := range s.Units() {
+			evals, prefixes, sets := s.work(st.Stage, u)
+			if evals == 0 {
+				continue
+			}
+			r := e.Rates[u.Layer]
+			want[u.Layer] += float64(evals)*r.Slope + float64(prefixes)*(r.Prefix+float64(sets)*r.Base)
+		}
+		var sum float64
+		for li := range want {
+			sum += st.ByLayer[li]
+			if math.Abs(st.ByLayer[li]-want[li]) > 1e-9*max(1, want[li]) {
+				t.Errorf("%s %s: %g s, want %g", st.Stage, e.Rates[li].Layer, st.ByLayer[li], want[li])
+			}
+		}
+		if math.Abs(sum-st.Time) > 1e-9*max(1, st.Time) {
+			t.Errorf("%s: layers sum to %g s, stage %g", st.Stage, sum, st.Time)
+		}
+	}
+	if !strings.Contains(b.String(), "% of total") || !strings.Contains(b.String(), "% of sweep") {
+		t.Errorf("no per-layer share table:\n%s", b.String())
 	}
 }
 

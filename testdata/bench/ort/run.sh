@@ -34,6 +34,6 @@ for r in $(seq 1 "$rounds"); do
 	(cd "$root/manipulate" && "$tmp/manip.test" -test.run '^$' -test.bench 'SuffixChunk' -test.benchtime 3x -test.cpu 2 | grep Bench | sed 's/^/emosel /')
 	(cd "$here" && node bench.mjs "$tmp" full=16 $chunks)
 	/usr/bin/python3 "$here/export.py" "$tmp" --torch full=16 $chunks
-	(cd "$root/internal/simd" && go test -run x -bench 'Kernel/AVX2' -benchtime 200x -count 1 -cpu 1 2>/dev/null | grep Bench | awk '{print "kernel", $0}' | head -3) || true
+	(cd "$root/internal/simd" && go test -run x -bench 'Kernel/AVX' -benchtime 200x -count 1 -cpu 1 2>/dev/null | grep Bench | awk '{print "kernel", $0}' | head -4) || true
 done
 echo "# load after: $(uptime | sed 's/.*load/load/')"
