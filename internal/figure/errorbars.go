@@ -37,7 +37,7 @@ func NewYErrorBars(bars []Bar, min, max float64) *YErrorBars {
 		}
 	}
 	return &YErrorBars{Bars: ok, Min: min, Max: max,
-		LineStyle: draw.LineStyle{Color: Gray, Width: ThinWidth}, CapWidth: vg.Points(4)}
+		LineStyle: draw.LineStyle{Color: Gray, Width: ThinWidth}, CapWidth: vg.Points(5)}
 }
 
 // clip returns b clipped to [lo, hi] and whether each end was cut.
@@ -90,7 +90,8 @@ func (e *YErrorBars) end(c *draw.Canvas, x, y vg.Length, cut bool, dir vg.Length
 		c.StrokeLine2(e.LineStyle, x-w, y, x+w, y)
 		return
 	}
-	h := 1.6 * w
+	w *= 1.3
+	h := 2 * w
 	var path vg.Path
 	path.Move(vg.Point{X: x, Y: y})
 	path.Line(vg.Point{X: x - w, Y: y - dir*h})
