@@ -103,9 +103,9 @@ func SaveTiles(plots [][]*plot.Plot, h vg.Length, base string) error {
 // is drawn, so that marks at the data's extremes clear the frame.
 const Margin = 0.04
 
-// margins widens every axis of the plots by Margin, and an empty range
-// (Min == Max) to ±1 around it first as gonum would, and returns a func
-// that puts the ranges back.
+// margins widens every axis of the plots by Margin (an empty range,
+// Min == Max, to ±1 around it first, as gonum would), and further where
+// inset says, and returns a func that puts the ranges back.
 func margins(plots [][]*plot.Plot) func() {
 	type saved struct {
 		a        *plot.Axis
@@ -125,6 +125,7 @@ func margins(plots [][]*plot.Plot) func() {
 				if d := a.Max - a.Min; d > 0 && !isInf(d) {
 					a.Min -= Margin * d
 					a.Max += Margin * d
+					inset(a)
 				}
 			}
 		}
@@ -133,6 +134,28 @@ func margins(plots [][]*plot.Plot) func() {
 		for _, v := range s {
 			v.a.Min, v.a.Max = v.min, v.max
 		}
+	}
+}
+
+// inset widens a numeric axis whose outermost tick lies within 5% of its
+// range of an end, so that the tick's label stays beside the frame: a
+// label sticking out above or below would shift its panel's title or
+// axis label against the other panels of the row.
+func inset(a *plot.Axis) {
+	t, ok := a.Tick.Marker.(Ticks)
+	if !ok {
+		return
+	}
+	ticks := t.Ticks(a.Min, a.Max)
+	if len(ticks) == 0 {
+		return
+	}
+	d := 0.05 * (a.Max - a.Min)
+	if top := ticks[len(ticks)-1].Value; a.Max-top < d {
+		a.Max = top + d
+	}
+	if bottom := ticks[0].Value; bottom-a.Min < d {
+		a.Min = bottom - d
 	}
 }
 

@@ -56,11 +56,11 @@ func TestSave(t *testing.T) {
 
 func TestDisplayPx(t *testing.T) {
 	// A Width-wide figure is shrunk from 1500 to 992 px.
-	if got, want := DisplayPx(TickSize, Width), 8.5*992/720; math.Abs(got-want) > 1e-9 {
+	if got, want := DisplayPx(TickSize, Width), 9.0*992/720; math.Abs(got-want) > 1e-9 {
 		t.Errorf("tick size shows at %g px, want %g", got, want)
 	}
 	// A 4-inch figure (600 px at DPI) is shown at its own size.
-	if got, want := DisplayPx(TickSize, 4*72), 8.5*600/288; math.Abs(got-want) > 1e-9 {
+	if got, want := DisplayPx(TickSize, 4*72), 9.0*600/288; math.Abs(got-want) > 1e-9 {
 		t.Errorf("narrow figure: %g px, want %g", got, want)
 	}
 	for name, s := range map[string]float64{"title": TitleSize.Points(), "label": LabelSize.Points(),

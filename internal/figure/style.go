@@ -13,14 +13,15 @@ import (
 )
 
 // Font sizes. Shown at DisplayWidth, a point of a Width-wide figure is
-// 992/720 ≈ 1.38 CSS px, so ticks and legends read at about 11.7 px,
-// axis labels at 13 px and titles at 14.5 px.
+// 992/720 ≈ 1.38 CSS px, so ticks and legends read at about 12.4 px,
+// axis labels and notes at 13.8 px and titles at 15.2 px (the report's
+// text is 16 px).
 var (
-	TitleSize  = vg.Points(10.5)
-	LabelSize  = vg.Points(9.5)
-	TickSize   = vg.Points(8.5)
-	LegendSize = vg.Points(8.5)
-	NoteSize   = vg.Points(9.5)
+	TitleSize  = vg.Points(11)
+	LabelSize  = vg.Points(10)
+	TickSize   = vg.Points(9)
+	LegendSize = vg.Points(9)
+	NoteSize   = vg.Points(10)
 )
 
 // Face is the typeface of all text.

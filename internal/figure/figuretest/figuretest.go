@@ -15,6 +15,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -304,8 +305,9 @@ func Format(s string) (kind byte, decimals int) {
 
 // Check returns the figure's faults against the style: a text shown
 // below figure.MinDisplayPx; tick labels of one axis in more than one
-// format; with counts, y tick labels that are not whole numbers; and
-// numeric labels that belong to no panel (the axes of an empty panel).
+// format; with counts, y tick labels that are not whole numbers; titles
+// of a row of panels at different heights; and numeric labels that
+// belong to no panel (the axes of an empty panel).
 func (f *Figure) Check(counts bool) []string {
 	var bad []string
 	for _, t := range f.Texts {
@@ -334,6 +336,22 @@ func (f *Figure) Check(counts bool) []string {
 			if len(formats) > 1 {
 				bad = append(bad, fmt.Sprintf("panel %d: %s ticks in %d formats: %s", i, axis, len(formats), strings.Join(formats, ", ")))
 			}
+		}
+	}
+	// Titles above the frames of one row share a baseline.
+	rowY := map[float64][]float64{} // frame top → title baselines
+	title := figure.TitleSize.Points()
+	for _, r := range f.Frames {
+		for _, t := range f.Texts {
+			if !t.Turned && t.Size == title && t.Y > r.Y1 && t.Y < r.Y1+3*title && t.X >= r.X0-title && t.X <= r.X1 {
+				top := math.Round(r.Y1)
+				rowY[top] = append(rowY[top], t.Y)
+			}
+		}
+	}
+	for top, ys := range rowY {
+		if lo, hi := slices.Min(ys), slices.Max(ys); hi-lo > 0.5 {
+			bad = append(bad, fmt.Sprintf("titles of the row of panels topped at %.0f pt sit %.1f pt apart", top, hi-lo))
 		}
 	}
 	for _, t := range f.Texts {
