@@ -14,21 +14,18 @@ import (
 
 	"github.com/emosel/emosel/internal/figure"
 	"github.com/emosel/emosel/manipulate"
+	"github.com/emosel/emosel/stimuli"
 )
 
-var (
-	red  = color.RGBA{R: 200, G: 30, B: 30, A: 255}
-	gray = color.RGBA{R: 110, G: 110, B: 110, A: 255}
-)
+// panelRow is the height of a row of panels; every figure is
+// figure.Width wide.
+const panelRow = 3.1 * vg.Inch
 
-// depth returns a colour from blue (first layer) to red (last).
-func depth(i, n int) color.Color {
-	t := 0.0
-	if n > 1 {
-		t = float64(i) / float64(n-1)
-	}
-	return color.RGBA{R: uint8(30 + 200*t), G: 60, B: uint8(230 - 200*t), A: 255}
-}
+// Notes of empty panels.
+const (
+	noChange = "intact F1 is 0: no relative change"
+	noScore  = "no test score"
+)
 
 // figures writes Figs 3C, 4–5 and 6.
 func (r *results) figures(dir string) error {
@@ -60,86 +57,122 @@ func (r *results) layerNames() []string {
 	return n
 }
 
-// compare plots, per layer, the selective set's % change of test F1 (red)
-// against the random draws' mean ± SD (gray); layers where the selective
-// set beats every draw get a star.
-// Only the plot with legend set shows a legend, at its bottom left.
-func compare(title, ylabel string, names []string, sel []float64, rnd [][]float64, extreme []bool, legend bool) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = title
-	p.Y.Label.Text = ylabel
-	p.NominalX(names...)
-	p.X.Tick.Label.Rotation = math.Pi / 4
-	p.X.Tick.Label.XAlign = draw.XRight
-	p.X.Tick.Label.YAlign = draw.YTop
+// emotionColour is the colour of the named emotion (figure.Studied for a
+// name stimuli does not know).
+func emotionColour(name string) color.Color {
+	c, err := stimuli.ParseCategory(name)
+	if err != nil {
+		return figure.Studied
+	}
+	return figure.Emotion(int(c))
+}
+
+// possible is the range an F1 change (%) from orig can take, F1 being in
+// [0, 1]: from -100 to 100(1/orig - 1).
+func possible(orig float64) (lo, hi float64) {
+	if !(orig > 0) {
+		return math.Inf(-1), math.Inf(1)
+	}
+	return -100, 100 * (1/orig - 1)
+}
+
+// comparison is the data of one compare panel: per layer, the selective
+// set's % change of test F1, the random draws' changes, and whether the
+// selective set beats every draw.
+type comparison struct {
+	title, ylabel string
+	names         []string
+	orig          float64 // intact test F1
+	sel           []float64
+	rnd           [][]float64
+	extreme       []bool
+	colour        color.Color // of the selective set
+}
+
+// compare plots a comparison: the selective set (in its emotion's
+// colour) against the random draws' mean ± SD (gray, the bars clipped to
+// the changes F1 allows), a triangle where the selective set beats every
+// draw. legend says whether to give the legend (bottom left). A
+// comparison without one finite value gives an empty panel (ok false).
+func compare(d comparison, legend bool) (p *plot.Plot, ok bool, err error) {
 	var s, m plotter.XYs
-	var errs plotter.YErrors
+	var bars []figure.Bar
 	var stars plotter.XYs
-	for i := range sel {
-		if !math.IsNaN(sel[i]) {
-			s = append(s, plotter.XY{X: float64(i), Y: sel[i]})
+	for i := range d.sel {
+		if !math.IsNaN(d.sel[i]) && !math.IsInf(d.sel[i], 0) {
+			s = append(s, plotter.XY{X: float64(i), Y: d.sel[i]})
+			if d.extreme[i] {
+				stars = append(stars, plotter.XY{X: float64(i), Y: d.sel[i]})
+			}
 		}
-		mu, sd := meanSD(rnd[i])
-		if !math.IsNaN(mu) {
+		mu, sd := meanSD(d.rnd[i])
+		if !math.IsNaN(mu) && !math.IsInf(mu, 0) {
 			m = append(m, plotter.XY{X: float64(i), Y: mu})
-			errs = append(errs, struct{ Low, High float64 }{sd, sd})
-		}
-		if extreme[i] && !math.IsNaN(sel[i]) {
-			stars = append(stars, plotter.XY{X: float64(i), Y: sel[i]})
+			bars = append(bars, figure.Bar{X: float64(i), Low: mu - sd, High: mu + sd})
 		}
 	}
+	if len(s) == 0 && len(m) == 0 {
+		why := noScore
+		if d.orig == 0 {
+			why = noChange
+		}
+		return figure.Empty(d.title, why), false, nil
+	}
+	p = figure.New(d.title)
+	p.Y.Label.Text = d.ylabel
+	figure.Nominal(p, d.names, true)
+	figure.Grid(p)
 	if len(m) > 0 {
-		l, pts, err := plotter.NewLinePoints(m)
+		lo, hi := possible(d.orig)
+		p.Add(figure.NewYErrorBars(bars, lo, hi))
+		l, pts, err := figure.Line(m, figure.Gray, true, true)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		l.Color, pts.Color = gray, gray
-		eb, err := plotter.NewYErrorBars(struct {
-			plotter.XYs
-			plotter.YErrors
-		}{m, errs})
-		if err != nil {
-			return nil, err
+		p.Add(l, pts)
+		if legend {
+			p.Legend.Add("random (mean ± SD)", l, pts)
 		}
-		eb.Color = gray
-		p.Add(l, pts, eb)
-		p.Legend.Add("random (mean ± SD)", l, pts)
 	}
 	if len(s) > 0 {
-		l, pts, err := plotter.NewLinePoints(s)
+		l, pts, err := figure.Line(s, d.colour, false, true)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		l.Color, pts.Color = red, red
-		l.Width = vg.Points(1.5)
 		p.Add(l, pts)
-		p.Legend.Add("selective", l, pts)
+		if legend {
+			p.Legend.Add("selective", l, pts)
+		}
 	}
 	if len(stars) > 0 {
 		sc, err := plotter.NewScatter(stars)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		sc.Shape = draw.PyramidGlyph{}
-		sc.Color = color.Black
+		sc.Color = figure.Ink
 		sc.Radius = vg.Points(4)
 		p.Add(sc)
-		p.Legend.Add("beats every draw", sc)
+		if legend {
+			p.Legend.Add("beats every draw", sc)
+		}
 	}
-	p.Add(plotter.NewGrid())
-	if !legend {
-		p.Legend = plot.NewLegend()
+	if legend {
+		// The legend goes at the bottom left, under room made for it.
+		n := float64(1 + min(len(s), 1) + min(len(stars), 1))
+		if d := p.Y.Max - p.Y.Min; d > 0 {
+			p.Y.Min -= 0.12 * n * d
+		}
+		p.Legend.Top, p.Legend.Left = false, true
+		p.Legend.XOffs, p.Legend.YOffs = vg.Points(3), vg.Points(3)
 	}
-	p.Legend.Left = true
-	p.Legend.TextStyle.Font.Size = vg.Points(7)
-	return p, nil
+	return p, true, nil
 }
 
-// title names a panel, with the intact test F1 (relative changes are
-// undefined when it is 0).
+// title names a panel, with the intact test F1.
 func title(what, set, emotion string, orig float64) string {
 	if orig == 0 {
-		return fmt.Sprintf("%s: %s, %s (F1 0: no relative change)", what, set, emotion)
+		return fmt.Sprintf("%s: %s, %s", what, set, emotion)
 	}
 	return fmt.Sprintf("%s: %s, %s (F1 %.2f)", what, set, emotion, orig)
 }
@@ -168,29 +201,31 @@ func meanSD(x []float64) (float64, float64) {
 func (r *results) fig6(base string) error {
 	man := r.Manifest
 	plots := make([][]*plot.Plot, len(man.Sets))
+	legend := true
 	for si, set := range man.Sets {
 		for ei, e := range man.Emotions {
 			orig := r.Readouts[si][ei].Test.F1()
 			les := r.Lesion[si][ei]
-			sel := make([]float64, len(les))
-			rnd := make([][]float64, len(les))
-			ext := make([]bool, len(les))
+			d := comparison{title: title("lesion", set.Name, e, orig), ylabel: "F1 change (%)", names: r.layerNames(),
+				orig: orig, sel: make([]float64, len(les)), rnd: make([][]float64, len(les)), extreme: make([]bool, len(les)),
+				colour: emotionColour(e)}
 			for li, l := range les {
 				f := scores(l.Test)
-				sel[li] = change(f[0], orig)
+				d.sel[li] = change(f[0], orig)
 				for _, v := range f[1:] {
-					rnd[li] = append(rnd[li], change(v, orig))
+					d.rnd[li] = append(d.rnd[li], change(v, orig))
 				}
-				ext[li] = l.Count == 0 && len(f) > 1
+				d.extreme[li] = l.Count == 0 && len(f) > 1
 			}
-			p, err := compare(title("lesion", set.Name, e, orig), "F1 change (%)", r.layerNames(), sel, rnd, ext, si == 0 && ei == 0)
+			p, ok, err := compare(d, legend)
 			if err != nil {
 				return err
 			}
+			legend = legend && !ok
 			plots[si] = append(plots[si], p)
 		}
 	}
-	return figure.SaveTiles(plots, 15*vg.Inch, vg.Length(len(man.Sets))*4*vg.Inch, base)
+	return figure.SaveTiles(plots, vg.Length(len(man.Sets))*panelRow, base)
 }
 
 // fig4 is the attention figure of one set (the paper's Fig 4 for IAPS,
@@ -200,138 +235,213 @@ func (r *results) fig4(si int, base string) error {
 	man := r.Manifest
 	set := man.Sets[si]
 	var plots [][]*plot.Plot
+	legendL, legendR := true, true
 	for ei, e := range man.Emotions {
 		orig := r.Readouts[si][ei].Test.F1()
 		swp := r.Sweep[si][ei]
-		sel := make([]float64, len(swp))
-		rnd := make([][]float64, len(swp))
-		ext := make([]bool, len(swp))
+		d := comparison{title: title("attention", set.Name, e, orig), ylabel: "F1 change at best α (%)", names: r.layerNames(),
+			orig: orig, sel: make([]float64, len(swp)), rnd: make([][]float64, len(swp)), extreme: make([]bool, len(swp)),
+			colour: emotionColour(e)}
 		for li, s := range swp {
-			sel[li] = change(s.Curves[0].BestTest().F1(), orig)
+			d.sel[li] = change(s.Curves[0].BestTest().F1(), orig)
 			for _, cv := range s.Curves[1:] {
-				rnd[li] = append(rnd[li], change(cv.BestTest().F1(), orig))
+				d.rnd[li] = append(d.rnd[li], change(cv.BestTest().F1(), orig))
 			}
-			ext[li] = s.Count == 0 && len(s.Curves) > 1
+			d.extreme[li] = s.Count == 0 && len(s.Curves) > 1
 		}
-		left, err := compare(title("attention", set.Name, e, orig), "F1 change at best α (%)",
-			r.layerNames(), sel, rnd, ext, ei == 0)
+		left, ok, err := compare(d, legendL)
 		if err != nil {
 			return err
 		}
-		right := plot.New()
-		right.Title.Text = fmt.Sprintf("selective neurons, %s", e)
-		right.X.Label.Text = "α"
-		right.Y.Label.Text = "test F1"
-		right.Y.Min, right.Y.Max = 0, 1
-		for li, s := range swp {
-			cv := s.Curves[0]
-			var xy plotter.XYs
-			for j, a := range cv.Alphas {
-				if cv.Test[j].N() > 0 {
-					xy = append(xy, plotter.XY{X: a, Y: cv.Test[j].F1()})
+		legendL = legendL && !ok
+		right, ok, err := alphaPanel(fmt.Sprintf("selective neurons, %s", e), swp, legendR)
+		if err != nil {
+			return err
+		}
+		legendR = legendR && !ok
+		plots = append(plots, []*plot.Plot{left, right})
+	}
+	return figure.SaveTiles(plots, vg.Length(len(plots))*panelRow, base)
+}
+
+// alphaPanel plots the selective set's test F1 against α, one line per
+// layer coloured by depth; the legend (when asked) names every layer, or
+// the first and last of more than five. Without a test score it is
+// empty (ok false).
+func alphaPanel(title string, swp []*manipulate.SweepResult, legend bool) (p *plot.Plot, ok bool, err error) {
+	type line struct {
+		xy    plotter.XYs
+		layer string
+	}
+	var lines []line
+	for _, s := range swp {
+		cv := s.Curves[0]
+		var xy plotter.XYs
+		for j, a := range cv.Alphas {
+			if cv.Test[j].N() > 0 {
+				xy = append(xy, plotter.XY{X: a, Y: cv.Test[j].F1()})
+			}
+		}
+		lines = append(lines, line{xy, s.Layer})
+	}
+	if !slices.ContainsFunc(lines, func(l line) bool { return len(l.xy) > 0 }) {
+		return figure.Empty(title, noScore), false, nil
+	}
+	p = figure.New(title)
+	p.X.Label.Text = "α"
+	p.Y.Label.Text = "test F1"
+	figure.Grid(p)
+	many := len(lines) > 5
+	for li, l := range lines {
+		if len(l.xy) == 0 {
+			continue
+		}
+		pl, _, err := figure.Line(l.xy, figure.Depth(li, len(lines)), false, false)
+		if err != nil {
+			return nil, false, err
+		}
+		if many {
+			pl.Width = figure.ThinWidth
+		}
+		p.Add(pl)
+		if legend && (!many || li == 0 || li == len(lines)-1) {
+			p.Legend.Add(l.layer, pl)
+		}
+	}
+	p.Y.Min, p.Y.Max = 0, 1
+	if legend {
+		p.Legend.Top = false
+		p.Legend.YOffs = vg.Points(3)
+	}
+	return p, true, nil
+}
+
+// fig3c is the threshold search: per set and emotion searched, the
+// change of test F1 when enhancing the channels left after removing the
+// lowest x% by SI, per layer (coloured by depth) and averaged over layers
+// (ink). Rows are the sets searched, columns the emotions searched in
+// any set; a cell searched in no set of its column is left blank.
+func (r *results) fig3c(base string) error {
+	man := r.Manifest
+	searched := func(si, ei int) bool {
+		return slices.ContainsFunc(r.Threshold[si][ei], func(t *manipulate.ThresholdResult) bool { return t != nil })
+	}
+	var rows, cols []int
+	for si := range man.Sets {
+		for ei := range man.Emotions {
+			if searched(si, ei) {
+				if !slices.Contains(rows, si) {
+					rows = append(rows, si)
+				}
+				if !slices.Contains(cols, ei) {
+					cols = append(cols, ei)
 				}
 			}
-			l, err := plotter.NewLine(xy)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	slices.Sort(cols)
+	legend := true
+	plots := make([][]*plot.Plot, len(rows))
+	for i, si := range rows {
+		plots[i] = make([]*plot.Plot, len(cols))
+		for j, ei := range cols {
+			if !searched(si, ei) {
+				continue // outside the threshold search's scope
+			}
+			p, ok, err := r.thresholdPanel(si, ei, legend)
 			if err != nil {
 				return err
 			}
-			l.Color = depth(li, len(swp))
-			right.Add(l)
-			if li == 0 || li == len(swp)-1 || len(swp) <= 5 {
-				right.Legend.Add(s.Layer, l)
-			}
+			legend = legend && !ok
+			plots[i][j] = p
 		}
-		right.Add(plotter.NewGrid())
-		right.Legend.TextStyle.Font.Size = vg.Points(7)
-		plots = append(plots, []*plot.Plot{left, right})
 	}
-	return figure.SaveTiles(plots, 12*vg.Inch, 12*vg.Inch, base)
+	return figure.SaveTiles(plots, vg.Length(len(rows))*panelRow, base)
 }
 
-// fig3c is the threshold search: per set and emotion, the change of test
-// F1 when enhancing the channels left after removing the lowest x% by SI,
-// per layer (coloured by depth) and averaged over layers (black).
-func (r *results) fig3c(base string) error {
-	man := r.Manifest
-	plots := make([][]*plot.Plot, len(man.Sets))
-	for si, set := range man.Sets {
-		for ei, e := range man.Emotions {
-			if !slices.ContainsFunc(r.Threshold[si][ei], func(t *manipulate.ThresholdResult) bool { return t != nil }) {
-				continue // outside the threshold search's scope
-			}
-			orig := r.Readouts[si][ei].Test.F1()
-			p := plot.New()
-			p.Title.Text = title("threshold", set.Name, e, orig)
-			p.X.Label.Text = "lowest SI removed (%)"
-			p.Y.Label.Text = "F1 change at best α (%)"
-			thr := r.Threshold[si][ei]
-			var sum []float64
-			var cnt []int
-			for li, t := range thr {
-				if t == nil {
-					continue // outside the threshold search's scope
-				}
-				var xy plotter.XYs
-				if sum == nil {
-					sum, cnt = make([]float64, len(t.Removed)), make([]int, len(t.Removed))
-				}
-				for i, x := range t.Removed {
-					c := change(t.Curves[i].BestTest().F1(), orig)
-					if math.IsNaN(c) {
-						continue
-					}
-					xy = append(xy, plotter.XY{X: 100 * x, Y: c})
-					sum[i] += c
-					cnt[i]++
-				}
-				if len(xy) == 0 {
-					continue
-				}
-				l, err := plotter.NewLine(xy)
-				if err != nil {
-					return err
-				}
-				l.Color = depth(li, len(thr))
-				l.Width = vg.Points(0.5)
-				p.Add(l)
-				if si == 0 && ei == 0 && (li == 0 || li == len(thr)-1) {
-					p.Legend.Add(t.Layer, l)
-				}
-			}
-			var avg plotter.XYs
-			if sum != nil {
-				var removed []float64
-				for _, t := range thr {
-					if t != nil && removed == nil {
-						removed = t.Removed
-					}
-				}
-				for i, x := range removed {
-					if cnt[i] > 0 {
-						avg = append(avg, plotter.XY{X: 100 * x, Y: sum[i] / float64(cnt[i])})
-					}
-				}
-			}
-			if len(avg) > 0 {
-				l, pts, err := plotter.NewLinePoints(avg)
-				if err != nil {
-					return err
-				}
-				l.Width = vg.Points(2)
-				p.Add(l, pts)
-				if si == 0 && ei == 0 {
-					p.Legend.Add("mean over layers", l, pts)
-				}
-			}
-			p.Add(plotter.NewGrid())
-			p.Legend.TextStyle.Font.Size = vg.Points(7)
-			plots[si] = append(plots[si], p)
+// thresholdPanel is one panel of fig3c; ok is false for an empty one.
+func (r *results) thresholdPanel(si, ei int, legend bool) (p *plot.Plot, ok bool, err error) {
+	set, e := r.Manifest.Sets[si].Name, r.Manifest.Emotions[ei]
+	orig := r.Readouts[si][ei].Test.F1()
+	name := title("threshold", set, e, orig)
+	thr := r.Threshold[si][ei]
+	var removed []float64
+	for _, t := range thr {
+		if t != nil {
+			removed = t.Removed
+			break
 		}
 	}
-	plots = slices.DeleteFunc(plots, func(row []*plot.Plot) bool { return len(row) == 0 })
-	if len(plots) == 0 {
-		return nil
+	sum, cnt := make([]float64, len(removed)), make([]int, len(removed))
+	type line struct {
+		xy    plotter.XYs
+		li    int
+		layer string
 	}
-	w := vg.Length(len(plots[0])) * 5 * vg.Inch
-	return figure.SaveTiles(plots, w, vg.Length(len(plots))*4*vg.Inch, base)
+	var lines []line
+	for li, t := range thr {
+		if t == nil {
+			continue // outside the threshold search's scope
+		}
+		var xy plotter.XYs
+		for i, x := range t.Removed {
+			c := change(t.Curves[i].BestTest().F1(), orig)
+			if math.IsNaN(c) || math.IsInf(c, 0) {
+				continue
+			}
+			xy = append(xy, plotter.XY{X: 100 * x, Y: c})
+			if i < len(sum) {
+				sum[i] += c
+				cnt[i]++
+			}
+		}
+		if len(xy) > 0 {
+			lines = append(lines, line{xy, li, t.Layer})
+		}
+	}
+	if len(lines) == 0 {
+		why := noScore
+		if orig == 0 {
+			why = noChange
+		}
+		return figure.Empty(name, why), false, nil
+	}
+	p = figure.New(name)
+	p.X.Label.Text = "lowest SI removed (%)"
+	p.Y.Label.Text = "F1 change at best α (%)"
+	figure.Grid(p)
+	for k, l := range lines {
+		pl, _, err := figure.Line(l.xy, figure.Depth(l.li, len(thr)), false, false)
+		if err != nil {
+			return nil, false, err
+		}
+		pl.Width = figure.ThinWidth
+		p.Add(pl)
+		if legend && (k == 0 || k == len(lines)-1) {
+			p.Legend.Add(l.layer, pl)
+		}
+	}
+	var avg plotter.XYs
+	for i, x := range removed {
+		if cnt[i] > 0 {
+			avg = append(avg, plotter.XY{X: 100 * x, Y: sum[i] / float64(cnt[i])})
+		}
+	}
+	if len(avg) > 0 {
+		l, pts, err := figure.Line(avg, figure.Ink, false, true)
+		if err != nil {
+			return nil, false, err
+		}
+		p.Add(l, pts)
+		if legend {
+			p.Legend.Add("mean over layers", l, pts)
+		}
+	}
+	if legend {
+		figure.Headroom(p, 0.1+0.12*float64(min(len(lines), 2)+min(len(avg), 1)))
+	}
+	return p, true, nil
 }

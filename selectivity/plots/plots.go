@@ -13,6 +13,12 @@
 //     emotion against the overlap expected by chance (Fig 3B, top) and
 //     against the random network (Fig 3B, bottom).
 //
+// All four use internal/figure's style: its fonts, frames, ticks (integer
+// ones on count axes), colours (sets in its Palette, emotions in their
+// colours, the random network in gray, dashed) and one legend per row of
+// panels. A neuron that does not exist (no channel prefers the emotion in
+// every set) gets an empty panel that says so.
+//
 // Non-finite values are left out of lines and bands rather than drawn.
 // Errors come from gonum/plot or the file system and name the figure.
 package plots
@@ -25,30 +31,20 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/emosel/emosel/internal/figure"
 	"github.com/emosel/emosel/selectivity"
 	"github.com/emosel/emosel/stimuli"
 )
 
-// Palette colours sets (Tuning, TopValence) and networks (SI, Counts) in
-// order; it is the Okabe–Ito palette, readable with colour-blindness.
-var Palette = []color.NRGBA{
-	{0x00, 0x72, 0xb2, 0xff}, // blue
-	{0xd5, 0x5e, 0x00, 0xff}, // vermillion
-	{0x00, 0x9e, 0x73, 0xff}, // bluish green
-	{0xcc, 0x79, 0xa7, 0xff}, // reddish purple
-	{0xe6, 0x9f, 0x00, 0xff}, // orange
-	{0x56, 0xb4, 0xe9, 0xff}, // sky blue
-}
-
-func colour(i int) color.NRGBA { return Palette[i%len(Palette)] }
-
-func faded(c color.NRGBA) color.NRGBA { c.A = 0x40; return c }
-
 // emotionNames are the x tick labels of tuning curves.
 var emotionNames = []string{"pleasant", "neutral", "unpleasant"}
+
+// Row heights of the figures, all figure.Width wide.
+const (
+	exemplarRow = 2.6 * vg.Inch
+	layerRow    = 3.3 * vg.Inch
+)
 
 // byLayer arranges exemplars in a grid: one row per layer in first-seen
 // order, one column per emotion.
@@ -73,7 +69,7 @@ func byLayer(exemplars []selectivity.Exemplar) (rows [][]*selectivity.Exemplar, 
 func title(s *selectivity.Study, ex *selectivity.Exemplar) string {
 	l := s.Layers[ex.Layer].Name
 	if ex.Channel < 0 {
-		return fmt.Sprintf("%s %v: none", l, ex.Emotion)
+		return fmt.Sprintf("%s, %v", l, ex.Emotion)
 	}
 	t := fmt.Sprintf("%s #%d %v", l, ex.Channel, ex.Emotion)
 	if !ex.Shared {
@@ -81,6 +77,9 @@ func title(s *selectivity.Study, ex *selectivity.Exemplar) string {
 	}
 	return t
 }
+
+// noNeuron is the note of an exemplar panel without a neuron.
+const noNeuron = "no neuron prefers it in every set"
 
 // points returns the finite (x, y) pairs.
 func points(x, y []float64) plotter.XYs {
@@ -93,41 +92,29 @@ func points(x, y []float64) plotter.XYs {
 	return out
 }
 
-// addLine adds a line with point markers and a legend entry; nothing if
-// no point is finite.
-func addLine(p *plot.Plot, xys plotter.XYs, c color.Color, dashed bool, name string) error {
+// addLine adds a line with point marks, and a legend entry when legend
+// is set; nothing if no point is finite.
+func addLine(p *plot.Plot, xys plotter.XYs, c color.Color, dashed bool, name string, legend bool) error {
 	if len(xys) == 0 {
 		return nil
 	}
-	l, s, err := plotter.NewLinePoints(xys)
+	l, s, err := figure.Line(xys, c, dashed, true)
 	if err != nil {
 		return err
 	}
-	l.Color, s.Color = c, c
-	l.Width = vg.Points(1.5)
-	s.Shape = draw.CircleGlyph{}
-	s.Radius = vg.Points(2.5)
-	if dashed {
-		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		s.Shape = draw.BoxGlyph{}
-	}
 	p.Add(l, s)
-	if name != "" {
+	if legend && name != "" {
 		p.Legend.Add(name, l, s)
 	}
 	return nil
 }
 
-// layerAxis labels the x axis with layer names, slanted.
-func layerAxis(p *plot.Plot, s *selectivity.Study) {
+func layerNames(s *selectivity.Study) []string {
 	names := make([]string, len(s.Layers))
 	for i, l := range s.Layers {
 		names[i] = l.Name
 	}
-	p.NominalX(names...)
-	p.X.Tick.Label.Rotation = math.Pi / 4
-	p.X.Tick.Label.XAlign = draw.XRight
-	p.X.Tick.Label.YAlign = draw.YCenter
+	return names
 }
 
 func layerX(n int) []float64 {
@@ -138,6 +125,22 @@ func layerX(n int) []float64 {
 	return x
 }
 
+// network returns the colour and dash of network i in a panel about
+// emotion e (−1: none): the first network in e's colour (figure.Studied
+// without one), the second in gray and dashed, further ones in the set
+// palette.
+func network(i, e int) (color.Color, bool) {
+	switch {
+	case i == 0 && e >= 0:
+		return figure.Emotion(e), false
+	case i == 0:
+		return figure.Studied, false
+	case i == 1:
+		return figure.Gray, true
+	}
+	return figure.Set(i), true
+}
+
 // Tuning draws, for each exemplar (a grid of layers × emotions), its
 // tuning curve S_e (Eq 4) in every set of s: Fig 2, top.
 func Tuning(s *selectivity.Study, exemplars []selectivity.Exemplar, base string) error {
@@ -145,6 +148,7 @@ func Tuning(s *selectivity.Study, exemplars []selectivity.Exemplar, base string)
 	if len(rows) == 0 {
 		return fmt.Errorf("plots: %s: no exemplars", base)
 	}
+	legend := true
 	grid := make([][]*plot.Plot, len(rows))
 	for r, row := range rows {
 		grid[r] = make([]*plot.Plot, len(row))
@@ -152,27 +156,27 @@ func Tuning(s *selectivity.Study, exemplars []selectivity.Exemplar, base string)
 			if ex == nil {
 				continue
 			}
-			p := plot.New()
-			p.Title.Text = title(s, ex)
+			if ex.Channel < 0 {
+				grid[r][c] = figure.Empty(title(s, ex), noNeuron)
+				continue
+			}
+			p := figure.New(title(s, ex))
 			p.Y.Label.Text = "tuning value"
-			p.NominalX(emotionNames...)
-			p.X.Min, p.X.Max = -0.4, 2.4
-			p.Legend.Top = true
-			if ex.Channel >= 0 {
-				for k, name := range s.Names() {
-					t := s.Layers[ex.Layer].Results[k].Neurons[ex.Channel].Tuning
-					if err := addLine(p, points([]float64{0, 1, 2}, t[:]), colour(k), false, name); err != nil {
-						return fmt.Errorf("plots: %s: %w", base, err)
-					}
+			figure.Nominal(p, emotionNames, false)
+			for k, name := range s.Names() {
+				t := s.Layers[ex.Layer].Results[k].Neurons[ex.Channel].Tuning
+				if err := addLine(p, points([]float64{0, 1, 2}, t[:]), figure.Set(k), false, name, legend); err != nil {
+					return fmt.Errorf("plots: %s: %w", base, err)
 				}
-				headroom(p, 0.1+0.12*float64(len(s.Sets)))
-			} else {
-				p.HideAxes()
+			}
+			if legend {
+				figure.Headroom(p, 0.1+0.15*float64(len(s.Sets)))
+				legend = false
 			}
 			grid[r][c] = p
 		}
 	}
-	return save(grid, base, 9*vg.Inch, vg.Length(len(rows))*2.6*vg.Inch)
+	return save(grid, base, vg.Length(len(rows))*exemplarRow)
 }
 
 // TopValence draws, for each exemplar, the valence histogram (bins one
@@ -190,12 +194,17 @@ func TopValence(s *selectivity.Study, exemplars []selectivity.Exemplar, n int, b
 		}
 	}
 	lo, hi = math.Floor(lo), math.Ceil(hi)
-	if !(hi > lo) {
+	if !(hi > lo) || hi-lo > 100 {
 		hi = lo + 1
 	}
 	edges := selectivity.Edges(lo, hi, int(hi-lo))
+	names := make([]string, len(edges)-1)
+	for i := range names {
+		names[i] = fmt.Sprintf("%.1f", (edges[i]+edges[i+1])/2)
+	}
 	sets := len(s.Sets)
-	width := vg.Points(24 / float64(sets))
+	width := vg.Points(18 / float64(sets))
+	legend := true
 	grid := make([][]*plot.Plot, len(rows))
 	for r, row := range rows {
 		grid[r] = make([]*plot.Plot, len(row))
@@ -203,42 +212,42 @@ func TopValence(s *selectivity.Study, exemplars []selectivity.Exemplar, n int, b
 			if ex == nil {
 				continue
 			}
-			p := plot.New()
-			p.Title.Text = title(s, ex)
+			if ex.Channel < 0 {
+				grid[r][c] = figure.Empty(title(s, ex), noNeuron)
+				continue
+			}
+			p := figure.New(title(s, ex))
 			p.X.Label.Text = "valence"
 			p.Y.Label.Text = "images"
-			p.Legend.Top = true
-			names := make([]string, len(edges)-1)
-			for i := range names {
-				names[i] = fmt.Sprintf("%g", (edges[i]+edges[i+1])/2)
-			}
-			p.NominalX(names...)
-			if ex.Channel >= 0 {
-				for k, r := range s.Sets {
-					top := s.Top(ex.Layer, k, ex.Channel, n)
-					h := selectivity.Histogram(selectivity.Gather(r.Set.Valences(), top), edges)
-					vals := make(plotter.Values, len(h))
-					for i, v := range h {
-						vals[i] = float64(v)
-					}
-					b, err := plotter.NewBarChart(vals, width)
-					if err != nil {
-						return fmt.Errorf("plots: %s: %w", base, err)
-					}
-					b.Color = colour(k)
-					b.LineStyle.Width = 0
-					b.Offset = width * vg.Length(float64(k)-float64(sets-1)/2)
-					p.Add(b)
+			figure.Nominal(p, names, false)
+			for k, r := range s.Sets {
+				top := s.Top(ex.Layer, k, ex.Channel, n)
+				h := selectivity.Histogram(selectivity.Gather(r.Set.Valences(), top), edges)
+				vals := make(plotter.Values, len(h))
+				for i, v := range h {
+					vals[i] = float64(v)
+				}
+				b, err := plotter.NewBarChart(vals, width)
+				if err != nil {
+					return fmt.Errorf("plots: %s: %w", base, err)
+				}
+				b.Color = figure.Set(k)
+				b.LineStyle.Width = 0
+				b.Offset = width * vg.Length(float64(k)-float64(sets-1)/2)
+				p.Add(b)
+				if legend {
 					p.Legend.Add(r.Set.Name, b)
 				}
-				headroom(p, 0.1+0.12*float64(sets))
-			} else {
-				p.HideAxes()
+			}
+			figure.Counts(p)
+			if legend {
+				figure.Headroom(p, 0.1+0.15*float64(sets))
+				legend = false
 			}
 			grid[r][c] = p
 		}
 	}
-	return save(grid, base, 9*vg.Inch, vg.Length(len(rows))*2.6*vg.Inch)
+	return save(grid, base, vg.Length(len(rows))*exemplarRow)
 }
 
 // SI draws, per set, the mean SI of each layer with its interquartile
@@ -252,16 +261,15 @@ func SI(studies []*selectivity.Study, names []string, base string) error {
 	}
 	var row []*plot.Plot
 	for k, set := range ref.Names() {
-		p := plot.New()
-		p.Title.Text = "SI by layer, " + set
+		p := figure.New("SI by layer, " + set)
 		p.Y.Label.Text = "SI (max d′)"
-		p.Legend.Top = true
-		layerAxis(p, ref)
+		figure.Nominal(p, layerNames(ref), true)
 		x := layerX(len(ref.Layers))
 		for i, s := range studies {
 			if s == nil {
 				continue
 			}
+			c, dashed := network(i, -1)
 			sums := s.Summaries()
 			mean, q25, q75 := make([]float64, len(x)), make([]float64, len(x)), make([]float64, len(x))
 			for j := range sums {
@@ -277,18 +285,20 @@ func SI(studies []*selectivity.Study, names []string, base string) error {
 				if err != nil {
 					return fmt.Errorf("plots: %s: %w", base, err)
 				}
-				poly.Color = faded(colour(i))
+				poly.Color = figure.Faded(color.NRGBAModel.Convert(c).(color.NRGBA))
 				poly.LineStyle.Width = 0
 				p.Add(poly)
 			}
-			if err := addLine(p, points(x, mean), colour(i), i > 0, names[i]+" (mean, IQR)"); err != nil {
+			if err := addLine(p, points(x, mean), c, dashed, names[i]+" (mean, IQR)", k == 0); err != nil {
 				return fmt.Errorf("plots: %s: %w", base, err)
 			}
 		}
-		headroom(p, 0.1+0.12*float64(len(studies)))
+		if k == 0 {
+			figure.Headroom(p, 0.1+0.12*float64(len(studies)))
+		}
 		row = append(row, p)
 	}
-	return save([][]*plot.Plot{row}, base, vg.Length(len(row))*4.5*vg.Inch, 3.6*vg.Inch)
+	return save([][]*plot.Plot{row}, base, layerRow+0.3*vg.Inch)
 }
 
 // Counts draws, per emotion, the number of channels selective for it in
@@ -308,22 +318,27 @@ func Counts(studies []*selectivity.Study, names []string, base string) error {
 		}
 		return obs, exp
 	}
+	panel := func(title string) *plot.Plot {
+		p := figure.New(title)
+		p.Y.Label.Text = "selective in every set"
+		figure.Nominal(p, layerNames(ref), true)
+		return p
+	}
 	var grid [][]*plot.Plot
 	var top []*plot.Plot
 	for e := range stimuli.NumEmotions {
-		p := plot.New()
-		p.Title.Text = fmt.Sprintf("%v: %s vs chance", e, names[0])
-		p.Y.Label.Text = "selective in every set"
-		p.Legend.Top = true
-		layerAxis(p, ref)
+		p := panel(fmt.Sprintf("%v: %s vs chance", e, names[0]))
 		obs, exp := count(studies[0], e)
-		if err := addLine(p, points(x, obs), colour(0), false, "observed"); err != nil {
+		if err := addLine(p, points(x, obs), figure.Emotion(int(e)), false, "observed", e == 0); err != nil {
 			return fmt.Errorf("plots: %s: %w", base, err)
 		}
-		if err := addLine(p, points(x, exp), color.NRGBA{0x66, 0x66, 0x66, 0xff}, true, "chance"); err != nil {
+		if err := addLine(p, points(x, exp), figure.Gray, true, "chance", e == 0); err != nil {
 			return fmt.Errorf("plots: %s: %w", base, err)
 		}
-		headroom(p, 0.35)
+		figure.Counts(p)
+		if e == 0 {
+			figure.Headroom(p, 0.3)
+		}
 		top = append(top, p)
 	}
 	grid = append(grid, top)
@@ -336,34 +351,26 @@ func Counts(studies []*selectivity.Study, names []string, base string) error {
 	if others > 0 {
 		var bottom []*plot.Plot
 		for e := range stimuli.NumEmotions {
-			p := plot.New()
-			p.Title.Text = fmt.Sprintf("%v: networks", e)
-			p.Y.Label.Text = "selective in every set"
-			p.Legend.Top = true
-			layerAxis(p, ref)
+			p := panel(fmt.Sprintf("%v: networks", e))
 			for i, s := range studies {
 				if s == nil {
 					continue
 				}
 				obs, _ := count(s, e)
-				if err := addLine(p, points(x, obs), colour(i), i > 0, names[i]); err != nil {
+				c, dashed := network(i, int(e))
+				if err := addLine(p, points(x, obs), c, dashed, names[i], e == 0); err != nil {
 					return fmt.Errorf("plots: %s: %w", base, err)
 				}
 			}
-			headroom(p, 0.1+0.12*float64(len(studies)))
+			figure.Counts(p)
+			if e == 0 {
+				figure.Headroom(p, 0.1+0.15*float64(len(studies)))
+			}
 			bottom = append(bottom, p)
 		}
 		grid = append(grid, bottom)
 	}
-	return save(grid, base, 12*vg.Inch, vg.Length(len(grid))*3.6*vg.Inch)
-}
-
-// headroom raises the top of the y axis by frac of its range, so that a
-// legend at the top does not cover the data.
-func headroom(p *plot.Plot, frac float64) {
-	if p.Y.Max > p.Y.Min {
-		p.Y.Max += frac * (p.Y.Max - p.Y.Min)
-	}
+	return save(grid, base, vg.Length(len(grid))*layerRow)
 }
 
 func first(studies []*selectivity.Study) *selectivity.Study {
@@ -375,8 +382,8 @@ func first(studies []*selectivity.Study) *selectivity.Study {
 	return nil
 }
 
-func save(grid [][]*plot.Plot, base string, w, h vg.Length) error {
-	if err := figure.SaveTiles(grid, w, h, base); err != nil {
+func save(grid [][]*plot.Plot, base string, h vg.Length) error {
+	if err := figure.SaveTiles(grid, h, base); err != nil {
 		return fmt.Errorf("plots: %w", err)
 	}
 	return nil

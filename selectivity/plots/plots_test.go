@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/emosel/emosel/imagenet"
+	"github.com/emosel/emosel/internal/figure"
+	"github.com/emosel/emosel/internal/figure/figuretest"
 	"github.com/emosel/emosel/selectivity"
 	"github.com/emosel/emosel/stimuli"
 	"github.com/emosel/emosel/tensor"
@@ -51,7 +53,25 @@ func TestFigures(t *testing.T) {
 			ex = append(ex, main.Exemplar(l, e))
 		}
 	}
+	// A neuron that does not exist gets an empty panel that says so.
+	ex[1].Channel, ex[1].Shared = -1, false
+	shown := 0
+	for _, e := range ex {
+		if e.Channel >= 0 {
+			shown++
+		}
+	}
 	names := []string{"pretrained", "random"}
+	// panels: the expected frames (panels with data) and notes (empty
+	// panels); counts: whether the y axes count.
+	type want struct {
+		panels, notes int
+		counts        bool
+	}
+	wants := map[string]want{
+		"tuning": {shown, len(ex) - shown, false}, "top": {shown, len(ex) - shown, true},
+		"si": {2, 0, false}, "si1": {2, 0, false}, "counts": {6, 0, true}, "counts1": {3, 0, true},
+	}
 	for name, f := range map[string]func(string) error{
 		"tuning": func(b string) error { return Tuning(main, ex, b) },
 		"top":    func(b string) error { return TopValence(main, ex, 10, b) },
@@ -66,9 +86,16 @@ func TestFigures(t *testing.T) {
 		if err := f(base); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		svg, err := os.ReadFile(base + ".svg")
-		if err != nil || !strings.Contains(string(svg), "<svg") {
-			t.Errorf("%s.svg: %v", name, err)
+		fig, err := figuretest.Read(base + ".svg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := wants[name]
+		if len(fig.Frames) != w.panels || len(fig.Notes()) != w.notes {
+			t.Errorf("%s: %d panels and %d empty ones, want %d and %d", name, len(fig.Frames), len(fig.Notes()), w.panels, w.notes)
+		}
+		for _, bad := range fig.Check(w.counts) {
+			t.Errorf("%s: %s", name, bad)
 		}
 		pf, err := os.Open(base + ".png")
 		if err != nil {
@@ -76,7 +103,7 @@ func TestFigures(t *testing.T) {
 		}
 		img, err := png.Decode(pf)
 		pf.Close()
-		if err != nil || img.Bounds().Dx() < 500 {
+		if err != nil || img.Bounds().Dx() != 10*figure.DPI {
 			t.Errorf("%s.png: %v", name, err)
 		}
 	}
