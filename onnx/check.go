@@ -261,12 +261,19 @@ func topoSort(nodes []*Node, made map[string]int) ([]*Node, error) {
 					break
 				}
 			}
-			if j == i || len(names) > 8 {
+			if j == i {
+				break
+			}
+			if len(names) == 8 {
+				names = append(names, "...")
 				break
 			}
 		}
+		// names runs against the data flow, from node i; turned round and
+		// started at i, it follows the flow back to i.
 		slices.Reverse(names)
-		return nil, errf(ErrFormat, "the graph has a cycle through node %s (%s -> ...)", nodes[i], strings.Join(names, " -> "))
+		names = append([]string{nodes[i].String()}, names...)
+		return nil, errf(ErrFormat, "the graph has a cycle through node %s (%s)", nodes[i], strings.Join(names, " -> "))
 	}
 	return out, nil
 }

@@ -81,7 +81,7 @@ func TestDecodeErrors(t *testing.T) {
 				nodePB("Add", "b", []string{"p", "x"}, []string{"q"}),
 				nodePB("Relu", "c", []string{"q"}, []string{"y"}),
 			}
-		}), ErrFormat, "cycle through node"},
+		}), ErrFormat, "malformed model: the graph has a cycle through node a (a -> b -> a)"},
 		{"undefined input", edit(func(g *graphSpec) {
 			g.nodes[1] = nodePB("Relu", "relu", []string{"nope"}, []string{"y"})
 		}), ErrFormat, "node relu: malformed model: input nope is made by no node"},
@@ -164,6 +164,22 @@ func TestTruncated(t *testing.T) {
 	}
 }
 
+func TestLoadFileNamesFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.onnx")
+	g := reluModel()
+	g.nodes[1] = nodePB("Softmax", "sm", []string{"c"}, []string{"y"})
+	if err := os.WriteFile(path, modelPB(13, g), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadFile(path)
+	if err == nil || !strings.HasPrefix(err.Error(), "onnx: "+path+": node sm: unsupported: operator Softmax") {
+		t.Fatalf("LoadFile: %v", err)
+	}
+	if _, err := LoadNet(path); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("LoadNet: %v", err)
+	}
+}
 
 func TestTopoSortKeepsOrderAndSorts(t *testing.T) {
 	g := reluModel()
