@@ -38,6 +38,9 @@ For each model <m>, testdata/onnx/ gets
                    relu or relu6, offset into <m>.relu.npy
     <m>.y.npy      the network's output [2, 10]
 
+and vgg_small.onnx, alexnet_small.onnx: the weights of vgg/testdata and
+alexnet/testdata exported at 224 px with a symbolic batch (write_native).
+
 ReLUs are recorded by wrapping torch.nn.functional.relu and hardtanh during
 the reference forward pass, so module ReLUs, reused ones (ResNet's
 self.relu) and functional ones (DenseNet's last F.relu) all appear in the
@@ -204,6 +207,26 @@ def write(out, name, model, x, opset, keep_bn):
     print(name, "relus", len(recs), "opset", opset, "bn nodes" if keep_bn else "")
 
 
+def write_native():
+    """Exports the reduced VGG-16 and AlexNet whose weights the vgg and
+    alexnet packages test with (vgg/testdata/small.pt, width 1/16, and
+    alexnet/testdata/small.pt, width 1/8; hidden 32, 10 classes), built by
+    models.py's constructors, at 224 px, where their adaptive pools are
+    exportable (7x7 and 6x6 maps: identities). The Go test checks that
+    these graphs give the same bits as vgg.Load and alexnet.Load."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import models
+    for pkg, build, width in (("vgg", models.vgg16, 1 / 16), ("alexnet", models.alexnet, 1 / 8)):
+        model, _ = build(width, 32, CLASSES)
+        sd = torch.load(os.path.join(ROOT, pkg, "testdata", "small.pt"))
+        model.load_state_dict(sd)
+        model.eval()
+        torch.onnx.export(model, torch.zeros(1, 3, 224, 224), os.path.join(OUT, pkg + "_small.onnx"),
+                          opset_version=13, input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+        print(pkg, "small exported")
+
+
 def main():
     torch.set_num_threads(1)
     full = None
@@ -227,6 +250,8 @@ def main():
         else:
             x = torch.rand(2, 3, size, size, generator=g) * 4 - 2
         write(full or OUT, name, model, x, opset, keep_bn)
+    if full is None:
+        write_native()
 
 
 if __name__ == "__main__":
