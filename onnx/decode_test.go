@@ -113,7 +113,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"new opset", func() []byte { return modelPB(19, reluModel()) }, ErrUnsupported, "opset 19"},
 		{"no graph", func() []byte { return pb{}.varint(fModelIRVersion, 8) }, ErrFormat, "the model has no graph"},
 		{"not protobuf", func() []byte { return []byte("PK\x03\x04 this is a zip file") }, ErrFormat, "ModelProto"},
-		{"wrong wire type", func() []byte { return pb{}.varint(fModelGraph, 3) }, ErrFormat, "ModelProto field 7 has wire type 0, want 2"},
+		{"wrong wire type", func() []byte { return pb{}.varint(fModelGraph, 3) }, ErrFormat, "ModelProto field 7 (graph) has wire type 0, want 2"},
 		{"empty", func() []byte { return nil }, ErrFormat, "the model has no graph"},
 	}
 	for _, c := range cases {

@@ -3,6 +3,7 @@ package onnx
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 
@@ -102,13 +103,39 @@ type wire struct {
 	msg string // "ModelProto", "NodeProto", ...
 }
 
+// fieldNames names the fields of each message that errors mention.
+var fieldNames = map[string]map[protowire.Number]string{
+	"ModelProto": {fModelIRVersion: "ir_version", fModelProducerName: "producer_name",
+		fModelProducerVersion: "producer_version", fModelGraph: "graph", fModelOpsetImport: "opset_import"},
+	"GraphProto": {fGraphNode: "node", fGraphName: "name", fGraphInitializer: "initializer",
+		fGraphInput: "input", fGraphOutput: "output"},
+	"NodeProto": {fNodeInput: "input", fNodeOutput: "output", fNodeName: "name",
+		fNodeOpType: "op_type", fNodeAttribute: "attribute", fNodeDomain: "domain"},
+	"AttributeProto": {fAttrName: "name", fAttrF: "f", fAttrI: "i", fAttrS: "s", fAttrT: "t",
+		fAttrFloats: "floats", fAttrInts: "ints", fAttrType: "type"},
+	"TensorProto": {fTensorDims: "dims", fTensorDataType: "data_type", fTensorFloatData: "float_data",
+		fTensorInt32Data: "int32_data", fTensorInt64Data: "int64_data", fTensorName: "name",
+		fTensorRawData: "raw_data", fTensorDoubleData: "double_data"},
+}
+
+// field names a field for an error message: "field 9 (raw_data)".
+func (w *wire) field(num protowire.Number) string {
+	if num == 0 {
+		return "field tag" // the tag itself failed to decode
+	}
+	if name, ok := fieldNames[w.msg][num]; ok {
+		return fmt.Sprintf("field %d (%s)", num, name)
+	}
+	return fmt.Sprintf("field %d", num)
+}
+
 // errWire converts a protowire error code into a package error.
 func (w *wire) errWire(n int, field protowire.Number) error {
 	err := protowire.ParseError(n)
 	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return errf(ErrTruncated, "%s field %d ends early", w.msg, field)
+		return errf(ErrTruncated, "%s %s ends early", w.msg, w.field(field))
 	}
-	return errf(ErrFormat, "%s field %d: %v", w.msg, field, err)
+	return errf(ErrFormat, "%s %s: %v", w.msg, w.field(field), err)
 }
 
 // next reads the next field's tag; done is true at the end of the message.
@@ -137,7 +164,7 @@ func (w *wire) skip(num protowire.Number, typ protowire.Type) error {
 // want checks a field's wire type.
 func (w *wire) want(num protowire.Number, typ, want protowire.Type) error {
 	if typ != want {
-		return errf(ErrFormat, "%s field %d has wire type %d, want %d", w.msg, num, typ, want)
+		return errf(ErrFormat, "%s %s has wire type %d, want %d", w.msg, w.field(num), typ, want)
 	}
 	return nil
 }
@@ -177,7 +204,7 @@ func (w *wire) string(num protowire.Number, typ protowire.Type) (string, error) 
 		return "", err
 	}
 	if len(b) > maxStringLength {
-		return "", errf(ErrUnsupported, "%s field %d: a string of %d bytes (limit %d)", w.msg, num, len(b), maxStringLength)
+		return "", errf(ErrUnsupported, "%s %s: a string of %d bytes (limit %d)", w.msg, w.field(num), len(b), maxStringLength)
 	}
 	return string(b), nil
 }
@@ -223,7 +250,7 @@ func (w *wire) fixedRun(num protowire.Number, typ protowire.Type, size int) ([]b
 	switch {
 	case size == 4 && typ == protowire.Fixed32Type, size == 8 && typ == protowire.Fixed64Type:
 		if len(w.b) < size {
-			return nil, errf(ErrTruncated, "%s field %d ends early", w.msg, num)
+			return nil, errf(ErrTruncated, "%s %s ends early", w.msg, w.field(num))
 		}
 		v := w.b[:size]
 		w.b = w.b[size:]
@@ -234,7 +261,7 @@ func (w *wire) fixedRun(num protowire.Number, typ protowire.Type, size int) ([]b
 		return nil, err
 	}
 	if len(b)%size != 0 {
-		return nil, errf(ErrFormat, "%s field %d: packed run of %d bytes is not a multiple of %d", w.msg, num, len(b), size)
+		return nil, errf(ErrFormat, "%s %s: packed run of %d bytes is not a multiple of %d", w.msg, w.field(num), len(b), size)
 	}
 	return b, nil
 }
