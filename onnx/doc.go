@@ -111,6 +111,18 @@
 // Forward panics on an input of the wrong shape, and SetGain on an
 // unknown unit or a gain of the wrong length: programmer misuse.
 //
+// # Not yet wired in
+//
+// Net offers the unit surface of nn.Model (Units, Unit, ReLUOf, SetGain,
+// ClearGains, Record, Forward) but is not an nn.Model, and neither the
+// selectivity pipeline (examples/reproduce) nor manipulate uses it yet.
+// manipulate's suffix re-runs cache the activations at a unit and re-run
+// only what follows (nn.Sequential.ForwardRange). In a graph what follows
+// a unit may also read values made before it (a ResNet block's skip
+// input), so the cache there is the cut: every value made at or before
+// the unit's step and read after it. A Net.ForwardFrom(step, cut) over
+// the topological steps is the planned counterpart.
+//
 // # Concurrency
 //
 // A Net may run Forward from several goroutines at once provided nothing

@@ -238,6 +238,9 @@ func (b *builder) conv(n *Node) error {
 		return errf(ErrUnsupported, "Conv weight %s is %v %v, want a float [O,C/group,KH,KW]", quote(wt.Name), wt.DataType, wt.Dims)
 	}
 	ws := wt.Shape()
+	if slices.Contains(ws, 0) {
+		return errf(ErrFormat, "Conv weight %s is %v", quote(wt.Name), ws)
+	}
 	o, cg := ws[0], ws[1]
 	group := attrInt(n, "group", 1)
 	if group < 1 || group > int64(xs[1]) || o%int(group) != 0 || cg*int(group) != xs[1] {
@@ -608,7 +611,9 @@ func (b *builder) reshape(n *Node) error {
 		default:
 			return errf(ErrFormat, "Reshape of %v to %v", xs, spec)
 		}
-		known *= rest[len(rest)-1]
+		if known *= rest[len(rest)-1]; known > 1<<31 {
+			return errf(ErrFormat, "Reshape of %v to %v", xs, spec)
+		}
 	}
 	if spec[0] == -1 {
 		if known == 0 || inner%known != 0 {
@@ -658,7 +663,7 @@ func (b *builder) gemm(n *Node) error {
 	if transB {
 		k, m = m, k
 	}
-	if k != xs[1] {
+	if k != xs[1] || m < 1 {
 		return errf(ErrFormat, "%s input %v does not fit weight %s %v (transB %v)", n.OpType, xs, quote(bt.Name), bt.Dims, transB)
 	}
 	// nn.Linear holds W as [M,K].
