@@ -1,11 +1,18 @@
 package onnx
 
 import (
+	"bytes"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/emosel/emosel/tensor"
 )
 
 // fixtureDir holds the models testdata/gen/onnx_gen.py writes.
@@ -197,5 +204,104 @@ func checkErr(t *testing.T, err error) {
 	t.Helper()
 	if err != nil && !errors.Is(err, ErrFormat) && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrUnsupported) {
 		t.Fatalf("error wraps no sentinel: %v", err)
+	}
+}
+
+// TestTensorTypes decodes initializers of each readable type and field.
+func TestTensorTypes(t *testing.T) {
+	f16 := []byte{0x00, 0x3c, 0x00, 0xc0, 0x01, 0x00, 0x00, 0x7c} // 1, -2, 2^-24, +Inf
+	dbl := pb{}
+	for _, v := range []float64{0.1, -3} {
+		dbl = protowire.AppendFixed64(dbl, math.Float64bits(v))
+	}
+	fl := pb{}
+	for _, v := range []float32{1.5, -0.25} {
+		fl = protowire.AppendFixed32(fl, math.Float32bits(v))
+	}
+	cases := []struct {
+		name string
+		t    pb
+		f    []float32
+		i    []int64
+	}{
+		{"raw FLOAT16", pb{}.str(fTensorName, "h").packed(fTensorDims, []int64{4}).varint(fTensorDataType, int64(Float16)).bytes(fTensorRawData, f16),
+			[]float32{1, -2, float32(math.Ldexp(1, -24)), float32(math.Inf(1))}, nil},
+		{"FLOAT16 in int32_data", pb{}.str(fTensorName, "h").packed(fTensorDims, []int64{2}).varint(fTensorDataType, int64(Float16)).packed(fTensorInt32Data, []int64{0x3c00, 0xc000}),
+			[]float32{1, -2}, nil},
+		{"double_data", pb{}.str(fTensorName, "d").packed(fTensorDims, []int64{2}).varint(fTensorDataType, int64(Double)).bytes(fTensorDoubleData, dbl),
+			[]float32{0.1, -3}, nil},
+		{"float_data", pb{}.str(fTensorName, "f").packed(fTensorDims, []int64{1, 2}).varint(fTensorDataType, int64(Float)).bytes(fTensorFloatData, fl),
+			[]float32{1.5, -0.25}, nil},
+		{"int32_data", pb{}.str(fTensorName, "i").packed(fTensorDims, []int64{3}).varint(fTensorDataType, int64(Int32)).packed(fTensorInt32Data, []int64{1, -2, 3}),
+			nil, []int64{1, -2, 3}},
+		{"raw INT8", pb{}.str(fTensorName, "i").packed(fTensorDims, []int64{2}).varint(fTensorDataType, int64(Int8)).bytes(fTensorRawData, []byte{0xff, 7}),
+			nil, []int64{-1, 7}},
+		{"scalar", tensorPB("s", nil, []float32{4}), []float32{4}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := reluModel()
+			g.inits = append(g.inits, c.t)
+			m, err := Read(bytes.NewReader(modelPB(13, g)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt := m.Graph.Initializers[2]
+			if !slices.Equal(tt.Floats, c.f) || !slices.Equal(tt.Ints, c.i) {
+				t.Errorf("floats %v ints %v, want %v %v", tt.Floats, tt.Ints, c.f, c.i)
+			}
+		})
+	}
+	// Two data fields, or data of the wrong type, are refused.
+	g := reluModel()
+	g.inits = append(g.inits, tensorPB("x2", []int64{1}, []float32{1}).bytes(fTensorFloatData, fl[:4]))
+	if _, err := Decode(modelPB(13, g)); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "initializer x2: malformed model: data in more than one field") {
+		t.Errorf("two fields: %v", err)
+	}
+}
+
+// TestDropout checks inference-mode Dropout (a no-op) and the refusals.
+func TestDropout(t *testing.T) {
+	build := func(train bool, useMask bool) []byte {
+		g := reluModel()
+		g.nodes[1] = nodePB("Dropout", "drop", []string{"c", "ratio", "train"}, []string{"y", "mask"})
+		g.inits = append(g.inits, tensorPB("ratio", nil, []float32{0.5}),
+			pb{}.str(fTensorName, "train").varint(fTensorDataType, 9).bytes(fTensorRawData, []byte{0}))
+		if train {
+			g.inits[3] = pb{}.str(fTensorName, "train").varint(fTensorDataType, 9).bytes(fTensorRawData, []byte{1})
+		}
+		if useMask {
+			g.outputs[0] = valuePB("mask")
+		}
+		return modelPB(13, g)
+	}
+	m, err := Decode(build(false, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := NewNet(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.From(ramp(32, 0), 1, 2, 4, 4)
+	y := net.Forward(x)
+	want, _ := naiveConv(x, m.Graph.Initializer("w").Floats, []float32{0.5, -1, 0}, []int{3, 2, 3, 3}, 1, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1})
+	if e, at := maxRelErr(y.Data(), want); e > 1e-6 {
+		t.Errorf("error %.3g at %d", e, at)
+	}
+	for _, c := range []struct {
+		train, mask bool
+		want        string
+	}{
+		{true, false, "node drop: unsupported: Dropout in training mode (training_mode train)"},
+		{false, true, "node drop: unsupported: Dropout's mask output mask is used"},
+	} {
+		m, err := Decode(build(c.train, c.mask))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := NewNet(m); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want %q", err, c.want)
+		}
 	}
 }

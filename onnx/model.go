@@ -196,14 +196,15 @@ type Attribute struct {
 type DataType int32
 
 // Data types with a reading here. FLOAT, DOUBLE and FLOAT16 become
-// float32 (DOUBLE rounded to nearest); INT64, INT32 and the smaller
-// integer types become int64.
+// float32 (DOUBLE rounded to nearest); INT64, INT32, INT8, UINT8 and
+// BOOL become int64.
 const (
 	Float   DataType = 1
 	Uint8   DataType = 2
 	Int8    DataType = 3
 	Int32   DataType = 6
 	Int64   DataType = 7
+	Bool    DataType = 9
 	Float16 DataType = 10
 	Double  DataType = 11
 )
@@ -221,7 +222,7 @@ func (d DataType) String() string {
 // elemSize is the raw_data bytes per element, 0 for types not read.
 func (d DataType) elemSize() int {
 	switch d {
-	case Uint8, Int8:
+	case Uint8, Int8, Bool:
 		return 1
 	case Float16:
 		return 2
@@ -287,7 +288,7 @@ func (t *Tensor) fill(f *tensorFields) error {
 	}
 	size := t.DataType.elemSize()
 	if size == 0 {
-		return errf(ErrUnsupported, "data type %v (this package reads FLOAT, FLOAT16, DOUBLE, INT64, INT32, INT8, UINT8)", t.DataType)
+		return errf(ErrUnsupported, "data type %v (this package reads FLOAT, FLOAT16, DOUBLE, INT64, INT32, INT8, UINT8, BOOL)", t.DataType)
 	}
 	if f.strings > 0 {
 		return errf(ErrFormat, "string_data in a %v tensor", t.DataType)
@@ -362,7 +363,7 @@ func (t *Tensor) fill(f *tensorFields) error {
 				t.Ints[i] = int64(int32(binary.LittleEndian.Uint32(raw[4*i:])))
 			case Int8:
 				t.Ints[i] = int64(int8(raw[i]))
-			case Uint8:
+			case Uint8, Bool:
 				t.Ints[i] = int64(raw[i])
 			}
 		}
