@@ -79,7 +79,9 @@ func maxRelErr(got, want []float32) (float64, int) {
 	return worst / (1 + scale), at
 }
 
-func readNpy(t *testing.T, path string) *tensor.Tensor {
+func readNpy(t *testing.T, path string) *tensor.Tensor { return readNpyB(t, path) }
+
+func readNpyB(t testing.TB, path string) *tensor.Tensor {
 	t.Helper()
 	x, err := npy.ReadFile(path)
 	if err != nil {
@@ -140,7 +142,12 @@ func TestFullSize(t *testing.T) {
 	if dir == "" {
 		t.Skip("EMOSEL_ONNX_FULL is not set")
 	}
-	for _, name := range fixtureModels {
-		t.Run(name, func(t *testing.T) { checkFixture(t, dir, name) })
+	for _, name := range fixtureModels[:6] { // not ops: it has no full size
+		t.Run(name, func(t *testing.T) {
+			if _, err := os.Stat(filepath.Join(dir, name+".relu.txt")); err != nil {
+				t.Skip(err)
+			}
+			checkFixture(t, dir, name)
+		})
 	}
 }

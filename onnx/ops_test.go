@@ -365,3 +365,67 @@ func TestModulePath(t *testing.T) {
 		t.Errorf("unit layer4.1.relu_1: %+v", u)
 	}
 }
+
+// TestFusedConvGain covers the Conv+Relu fusion of each convolution path
+// (plain, grouped, depthwise, uneven pads) with a gain and recording,
+// against the naive loop.
+func TestFusedConvGain(t *testing.T) {
+	cases := []struct {
+		name   string
+		xs, ws []int
+		group  int
+		pads   [4]int
+	}{
+		{"plain", []int{2, 3, 6, 5}, []int{4, 3, 3, 3}, 1, [4]int{1, 1, 1, 1}},
+		{"grouped", []int{2, 4, 6, 5}, []int{6, 2, 3, 3}, 2, [4]int{1, 1, 1, 1}},
+		{"depthwise", []int{2, 3, 6, 5}, []int{6, 1, 3, 3}, 3, [4]int{1, 1, 1, 1}},
+		{"uneven pads", []int{2, 3, 6, 5}, []int{4, 3, 3, 3}, 1, [4]int{0, 1, 2, 0}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := convGraph(c.name, c.xs, c.ws, c.group, aInts("pads", i64(c.pads[:])...))
+			g.spec.nodes[0] = nodePB("Conv", "conv", []string{"x", "w", "b"}, []string{"c"},
+				aInts("pads", i64(c.pads[:])...), aInt("group", int64(c.group)))
+			g.spec.nodes = append(g.spec.nodes, nodePB("Relu", "relu", []string{"c"}, []string{"y"}))
+			m, err := Decode(modelPB(13, g.spec))
+			if err != nil {
+				t.Fatal(err)
+			}
+			net, err := NewNet(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(net.steps) != 1 {
+				t.Fatalf("%d steps: Conv and Relu are not fused", len(net.steps))
+			}
+			o := c.ws[0]
+			alpha := make([]float32, o)
+			for i := range alpha {
+				alpha[i] = []float32{-1, 0.5, 0, 2}[i%4]
+			}
+			net.SetGain("y", alpha)
+			var means *tensor.Tensor
+			net.Record(func(_ string, m *tensor.Tensor) { means = m })
+			y := net.Forward(g.x)
+			nw := c.ws[0] * c.ws[1] * c.ws[2] * c.ws[3]
+			want, shape := naiveConv(g.x, ramp(nw, 1), ramp(o, 2), c.ws, c.group, [2]int{1, 1}, [2]int{1, 1}, c.pads)
+			hw := shape[2] * shape[3]
+			for i, v := range want {
+				want[i] = max(v, 0) * (1 + alpha[(i/hw)%o])
+			}
+			if !y.HasShape(shape...) {
+				t.Fatalf("shape %v, want %v", y.Shape(), shape)
+			}
+			if e, at := maxRelErr(y.Data(), want); e > 1e-6 {
+				t.Errorf("error %.3g at %d: got %g, want %g", e, at, y.Data()[at], want[at])
+			}
+			wantM := channelMeans(tensor.From(want, shape...))
+			if means == nil {
+				t.Fatal("nothing recorded")
+			}
+			if e, at := maxRelErr(means.Data(), wantM.Data()); e > 1e-6 {
+				t.Errorf("mean %d: got %g, want %g", at, means.Data()[at], wantM.Data()[at])
+			}
+		})
+	}
+}
