@@ -482,7 +482,16 @@ func LoadFile(path string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
-	m, err := read(f)
+	var m *Model
+	if fi, serr := f.Stat(); serr == nil && fi.Mode().IsRegular() && fi.Size() <= maxModel {
+		// One allocation of the file's size, not ReadAll's doublings.
+		b := make([]byte, fi.Size())
+		if _, err = io.ReadFull(f, b); err == nil {
+			m, err = decode(b)
+		}
+	} else {
+		m, err = read(f)
+	}
 	cerr := f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %s: %w", path, err)
