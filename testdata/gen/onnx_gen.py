@@ -233,6 +233,8 @@ def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--full":
         full = sys.argv[2]
     for k, (name, (build, size, opset, keep_bn)) in enumerate(SMALL.items()):
+        if full is not None and name not in FULL:
+            continue
         torch.manual_seed(20261207 + k)
         if full is not None:
             model, size = FULL[name](), 224
@@ -244,8 +246,6 @@ def main():
             model = model.eval()
         g = torch.Generator().manual_seed(9000 + k)
         if name == "ops":
-            if full is not None:
-                continue
             x = torch.rand(2, 4, *size, generator=g) * 4 - 2
         else:
             x = torch.rand(2, 3, size, size, generator=g) * 4 - 2
