@@ -62,6 +62,7 @@ def pil_time(path, conv, reps):
 def main():
     d = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp()
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    os.makedirs(d, exist_ok=True)
     os.sched_setaffinity(0, {0})
     files = {
         "base420_1411.jpg": (1411, 1411, dict(quality=90, subsampling=2)),
