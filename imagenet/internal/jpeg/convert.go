@@ -190,14 +190,45 @@ func init() {
 	}
 }
 
-func clamp8(v int32) byte {
-	if v < 0 {
-		return 0
+// clamp8 limits v, which must lie in -512..511, to a byte.
+func clamp8(v int32) byte { return clampTable[v&1023] }
+
+// clampTable is clamp8 indexed by v mod 1024: v for 0..255, 255 for
+// 256..511 and 0 for -512..-1 (indices 512..1023).
+var clampTable = func() (t [1024]byte) {
+	for v := range t {
+		if v < 512 {
+			t[v] = byte(min(v, 255))
+		}
 	}
-	if v > 255 {
-		return 255
+	return t
+}()
+
+// yccRGBA converts the YCbCr samples y, cb, cr (of the same length n) to
+// n opaque RGBA pixels in dst, with yccRGBAAVX2 where it can.
+func yccRGBA(dst, y, cb, cr []byte) {
+	n := len(y)
+	cb, cr, dst = cb[:n], cr[:n], dst[:4*n]
+	if n8 := n &^ 7; useAVX2 && n8 > 0 {
+		yccRGBAAVX2(&dst[0], &y[0], &cb[0], &cr[0], n8)
+		dst, y, cb, cr = dst[4*n8:], y[n8:], cb[n8:], cr[n8:]
 	}
-	return byte(v)
+	yccRGBAGo(dst, y, cb, cr)
+}
+
+// yccRGBAGo is yccRGBA in Go: jdcolor.c's ycc_rgb_convert with an alpha
+// channel.
+func yccRGBAGo(dst, y, cb, cr []byte) {
+	n := len(y)
+	cb, cr, dst = cb[:n], cr[:n], dst[:4*n]
+	for x, yv := range y {
+		yy, b, r := int32(yv), cb[x], cr[x]
+		o := dst[4*x : 4*x+4 : 4*x+4]
+		o[0] = clamp8(yy + crR[r])
+		o[1] = clamp8(yy + (cbG[b]+crG[r])>>16)
+		o[2] = clamp8(yy + cbB[b])
+		o[3] = 255
+	}
 }
 
 // convert upsamples the planes and converts them to the image PIL would
@@ -239,13 +270,7 @@ func (d *decoder) convert() (image.Image, error) {
 		c0, c1, c2, c3 := rows[0], rows[1], rows[2], rows[3]
 		switch cs {
 		case csYCbCr:
-			for x := 0; x < w; x++ {
-				yy, cb, cr := int32(c0[x]), c1[x], c2[x]
-				out[4*x+0] = clamp8(yy + crR[cr])
-				out[4*x+1] = clamp8(yy + (cbG[cb]+crG[cr])>>16)
-				out[4*x+2] = clamp8(yy + cbB[cb])
-				out[4*x+3] = 255
-			}
+			yccRGBA(out, c0, c1, c2)
 		case csRGB:
 			for x := 0; x < w; x++ {
 				out[4*x+0], out[4*x+1], out[4*x+2], out[4*x+3] = c0[x], c1[x], c2[x], 255

@@ -282,11 +282,11 @@ func (sd *scanDecoder) block(i, bx, by int, empty bool) {
 			return
 		}
 		if sd.d.arithmetic {
-			sd.arithSequentialBlock(i, c)
+			sd.arithSequentialBlock(i)
 		} else {
-			sd.sequentialBlock(i, c)
+			sd.sequentialBlock(i)
 		}
-		idctIslow(&sd.blk, dst, p.stride)
+		idctIslow(&sd.blk, &c.q, dst, p.stride)
 		return
 	}
 	if empty {
@@ -320,14 +320,14 @@ func (sd *scanDecoder) block(i, bx, by int, empty bool) {
 // (its zig-zag table has 16 spare entries for it), and so does this.
 func coefIndex(k int) uint8 { return zigzag[min(k, blockSize-1)] }
 
-// sequentialBlock decodes a block of a sequential scan into sd.blk,
-// dequantised (T.81 F.2.2.1, F.2.2.2). Like libjpeg, it keeps each
-// quantised coefficient to 16 bits.
-func (sd *scanDecoder) sequentialBlock(i int, c *component) {
+// sequentialBlock decodes a block of a sequential scan into sd.blk
+// (T.81 F.2.2.1, F.2.2.2). Like libjpeg, it keeps each quantised
+// coefficient to 16 bits.
+func (sd *scanDecoder) sequentialBlock(i int) {
 	b, br := &sd.blk, &sd.br
 	*b = block{}
 	sd.pred[i] += br.receiveExtend(sd.dc[i].decode(br))
-	b[0] = int32(int16(sd.pred[i])) * c.q[0]
+	b[0] = int16(sd.pred[i])
 	ac := sd.ac[i]
 	for k := 1; k < blockSize; k++ {
 		rs := ac.decode(br)
@@ -341,13 +341,13 @@ func (sd *scanDecoder) sequentialBlock(i int, c *component) {
 		}
 		k += r
 		z := coefIndex(k)
-		b[z] = int32(int16(br.receiveExtend(s))) * c.q[z]
+		b[z] = int16(br.receiveExtend(s))
 	}
 }
 
 // arithSequentialBlock is sequentialBlock for arithmetic coding (F.2.4).
 // After a bad code the block keeps what was decoded of it, as in libjpeg.
-func (sd *scanDecoder) arithSequentialBlock(i int, c *component) {
+func (sd *scanDecoder) arithSequentialBlock(i int) {
 	b := &sd.blk
 	*b = block{}
 	diff, ok := sd.arithDCDiff(i)
@@ -355,12 +355,8 @@ func (sd *scanDecoder) arithSequentialBlock(i int, c *component) {
 		return
 	}
 	sd.pred[i] += diff
-	b[0] = int32(int16(sd.pred[i])) * c.q[0]
-	var coef [blockSize]int16
-	sd.arithAC(&coef, 1, blockSize-1, 0, sd.s.comp[i].ta)
-	for k := 1; k < blockSize; k++ {
-		b[k] = int32(coef[k]) * c.q[k]
-	}
+	b[0] = int16(sd.pred[i])
+	sd.arithAC((*[blockSize]int16)(b), 1, blockSize-1, 0, sd.s.comp[i].ta)
 }
 
 // arithProgressiveBlock decodes a block of a progressive scan with
@@ -486,16 +482,11 @@ func (d *decoder) finish() {
 			}
 			continue
 		}
-		var b block
 		nbx, nby := (d.compWidth(i)+7)/8, (d.compHeight(i)+7)/8
 		for by := 0; by < nby; by++ {
 			for bx := 0; bx < nbx; bx++ {
 				off := (by*c.bw + bx) * blockSize
-				coef := (*[blockSize]int16)(c.coef[off : off+blockSize])
-				for k := range b {
-					b[k] = int32(coef[k]) * c.q[k]
-				}
-				idctIslow(&b, p.pix[8*(by*p.stride+bx):], p.stride)
+				idctIslow((*block)(c.coef[off:off+blockSize]), &c.q, p.pix[8*(by*p.stride+bx):], p.stride)
 			}
 		}
 		c.coef = nil
