@@ -301,7 +301,8 @@ func (sd *scanDecoder) block(i, bx, by int, empty bool) {
 	switch sd.kind {
 	case dcFirst:
 		// G.1.2.1: the DC difference, scaled by 2^Al.
-		sd.pred[i] += sd.br.receiveExtend(sd.dc[i].decode(&sd.br))
+		_, diff := sd.dc[i].decodeFast(&sd.br)
+		sd.pred[i] += diff
 		coef[0] = int16(sd.pred[i] << sd.s.al)
 	case dcRefine:
 		// G.1.2.1: one more bit of the DC coefficient.
@@ -326,22 +327,21 @@ func coefIndex(k int) uint8 { return zigzag[min(k, blockSize-1)] }
 func (sd *scanDecoder) sequentialBlock(i int) {
 	b, br := &sd.blk, &sd.br
 	*b = block{}
-	sd.pred[i] += br.receiveExtend(sd.dc[i].decode(br))
+	_, diff := sd.dc[i].decodeFast(br)
+	sd.pred[i] += diff
 	b[0] = int16(sd.pred[i])
 	ac := sd.ac[i]
 	for k := 1; k < blockSize; k++ {
-		rs := ac.decode(br)
-		r, s := int(rs>>4), rs&15
-		if s == 0 {
-			if r != 15 {
+		rs, v := ac.decodeFast(br)
+		if rs&15 == 0 {
+			if rs>>4 != 15 {
 				break // EOB
 			}
 			k += 15 // ZRL: sixteen zeros
 			continue
 		}
-		k += r
-		z := coefIndex(k)
-		b[z] = int16(br.receiveExtend(s))
+		k += int(rs >> 4)
+		b[coefIndex(k)] = int16(v)
 	}
 }
 
@@ -388,10 +388,11 @@ func (sd *scanDecoder) acFirstBlock(coef *[blockSize]int16) {
 		return
 	}
 	s, br := sd.s, &sd.br
+	ac := sd.ac[0]
 	for k := s.ss; k <= s.se; k++ {
-		rs := sd.ac[0].decode(br)
-		r, size := int(rs>>4), rs&15
-		if size == 0 {
+		rs, v := ac.decodeFast(br)
+		r := int(rs >> 4)
+		if rs&15 == 0 {
 			if r == 15 {
 				k += 15 // ZRL
 				continue
@@ -401,7 +402,7 @@ func (sd *scanDecoder) acFirstBlock(coef *[blockSize]int16) {
 			break
 		}
 		k += r
-		coef[coefIndex(k)] = int16(br.receiveExtend(size) << s.al)
+		coef[coefIndex(k)] = int16(v << s.al)
 	}
 }
 
@@ -410,41 +411,47 @@ func (sd *scanDecoder) acFirstBlock(coef *[blockSize]int16) {
 // coefficient already nonzero, and new coefficients of magnitude 1<<Al
 // placed among the zero ones.
 func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16) {
-	s, br := sd.s, &sd.br
+	s, br, ac := sd.s, &sd.br, sd.ac[0]
 	p1 := int16(1) << s.al
-	refine := func(z uint8) {
-		if br.bits(1) != 0 && coef[z]&p1 == 0 {
-			if coef[z] >= 0 {
-				coef[z] += p1
-			} else {
-				coef[z] -= p1
-			}
-		}
-	}
-	k := s.ss
+	m1 := int16(-1) << s.al
+	k, se := s.ss, s.se
 	if sd.eobrun == 0 {
-		for ; k <= s.se; k++ {
-			rs := sd.ac[0].decode(br)
-			r, size := int(rs>>4), rs&15
+		for ; k <= se; k++ {
+			if br.n < 32 {
+				br.fill()
+			}
+			var r int
 			var v int16
-			if size != 0 {
-				// A new coefficient, ±1<<Al (size should be 1).
-				v = p1
-				if br.bits(1) == 0 {
-					v = -p1
+			if e := ac.fast[br.acc>>(br.n-lutBits)&(1<<lutBits-1)]; e != 0 && e&fastSize == 1<<fastRS {
+				// A new coefficient, ±1<<Al, sign bit included.
+				br.n -= uint(e & fastLen)
+				r, v = int(e>>(fastRS+4)&15), p1
+				if e < 0 {
+					v = m1
 				}
-			} else if r != 15 {
-				// EOBr: no new coefficients in this block and 2^r-1 +
-				// RECEIVE(r) more; the rest of this one is refined below.
-				sd.eobrun = 1<<r + int(br.bits(uint(r)))
-				break
+			} else {
+				rs := ac.decode(br)
+				r = int(rs >> 4)
+				if rs&15 != 0 {
+					// A new coefficient, ±1<<Al (size should be 1).
+					v = p1
+					if br.bits(1) == 0 {
+						v = m1
+					}
+				} else if r != 15 {
+					// EOBr: no new coefficients in this block and 2^r-1 +
+					// RECEIVE(r) more; the rest of this one is refined
+					// below.
+					sd.eobrun = 1<<r + int(br.bits(uint(r)))
+					break
+				}
 			}
 			// Refine the nonzero coefficients up to the r+1-th zero one
 			// (ZRL: the 16th), where v goes.
-			for ; k <= s.se; k++ {
+			for ; k <= se; k++ {
 				z := zigzag[k]
-				if coef[z] != 0 {
-					refine(z)
+				if c := coef[z]; c != 0 {
+					coef[z] = refine(br, c, p1, m1)
 				} else {
 					if r == 0 {
 						break
@@ -458,13 +465,31 @@ func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16) {
 		}
 	}
 	if sd.eobrun > 0 {
-		for ; k <= s.se; k++ {
+		for ; k <= se; k++ {
 			if z := zigzag[k]; coef[z] != 0 {
-				refine(z)
+				coef[z] = refine(br, coef[z], p1, m1)
 			}
 		}
 		sd.eobrun--
 	}
+}
+
+// refine reads the correction bit of a nonzero coefficient c at a
+// refinement scan's bit position p1 = 1<<Al (m1 = -1<<Al) and returns the
+// refined coefficient (G.1.2.3): a 1 bit moves c away from zero by p1,
+// unless that bit is already set.
+func refine(br *bitReader, c, p1, m1 int16) int16 {
+	if br.n == 0 {
+		br.fill()
+	}
+	br.n--
+	if br.acc>>br.n&1 != 0 && c&p1 == 0 {
+		if c >= 0 {
+			return c + p1
+		}
+		return c + m1
+	}
+	return c
 }
 
 // finish completes the planes once all scans are read: a progressive
