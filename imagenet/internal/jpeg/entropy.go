@@ -7,6 +7,7 @@ package jpeg
 import (
 	"fmt"
 	"math"
+	"math/bits"
 )
 
 // zigzag maps a coefficient's position in zig-zag order (T.81 Figure A.6)
@@ -46,6 +47,9 @@ func (d *decoder) allocate() error {
 		d.planes[i] = plane{pix: make([]byte, int(blocks)*blockSize), stride: 8 * c.bw}
 		if d.progressive {
 			c.coef = make([]int16, int(blocks)*blockSize)
+			if !d.arithmetic {
+				c.nz = make([]uint64, int(blocks))
+			}
 		}
 	}
 	return nil
@@ -310,9 +314,9 @@ func (sd *scanDecoder) block(i, bx, by int, empty bool) {
 			coef[0] |= 1 << sd.s.al
 		}
 	case acFirst:
-		sd.acFirstBlock(coef)
+		sd.acFirstBlock(coef, &c.nz[off/blockSize])
 	case acRefine:
-		sd.acRefineBlock(coef)
+		sd.acRefineBlock(coef, &c.nz[off/blockSize])
 	}
 }
 
@@ -382,7 +386,7 @@ func (sd *scanDecoder) arithProgressiveBlock(i int, coef *[blockSize]int16) {
 
 // acFirstBlock decodes the first approximation of coefficients Ss..Se of
 // a block, with end-of-band runs (G.1.2.2).
-func (sd *scanDecoder) acFirstBlock(coef *[blockSize]int16) {
+func (sd *scanDecoder) acFirstBlock(coef *[blockSize]int16, nz *uint64) {
 	if sd.eobrun > 0 {
 		sd.eobrun--
 		return
@@ -402,7 +406,9 @@ func (sd *scanDecoder) acFirstBlock(coef *[blockSize]int16) {
 			break
 		}
 		k += r
-		coef[coefIndex(k)] = int16(v << s.al)
+		c := int16(v << s.al)
+		coef[coefIndex(k)] = c
+		setNonzero(nz, k, c)
 	}
 }
 
@@ -410,11 +416,12 @@ func (sd *scanDecoder) acFirstBlock(coef *[blockSize]int16) {
 // coefficients Ss..Se of a block (G.1.2.3): one more bit of each
 // coefficient already nonzero, and new coefficients of magnitude 1<<Al
 // placed among the zero ones.
-func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16) {
+func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16, nz *uint64) {
 	s, br, ac := sd.s, &sd.br, sd.ac[0]
 	p1 := int16(1) << s.al
 	m1 := int16(-1) << s.al
 	k, se := s.ss, s.se
+	band := bitRange(k, se+1)
 	if sd.eobrun == 0 {
 		for ; k <= se; k++ {
 			if br.n < 32 {
@@ -447,30 +454,50 @@ func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16) {
 				}
 			}
 			// Refine the nonzero coefficients up to the r+1-th zero one
-			// (ZRL: the 16th), where v goes.
-			for ; k <= se; k++ {
-				z := zigzag[k]
-				if c := coef[z]; c != 0 {
-					coef[z] = refine(br, c, p1, m1)
-				} else {
-					if r == 0 {
-						break
-					}
-					r--
-				}
+			// (ZRL: the 16th), where v goes, or to the end of the band.
+			zeros := ^*nz & band &^ bitRange(0, k)
+			for ; r > 0 && zeros != 0; r-- {
+				zeros &= zeros - 1
 			}
+			end := se + 1
+			if zeros != 0 {
+				end = bits.TrailingZeros64(zeros)
+			}
+			sd.refineRange(coef, *nz&bitRange(k, end), p1, m1)
+			k = end
 			if v != 0 {
 				coef[coefIndex(k)] = v
+				setNonzero(nz, k, v)
 			}
 		}
 	}
 	if sd.eobrun > 0 {
-		for ; k <= se; k++ {
-			if z := zigzag[k]; coef[z] != 0 {
-				coef[z] = refine(br, coef[z], p1, m1)
-			}
-		}
+		sd.refineRange(coef, *nz&bitRange(k, se+1), p1, m1)
 		sd.eobrun--
+	}
+}
+
+// bitRange has bits lo..hi-1 set, 0 <= lo <= hi <= 64.
+func bitRange(lo, hi int) uint64 { return (1<<uint(hi) - 1) &^ (1<<uint(lo) - 1) }
+
+// setNonzero records in nz whether c, just stored at zig-zag position k
+// (coefIndex's: past 63 is 63), is nonzero.
+func setNonzero(nz *uint64, k int, c int16) {
+	bit := uint64(1) << uint(min(k, blockSize-1))
+	if c != 0 {
+		*nz |= bit
+	} else {
+		*nz &^= bit
+	}
+}
+
+// refineRange refines the coefficients at the zig-zag positions set in
+// m, all nonzero, in order.
+func (sd *scanDecoder) refineRange(coef *[blockSize]int16, m uint64, p1, m1 int16) {
+	br := &sd.br
+	for ; m != 0; m &= m - 1 {
+		z := zigzag[bits.TrailingZeros64(m)]
+		coef[z] = refine(br, coef[z], p1, m1)
 	}
 }
 
@@ -514,6 +541,6 @@ func (d *decoder) finish() {
 				idctIslow((*block)(c.coef[off:off+blockSize]), &c.q, p.pix[8*(by*p.stride+bx):], p.stride)
 			}
 		}
-		c.coef = nil
+		c.coef, c.nz = nil, nil
 	}
 }

@@ -95,6 +95,10 @@ type component struct {
 	// coef holds the quantised coefficients of a progressive image, bw*bh
 	// blocks of 64 in natural order, until all scans are read.
 	coef []int16
+	// nz has a bit per block of a Huffman-coded progressive image: bit k
+	// is set where the coefficient at zig-zag position k (1..63) is
+	// nonzero, so that refinement scans visit only those.
+	nz []uint64
 }
 
 // A decoder holds the state of one decoding.
