@@ -37,6 +37,7 @@ func (d *decoder) allocate() error {
 	hmax, vmax := d.maxSampling()
 	d.mcusX = (d.width + 8*hmax - 1) / (8 * hmax)
 	d.mcusY = (d.height + 8*vmax - 1) / (8 * vmax)
+	d.bufs = bufferPool.Get().(*buffers)
 	for i := 0; i < d.nComp; i++ {
 		c := &d.comp[i]
 		c.bw, c.bh = d.mcusX*c.h, d.mcusY*c.v
@@ -44,11 +45,13 @@ func (d *decoder) allocate() error {
 		if blocks > math.MaxInt/(blockSize*4) {
 			return UnsupportedError("image too large for this platform")
 		}
-		d.planes[i] = plane{pix: make([]byte, int(blocks)*blockSize), stride: 8 * c.bw}
+		b := d.bufs
+		d.planes[i] = plane{pix: zeroed(b.pix[i], int(blocks)*blockSize), stride: 8 * c.bw}
+		b.pix[i] = nil
 		if d.progressive {
-			c.coef = make([]int16, int(blocks)*blockSize)
+			c.coef, b.coef[i] = zeroed(b.coef[i], int(blocks)*blockSize), nil
 			if !d.arithmetic {
-				c.nz = make([]uint64, int(blocks))
+				c.nz, b.nz[i] = zeroed(b.nz[i], int(blocks)), nil
 			}
 		}
 	}
@@ -541,6 +544,5 @@ func (d *decoder) finish() {
 				idctIslow((*block)(c.coef[off:off+blockSize]), &c.q, p.pix[8*(by*p.stride+bx):], p.stride)
 			}
 		}
-		c.coef, c.nz = nil, nil
 	}
 }

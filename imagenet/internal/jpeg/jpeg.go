@@ -125,6 +125,7 @@ type decoder struct {
 	scans           int
 	mcusX, mcusY    int // MCUs across and down in an interleaved scan
 	planes          [maxComponents]plane
+	bufs            *buffers // the pool's buffers the planes etc. came from
 }
 
 // The Adobe APP14 transform flag: 0 means the components are stored as
@@ -138,6 +139,7 @@ func Decode(r io.Reader) (image.Image, error) {
 		return nil, err
 	}
 	var d decoder
+	defer d.release()
 	if err := d.decode(data); err != nil {
 		return nil, err
 	}
