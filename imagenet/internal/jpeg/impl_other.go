@@ -16,3 +16,9 @@ func idctIslowAVX2(coef *int16, q *int32, dst *byte, stride int) {
 func yccRGBAAVX2(dst *byte, y *byte, cb *byte, cr *byte, n int) {
 	panic("jpeg: no AVX2 colour conversion in this build")
 }
+
+func h2v2FancyAVX2(out *byte, near *byte, far *byte, n int) {
+	panic("jpeg: no AVX2 upsampling in this build")
+}
+
+func h2v1FancyAVX2(out *byte, in *byte, n int) { panic("jpeg: no AVX2 upsampling in this build") }

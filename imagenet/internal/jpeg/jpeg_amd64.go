@@ -28,3 +28,27 @@ func idctIslowAVX2(coef *int16, q *int32, dst *byte, stride int)
 //
 // computing the table entries instead of looking them up.
 func yccRGBAAVX2(dst *byte, y *byte, cb *byte, cr *byte, n int)
+
+// h2v2FancyAVX2 is the interior loop of h2v2FancyGo in AVX2, for n a
+// multiple of 16, with out and the rows based at output 2 and input 1:
+//
+//	col := func(x int) int { return int(near[x])*3 + int(far[x]) }
+//	for x := 0; x < n; x++ {
+//		out[2*x] = byte((col(x)*3 + col(x-1) + 8) >> 4)
+//		out[2*x+1] = byte((col(x)*3 + col(x+1) + 7) >> 4)
+//	}
+//
+// It reads near and far from index -1 to n.
+func h2v2FancyAVX2(out *byte, near *byte, far *byte, n int)
+
+// h2v1FancyAVX2 is the interior loop of h2v1FancyGo in AVX2, for n a
+// multiple of 16, with out and in based at output 2 and input 1:
+//
+//	for x := 0; x < n; x++ {
+//		v := int(in[x]) * 3
+//		out[2*x] = byte((v + int(in[x-1]) + 1) >> 2)
+//		out[2*x+1] = byte((v + int(in[x+1]) + 2) >> 2)
+//	}
+//
+// It reads in from index -1 to n.
+func h2v1FancyAVX2(out *byte, in *byte, n int)

@@ -204,6 +204,46 @@ DATA jpeg_half16<>+24(SB)/4, $0x00008000
 DATA jpeg_half16<>+28(SB)/4, $0x00008000
 GLOBL jpeg_half16<>(SB), RODATA|NOPTR, $32
 
+DATA jpeg_w7<>+0(SB)/4, $0x00070007
+DATA jpeg_w7<>+4(SB)/4, $0x00070007
+DATA jpeg_w7<>+8(SB)/4, $0x00070007
+DATA jpeg_w7<>+12(SB)/4, $0x00070007
+DATA jpeg_w7<>+16(SB)/4, $0x00070007
+DATA jpeg_w7<>+20(SB)/4, $0x00070007
+DATA jpeg_w7<>+24(SB)/4, $0x00070007
+DATA jpeg_w7<>+28(SB)/4, $0x00070007
+GLOBL jpeg_w7<>(SB), RODATA|NOPTR, $32
+
+DATA jpeg_w8<>+0(SB)/4, $0x00080008
+DATA jpeg_w8<>+4(SB)/4, $0x00080008
+DATA jpeg_w8<>+8(SB)/4, $0x00080008
+DATA jpeg_w8<>+12(SB)/4, $0x00080008
+DATA jpeg_w8<>+16(SB)/4, $0x00080008
+DATA jpeg_w8<>+20(SB)/4, $0x00080008
+DATA jpeg_w8<>+24(SB)/4, $0x00080008
+DATA jpeg_w8<>+28(SB)/4, $0x00080008
+GLOBL jpeg_w8<>(SB), RODATA|NOPTR, $32
+
+DATA jpeg_w1<>+0(SB)/4, $0x00010001
+DATA jpeg_w1<>+4(SB)/4, $0x00010001
+DATA jpeg_w1<>+8(SB)/4, $0x00010001
+DATA jpeg_w1<>+12(SB)/4, $0x00010001
+DATA jpeg_w1<>+16(SB)/4, $0x00010001
+DATA jpeg_w1<>+20(SB)/4, $0x00010001
+DATA jpeg_w1<>+24(SB)/4, $0x00010001
+DATA jpeg_w1<>+28(SB)/4, $0x00010001
+GLOBL jpeg_w1<>(SB), RODATA|NOPTR, $32
+
+DATA jpeg_w2<>+0(SB)/4, $0x00020002
+DATA jpeg_w2<>+4(SB)/4, $0x00020002
+DATA jpeg_w2<>+8(SB)/4, $0x00020002
+DATA jpeg_w2<>+12(SB)/4, $0x00020002
+DATA jpeg_w2<>+16(SB)/4, $0x00020002
+DATA jpeg_w2<>+20(SB)/4, $0x00020002
+DATA jpeg_w2<>+24(SB)/4, $0x00020002
+DATA jpeg_w2<>+28(SB)/4, $0x00020002
+GLOBL jpeg_w2<>(SB), RODATA|NOPTR, $32
+
 DATA jpeg_cCrR<>+0(SB)/4, $0x000166e9
 DATA jpeg_cCrR<>+4(SB)/4, $0x000166e9
 DATA jpeg_cCrR<>+8(SB)/4, $0x000166e9
@@ -547,5 +587,85 @@ loop:
 	JMP       loop
 
 done:
+	VZEROUPPER
+	RET
+
+// func h2v2FancyAVX2(out *byte, near *byte, far *byte, n int)
+// Requires: AVX, AVX2
+TEXT ·h2v2FancyAVX2(SB), NOSPLIT, $0-32
+	MOVQ out+0(FP), AX
+	MOVQ near+8(FP), CX
+	MOVQ far+16(FP), DX
+	MOVQ n+24(FP), BX
+
+h2v2loop:
+	CMPQ      BX, $0x10
+	JL        h2v2done
+	VPMOVZXBW (CX), Y0
+	VPMOVZXBW (DX), Y1
+	VPADDW    Y0, Y0, Y2
+	VPADDW    Y2, Y0, Y0
+	VPADDW    Y1, Y0, Y0
+	VPMOVZXBW -1(CX), Y1
+	VPMOVZXBW -1(DX), Y2
+	VPADDW    Y1, Y1, Y3
+	VPADDW    Y3, Y1, Y1
+	VPADDW    Y2, Y1, Y1
+	VPMOVZXBW 1(CX), Y2
+	VPMOVZXBW 1(DX), Y3
+	VPADDW    Y2, Y2, Y4
+	VPADDW    Y4, Y2, Y2
+	VPADDW    Y3, Y2, Y2
+	VPADDW    Y0, Y0, Y3
+	VPADDW    Y3, Y0, Y0
+	VPADDW    Y0, Y1, Y1
+	VPADDW    jpeg_w8<>+0(SB), Y1, Y1
+	VPSRLW    $0x04, Y1, Y1
+	VPADDW    Y0, Y2, Y2
+	VPADDW    jpeg_w7<>+0(SB), Y2, Y2
+	VPSRLW    $0x04, Y2, Y2
+	VPSLLW    $0x08, Y2, Y2
+	VPOR      Y2, Y1, Y1
+	VMOVDQU   Y1, (AX)
+	ADDQ      $0x10, CX
+	ADDQ      $0x10, DX
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, BX
+	JMP       h2v2loop
+
+h2v2done:
+	VZEROUPPER
+	RET
+
+// func h2v1FancyAVX2(out *byte, in *byte, n int)
+// Requires: AVX, AVX2
+TEXT ·h2v1FancyAVX2(SB), NOSPLIT, $0-24
+	MOVQ out+0(FP), AX
+	MOVQ in+8(FP), CX
+	MOVQ n+16(FP), DX
+
+h2v1loop:
+	CMPQ      DX, $0x10
+	JL        h2v1done
+	VPMOVZXBW (CX), Y0
+	VPMOVZXBW -1(CX), Y1
+	VPMOVZXBW 1(CX), Y2
+	VPADDW    Y0, Y0, Y3
+	VPADDW    Y3, Y0, Y0
+	VPADDW    Y0, Y1, Y1
+	VPADDW    jpeg_w1<>+0(SB), Y1, Y1
+	VPSRLW    $0x02, Y1, Y1
+	VPADDW    Y0, Y2, Y2
+	VPADDW    jpeg_w2<>+0(SB), Y2, Y2
+	VPSRLW    $0x02, Y2, Y2
+	VPSLLW    $0x08, Y2, Y2
+	VPOR      Y2, Y1, Y1
+	VMOVDQU   Y1, (AX)
+	ADDQ      $0x10, CX
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, DX
+	JMP       h2v1loop
+
+h2v1done:
 	VZEROUPPER
 	RET

@@ -151,3 +151,40 @@ func TestYCCKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestUpsampleKernels runs h2v1Fancy and h2v2Fancy with and without the
+// AVX2 interior loops on random rows of every length up to 100, requiring
+// the same bytes and nothing written past the output.
+func TestUpsampleKernels(t *testing.T) {
+	if !hasAVX2 {
+		t.Skip("no AVX2 on this machine or in this build")
+	}
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	rng := rand.New(rand.NewPCG(11, 12))
+	near, far := make([]byte, 100), make([]byte, 100)
+	for trial := 0; trial < 20; trial++ {
+		for cw := 3; cw <= 100; cw++ {
+			for i := range near {
+				near[i], far[i] = byte(rng.Uint32()), byte(rng.Uint32())
+				if trial == 0 {
+					near[i], far[i] = 255, 255
+				}
+			}
+			var got, want [2][]byte
+			for i, avx2 := range []bool{true, false} {
+				useAVX2 = avx2
+				got[i] = bytes.Repeat([]byte{0xA5}, 2*cw+9)
+				want[i] = bytes.Repeat([]byte{0xA5}, 2*cw+9)
+				h2v1Fancy(got[i], near[:cw])
+				h2v2Fancy(want[i], near[:cw], far[:cw])
+			}
+			if !bytes.Equal(got[0], got[1]) {
+				t.Fatalf("h2v1, %d samples: AVX2 %v, Go %v", cw, got[0], got[1])
+			}
+			if !bytes.Equal(want[0], want[1]) {
+				t.Fatalf("h2v2, %d samples: AVX2 %v, Go %v", cw, want[0], want[1])
+			}
+		}
+	}
+}

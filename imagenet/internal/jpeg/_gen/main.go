@@ -81,6 +81,10 @@ func consts() {
 		{"cff", 255},
 		{"alpha", -1 << 24},
 		{"half16", 1 << 15},
+		{"w7", 7 | 7<<16},
+		{"w8", 8 | 8<<16},
+		{"w1", 1 | 1<<16},
+		{"w2", 2 | 2<<16},
 		{"cCrR", 91881},
 		{"cCbB", 116130},
 		{"cmCrG", -46802},
@@ -103,6 +107,8 @@ func main() {
 	consts()
 	idct()
 	ycc()
+	h2v2()
+	h2v1()
 	Generate()
 }
 
@@ -360,6 +366,112 @@ func ycc() {
 	SUBQ(U8(8), n)
 	JMP(LabelRef("loop"))
 	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// times3 sets v to 3*v in 16-bit lanes, using t.
+func times3(v, t VecVirtual) {
+	VPADDW(v, v, t)
+	VPADDW(t, v, v)
+}
+
+// interleave stores the 16-bit lanes even and odd (each < 256) as the
+// bytes even[0], odd[0], even[1], ... at m.
+func interleave(even, odd VecVirtual, m Mem) {
+	VPSLLW(U8(8), odd, odd)
+	VPOR(odd, even, even)
+	VMOVDQU(even, m)
+}
+
+func h2v2() {
+	TEXT("h2v2FancyAVX2", NOSPLIT, "func(out *byte, near *byte, far *byte, n int)")
+	Doc(
+		"h2v2FancyAVX2 is the interior loop of h2v2FancyGo in AVX2, for n a",
+		"multiple of 16, with out and the rows based at output 2 and input 1:",
+		"",
+		"\tcol := func(x int) int { return int(near[x])*3 + int(far[x]) }",
+		"\tfor x := 0; x < n; x++ {",
+		"\t\tout[2*x] = byte((col(x)*3 + col(x-1) + 8) >> 4)",
+		"\t\tout[2*x+1] = byte((col(x)*3 + col(x+1) + 7) >> 4)",
+		"\t}",
+		"",
+		"It reads near and far from index -1 to n.",
+	)
+	out := Load(Param("out"), GP64())
+	near := Load(Param("near"), GP64())
+	far := Load(Param("far"), GP64())
+	n := Load(Param("n"), GP64())
+	Label("h2v2loop")
+	CMPQ(n, U8(16))
+	JL(LabelRef("h2v2done"))
+	col := func(off int) VecVirtual {
+		a, b, t := YMM(), YMM(), YMM()
+		VPMOVZXBW(Mem{Base: near, Disp: off}, a)
+		VPMOVZXBW(Mem{Base: far, Disp: off}, b)
+		times3(a, t)
+		VPADDW(b, a, a)
+		return a
+	}
+	c, cl, cr := col(0), col(-1), col(1)
+	t := YMM()
+	times3(c, t)
+	VPADDW(c, cl, cl)
+	VPADDW(k["w8"], cl, cl)
+	VPSRLW(U8(4), cl, cl)
+	VPADDW(c, cr, cr)
+	VPADDW(k["w7"], cr, cr)
+	VPSRLW(U8(4), cr, cr)
+	// Lane order: VPMOVZXBW keeps the 16 inputs in order across the two
+	// 128-bit halves, so the 32 output bytes come out in order.
+	interleave(cl, cr, Mem{Base: out})
+	ADDQ(U8(16), near)
+	ADDQ(U8(16), far)
+	ADDQ(U8(32), out)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("h2v2loop"))
+	Label("h2v2done")
+	VZEROUPPER()
+	RET()
+}
+
+func h2v1() {
+	TEXT("h2v1FancyAVX2", NOSPLIT, "func(out *byte, in *byte, n int)")
+	Doc(
+		"h2v1FancyAVX2 is the interior loop of h2v1FancyGo in AVX2, for n a",
+		"multiple of 16, with out and in based at output 2 and input 1:",
+		"",
+		"\tfor x := 0; x < n; x++ {",
+		"\t\tv := int(in[x]) * 3",
+		"\t\tout[2*x] = byte((v + int(in[x-1]) + 1) >> 2)",
+		"\t\tout[2*x+1] = byte((v + int(in[x+1]) + 2) >> 2)",
+		"\t}",
+		"",
+		"It reads in from index -1 to n.",
+	)
+	out := Load(Param("out"), GP64())
+	in := Load(Param("in"), GP64())
+	n := Load(Param("n"), GP64())
+	Label("h2v1loop")
+	CMPQ(n, U8(16))
+	JL(LabelRef("h2v1done"))
+	c, l, r, t := YMM(), YMM(), YMM(), YMM()
+	VPMOVZXBW(Mem{Base: in}, c)
+	VPMOVZXBW(Mem{Base: in, Disp: -1}, l)
+	VPMOVZXBW(Mem{Base: in, Disp: 1}, r)
+	times3(c, t)
+	VPADDW(c, l, l)
+	VPADDW(k["w1"], l, l)
+	VPSRLW(U8(2), l, l)
+	VPADDW(c, r, r)
+	VPADDW(k["w2"], r, r)
+	VPSRLW(U8(2), r, r)
+	interleave(l, r, Mem{Base: out})
+	ADDQ(U8(16), in)
+	ADDQ(U8(32), out)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("h2v1loop"))
+	Label("h2v1done")
 	VZEROUPPER()
 	RET()
 }
