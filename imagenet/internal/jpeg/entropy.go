@@ -337,9 +337,28 @@ func (sd *scanDecoder) sequentialBlock(i int) {
 	_, diff := sd.dc[i].decodeFast(br)
 	sd.pred[i] += diff
 	b[0] = int16(sd.pred[i])
-	ac := sd.ac[i]
+	// decodeFast written out, with the bit buffer in locals: the loop
+	// runs once per nonzero coefficient.
+	ac := &sd.ac[i].fast
+	acc, n := br.acc, br.n
 	for k := 1; k < blockSize; k++ {
-		rs, v := ac.decodeFast(br)
+		if n < 32 {
+			br.n = n
+			br.fill()
+			acc, n = br.acc, br.n
+		}
+		e := ac[acc>>(n-lutBits)&(1<<lutBits-1)]
+		var rs uint8
+		var v int32
+		if e != 0 {
+			n -= uint(e & fastLen)
+			rs, v = uint8(e>>fastRS), e>>fastValue
+		} else {
+			br.n = n
+			rs = sd.ac[i].decode(br)
+			v = br.receiveExtend(rs & 15)
+			acc, n = br.acc, br.n
+		}
 		if rs&15 == 0 {
 			if rs>>4 != 15 {
 				break // EOB
@@ -350,6 +369,7 @@ func (sd *scanDecoder) sequentialBlock(i int) {
 		k += int(rs >> 4)
 		b[coefIndex(k)] = int16(v)
 	}
+	br.n = n
 }
 
 // arithSequentialBlock is sequentialBlock for arithmetic coding (F.2.4).
