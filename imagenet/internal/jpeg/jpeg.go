@@ -43,7 +43,13 @@
 // bits.go (the entropy-coded bit stream), huff.go (Huffman tables),
 // arith.go (the arithmetic decoder and its coefficient models),
 // entropy.go (decoding scans into coefficients and samples), idct.go (the
-// inverse DCT) and convert.go (upsampling and colour conversion).
+// inverse DCT), convert.go (upsampling and colour conversion) and
+// pool.go (working memory reused across decodings). The IDCT, the
+// YCbCr->RGB conversion and the fancy upsampling have AVX2 kernels in
+// jpeg_amd64.s, generated with avo by _gen and chosen in impl_amd64.go
+// (EMOSEL_SIMD=go or the purego build tag selects the Go ones, which are
+// the reference and produce the same bytes); other architectures build
+// impl_other.go.
 package jpeg
 
 import (
