@@ -4,6 +4,8 @@
 
 package jpeg
 
+import "encoding/binary"
+
 // A bitReader reads the entropy-coded data of a scan (T.81 F.2.2.4) most
 // significant bit first. It drops the zero byte stuffed after every 0xFF
 // data byte (B.1.1.5) and any 0xFF fill bytes, and stops loading in front
@@ -34,6 +36,18 @@ const (
 
 // fill tops the buffer up to at least 57 bits.
 func (br *bitReader) fill() {
+	if br.end == segOpen && br.pos+8 <= len(br.data) {
+		// The fast path: the next eight bytes hold no 0xFF, so the
+		// bytes that fit are data bytes as they stand.
+		v := binary.BigEndian.Uint64(br.data[br.pos:])
+		if x := ^v; (x-0x0101010101010101)&^x&0x8080808080808080 == 0 {
+			k := (64 - br.n) / 8
+			br.acc = br.acc<<(8*k) | v>>(64-8*k)
+			br.n += 8 * k
+			br.pos += int(k)
+			return
+		}
+	}
 	for br.n <= 56 {
 		var c byte
 		if br.end == segOpen {

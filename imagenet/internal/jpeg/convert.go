@@ -115,19 +115,8 @@ func (d *decoder) upsampleRow(dst, tmp []byte, i, y int) {
 		copy(dst, p.pix[y*p.stride:][:w])
 
 	case hexp == 2 && vexp == 1 && cw > 2:
-		// h2v1_fancy_upsample: 3/4 nearer + 1/4 further, with the rounding
-		// bias alternating between 1 and 2.
-		in := p.pix[y*p.stride:][:cw]
 		out := tmp[:2*cw]
-		out[0] = in[0]
-		out[1] = byte((int(in[0])*3 + int(in[1]) + 2) >> 2)
-		for x := 1; x < cw-1; x++ {
-			v := int(in[x]) * 3
-			out[2*x] = byte((v + int(in[x-1]) + 1) >> 2)
-			out[2*x+1] = byte((v + int(in[x+1]) + 2) >> 2)
-		}
-		out[2*cw-2] = byte((int(in[cw-1])*3 + int(in[cw-2]) + 1) >> 2)
-		out[2*cw-1] = in[cw-1]
+		h2v1Fancy(out, p.pix[y*p.stride:][:cw])
 		copy(dst, out)
 
 	case hexp == 1 && vexp == 2:
@@ -139,23 +128,8 @@ func (d *decoder) upsampleRow(dst, tmp []byte, i, y int) {
 		}
 
 	case hexp == 2 && vexp == 2 && cw > 2:
-		// h2v2_fancy_upsample: 9/16, 3/16, 3/16, 1/16 with biases 8 and 7.
-		in0, in1 := near(), far()
 		out := tmp[:2*cw]
-		col := func(x int) int { return int(in0[x])*3 + int(in1[x]) }
-		this, next := col(0), col(1)
-		out[0] = byte((this*4 + 8) >> 4)
-		out[1] = byte((this*3 + next + 7) >> 4)
-		last := this
-		this = next
-		for x := 1; x < cw-1; x++ {
-			next = col(x + 1)
-			out[2*x] = byte((this*3 + last + 8) >> 4)
-			out[2*x+1] = byte((this*3 + next + 7) >> 4)
-			last, this = this, next
-		}
-		out[2*cw-2] = byte((this*3 + last + 8) >> 4)
-		out[2*cw-1] = byte((this*4 + 7) >> 4)
+		h2v2Fancy(out, near(), far())
 		copy(dst, out)
 
 	default:
@@ -165,6 +139,70 @@ func (d *decoder) upsampleRow(dst, tmp []byte, i, y int) {
 			dst[x] = in[x/hexp]
 		}
 	}
+}
+
+// h2v1Fancy is libjpeg's h2v1_fancy_upsample: it doubles the row in
+// (len(in) > 2) into out (twice as long) with a triangle filter, 3/4 of
+// the nearer sample and 1/4 of the further one, the rounding bias
+// alternating between 1 and 2. The interior runs in h2v1FancyAVX2 where
+// it can.
+func h2v1Fancy(out, in []byte) {
+	cw := len(in)
+	out = out[:2*cw]
+	x := 1
+	if n := (cw - 2) &^ 15; useAVX2 && n > 0 {
+		h2v1FancyAVX2(&out[2], &in[1], n)
+		x += n
+	}
+	h2v1FancyGo(out, in, x)
+}
+
+// h2v1FancyGo is h2v1Fancy in Go, for the interior from input x0 on.
+func h2v1FancyGo(out, in []byte, x0 int) {
+	cw := len(in)
+	out = out[:2*cw]
+	out[0] = in[0]
+	out[1] = byte((int(in[0])*3 + int(in[1]) + 2) >> 2)
+	for x := x0; x < cw-1; x++ {
+		v := int(in[x]) * 3
+		out[2*x] = byte((v + int(in[x-1]) + 1) >> 2)
+		out[2*x+1] = byte((v + int(in[x+1]) + 2) >> 2)
+	}
+	out[2*cw-2] = byte((int(in[cw-1])*3 + int(in[cw-2]) + 1) >> 2)
+	out[2*cw-1] = in[cw-1]
+}
+
+// h2v2Fancy is libjpeg's h2v2_fancy_upsample for one output row: from
+// the nearest input row near and the next nearest far (of the same
+// length, > 2) it makes the row out, twice as long, with weights 9/16,
+// 3/16, 3/16 and 1/16 and the rounding biases 8 and 7. The interior runs
+// in h2v2FancyAVX2 where it can.
+func h2v2Fancy(out, near, far []byte) {
+	cw := len(near)
+	out, far = out[:2*cw], far[:cw]
+	x := 1
+	if n := (cw - 2) &^ 15; useAVX2 && n > 0 {
+		h2v2FancyAVX2(&out[2], &near[1], &far[1], n)
+		x += n
+	}
+	h2v2FancyGo(out, near, far, x)
+}
+
+// h2v2FancyGo is h2v2Fancy in Go, for the interior from input x0 on.
+func h2v2FancyGo(out, near, far []byte, x0 int) {
+	cw := len(near)
+	out, far = out[:2*cw], far[:cw]
+	col := func(x int) int { return int(near[x])*3 + int(far[x]) }
+	first, last := col(0), col(cw-1)
+	out[0] = byte((first*4 + 8) >> 4)
+	out[1] = byte((first*3 + col(1) + 7) >> 4)
+	for x := x0; x < cw-1; x++ {
+		this := col(x)
+		out[2*x] = byte((this*3 + col(x-1) + 8) >> 4)
+		out[2*x+1] = byte((this*3 + col(x+1) + 7) >> 4)
+	}
+	out[2*cw-2] = byte((last*3 + col(cw-2) + 8) >> 4)
+	out[2*cw-1] = byte((last*4 + 7) >> 4)
 }
 
 // The YCbCr -> RGB tables of libjpeg's jdcolor.c, with 16 fractional bits:
@@ -190,14 +228,45 @@ func init() {
 	}
 }
 
-func clamp8(v int32) byte {
-	if v < 0 {
-		return 0
+// clamp8 limits v, which must lie in -512..511, to a byte.
+func clamp8(v int32) byte { return clampTable[v&1023] }
+
+// clampTable is clamp8 indexed by v mod 1024: v for 0..255, 255 for
+// 256..511 and 0 for -512..-1 (indices 512..1023).
+var clampTable = func() (t [1024]byte) {
+	for v := range t {
+		if v < 512 {
+			t[v] = byte(min(v, 255))
+		}
 	}
-	if v > 255 {
-		return 255
+	return t
+}()
+
+// yccRGBA converts the YCbCr samples y, cb, cr (of the same length n) to
+// n opaque RGBA pixels in dst, with yccRGBAAVX2 where it can.
+func yccRGBA(dst, y, cb, cr []byte) {
+	n := len(y)
+	cb, cr, dst = cb[:n], cr[:n], dst[:4*n]
+	if n8 := n &^ 7; useAVX2 && n8 > 0 {
+		yccRGBAAVX2(&dst[0], &y[0], &cb[0], &cr[0], n8)
+		dst, y, cb, cr = dst[4*n8:], y[n8:], cb[n8:], cr[n8:]
 	}
-	return byte(v)
+	yccRGBAGo(dst, y, cb, cr)
+}
+
+// yccRGBAGo is yccRGBA in Go: jdcolor.c's ycc_rgb_convert with an alpha
+// channel.
+func yccRGBAGo(dst, y, cb, cr []byte) {
+	n := len(y)
+	cb, cr, dst = cb[:n], cr[:n], dst[:4*n]
+	for x, yv := range y {
+		yy, b, r := int32(yv), cb[x], cr[x]
+		o := dst[4*x : 4*x+4 : 4*x+4]
+		o[0] = clamp8(yy + crR[r])
+		o[1] = clamp8(yy + (cbG[b]+crG[r])>>16)
+		o[2] = clamp8(yy + cbB[b])
+		o[3] = 255
+	}
 }
 
 // convert upsamples the planes and converts them to the image PIL would
@@ -239,13 +308,7 @@ func (d *decoder) convert() (image.Image, error) {
 		c0, c1, c2, c3 := rows[0], rows[1], rows[2], rows[3]
 		switch cs {
 		case csYCbCr:
-			for x := 0; x < w; x++ {
-				yy, cb, cr := int32(c0[x]), c1[x], c2[x]
-				out[4*x+0] = clamp8(yy + crR[cr])
-				out[4*x+1] = clamp8(yy + (cbG[cb]+crG[cr])>>16)
-				out[4*x+2] = clamp8(yy + cbB[cb])
-				out[4*x+3] = 255
-			}
+			yccRGBA(out, c0, c1, c2)
 		case csRGB:
 			for x := 0; x < w; x++ {
 				out[4*x+0], out[4*x+1], out[4*x+2], out[4*x+3] = c0[x], c1[x], c2[x], 255

@@ -69,11 +69,13 @@ func TestAgainstDjpeg(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			img, err := Decode(bytes.NewReader(data))
-			if err != nil {
-				t.Fatal(err)
-			}
-			matchPNM(t, img, strings.TrimSuffix(name, ".jpg")+".pnm")
+			forEachImpl(t, func(t *testing.T) {
+				img, err := Decode(bytes.NewReader(data))
+				if err != nil {
+					t.Fatal(err)
+				}
+				matchPNM(t, img, strings.TrimSuffix(name, ".jpg")+".pnm")
+			})
 		})
 	}
 }
@@ -285,7 +287,8 @@ func TestTruncated(t *testing.T) {
 }
 
 // TestCorrupt decodes fixtures with random bytes changed or inserted; it
-// must not panic.
+// must not panic, and the AVX2 and Go kernels must agree on the pixels
+// (corrupt data gives the extreme coefficients that overflow).
 func TestCorrupt(t *testing.T) {
 	names, _ := filepath.Glob("../../testdata/*.jpg")
 	more, _ := filepath.Glob("testdata/*.jpg")
@@ -316,7 +319,40 @@ func TestCorrupt(t *testing.T) {
 					bad = append(bad[:i:i], append([]byte{0xFF, byte(rng.IntN(256))}, bad[i:]...)...)
 				}
 			}
-			checkDecode(t, fmt.Sprintf("%s trial %d", name, trial), bad)
+			what := fmt.Sprintf("%s trial %d", name, trial)
+			if checkDecode(t, what, bad) {
+				sameWithoutAsm(t, what, bad)
+			}
 		}
+	}
+}
+
+// sameWithoutAsm decodes data with the AVX2 kernels and with the Go ones
+// and requires the same image, if the machine has AVX2.
+func sameWithoutAsm(t *testing.T, what string, data []byte) {
+	t.Helper()
+	if !hasAVX2 {
+		return
+	}
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	var pix [2][]byte
+	for i, avx2 := range []bool{true, false} {
+		useAVX2 = avx2
+		img, err := Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: AVX2 %v: %v", what, avx2, err)
+		}
+		switch m := img.(type) {
+		case *image.Gray:
+			pix[i] = m.Pix
+		case *image.RGBA:
+			pix[i] = m.Pix
+		case *image.CMYK:
+			pix[i] = m.Pix
+		}
+	}
+	if !bytes.Equal(pix[0], pix[1]) {
+		t.Fatalf("%s: the AVX2 and Go kernels decode differently", what)
 	}
 }

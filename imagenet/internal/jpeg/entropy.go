@@ -7,6 +7,7 @@ package jpeg
 import (
 	"fmt"
 	"math"
+	"math/bits"
 )
 
 // zigzag maps a coefficient's position in zig-zag order (T.81 Figure A.6)
@@ -36,6 +37,7 @@ func (d *decoder) allocate() error {
 	hmax, vmax := d.maxSampling()
 	d.mcusX = (d.width + 8*hmax - 1) / (8 * hmax)
 	d.mcusY = (d.height + 8*vmax - 1) / (8 * vmax)
+	d.bufs = bufferPool.Get().(*buffers)
 	for i := 0; i < d.nComp; i++ {
 		c := &d.comp[i]
 		c.bw, c.bh = d.mcusX*c.h, d.mcusY*c.v
@@ -43,9 +45,14 @@ func (d *decoder) allocate() error {
 		if blocks > math.MaxInt/(blockSize*4) {
 			return UnsupportedError("image too large for this platform")
 		}
-		d.planes[i] = plane{pix: make([]byte, int(blocks)*blockSize), stride: 8 * c.bw}
+		b := d.bufs
+		d.planes[i] = plane{pix: zeroed(b.pix[i], int(blocks)*blockSize), stride: 8 * c.bw}
+		b.pix[i] = nil
 		if d.progressive {
-			c.coef = make([]int16, int(blocks)*blockSize)
+			c.coef, b.coef[i] = zeroed(b.coef[i], int(blocks)*blockSize), nil
+			if !d.arithmetic {
+				c.nz, b.nz[i] = zeroed(b.nz[i], int(blocks)), nil
+			}
 		}
 	}
 	return nil
@@ -282,11 +289,11 @@ func (sd *scanDecoder) block(i, bx, by int, empty bool) {
 			return
 		}
 		if sd.d.arithmetic {
-			sd.arithSequentialBlock(i, c)
+			sd.arithSequentialBlock(i)
 		} else {
-			sd.sequentialBlock(i, c)
+			sd.sequentialBlock(i)
 		}
-		idctIslow(&sd.blk, dst, p.stride)
+		idctIslow(&sd.blk, &c.q, dst, p.stride)
 		return
 	}
 	if empty {
@@ -301,7 +308,8 @@ func (sd *scanDecoder) block(i, bx, by int, empty bool) {
 	switch sd.kind {
 	case dcFirst:
 		// G.1.2.1: the DC difference, scaled by 2^Al.
-		sd.pred[i] += sd.br.receiveExtend(sd.dc[i].decode(&sd.br))
+		_, diff := sd.dc[i].decodeFast(&sd.br)
+		sd.pred[i] += diff
 		coef[0] = int16(sd.pred[i] << sd.s.al)
 	case dcRefine:
 		// G.1.2.1: one more bit of the DC coefficient.
@@ -309,9 +317,9 @@ func (sd *scanDecoder) block(i, bx, by int, empty bool) {
 			coef[0] |= 1 << sd.s.al
 		}
 	case acFirst:
-		sd.acFirstBlock(coef)
+		sd.acFirstBlock(coef, &c.nz[off/blockSize])
 	case acRefine:
-		sd.acRefineBlock(coef)
+		sd.acRefineBlock(coef, &c.nz[off/blockSize])
 	}
 }
 
@@ -320,34 +328,53 @@ func (sd *scanDecoder) block(i, bx, by int, empty bool) {
 // (its zig-zag table has 16 spare entries for it), and so does this.
 func coefIndex(k int) uint8 { return zigzag[min(k, blockSize-1)] }
 
-// sequentialBlock decodes a block of a sequential scan into sd.blk,
-// dequantised (T.81 F.2.2.1, F.2.2.2). Like libjpeg, it keeps each
-// quantised coefficient to 16 bits.
-func (sd *scanDecoder) sequentialBlock(i int, c *component) {
+// sequentialBlock decodes a block of a sequential scan into sd.blk
+// (T.81 F.2.2.1, F.2.2.2). Like libjpeg, it keeps each quantised
+// coefficient to 16 bits.
+func (sd *scanDecoder) sequentialBlock(i int) {
 	b, br := &sd.blk, &sd.br
 	*b = block{}
-	sd.pred[i] += br.receiveExtend(sd.dc[i].decode(br))
-	b[0] = int32(int16(sd.pred[i])) * c.q[0]
-	ac := sd.ac[i]
+	_, diff := sd.dc[i].decodeFast(br)
+	sd.pred[i] += diff
+	b[0] = int16(sd.pred[i])
+	// decodeFast written out, with the bit buffer in locals: the loop
+	// runs once per nonzero coefficient.
+	ac := &sd.ac[i].fast
+	acc, n := br.acc, br.n
 	for k := 1; k < blockSize; k++ {
-		rs := ac.decode(br)
-		r, s := int(rs>>4), rs&15
-		if s == 0 {
-			if r != 15 {
+		if n < 32 {
+			br.n = n
+			br.fill()
+			acc, n = br.acc, br.n
+		}
+		e := ac[acc>>(n-lutBits)&(1<<lutBits-1)]
+		var rs uint8
+		var v int32
+		if e != 0 {
+			n -= uint(e & fastLen)
+			rs, v = uint8(e>>fastRS), e>>fastValue
+		} else {
+			br.n = n
+			rs = sd.ac[i].decode(br)
+			v = br.receiveExtend(rs & 15)
+			acc, n = br.acc, br.n
+		}
+		if rs&15 == 0 {
+			if rs>>4 != 15 {
 				break // EOB
 			}
 			k += 15 // ZRL: sixteen zeros
 			continue
 		}
-		k += r
-		z := coefIndex(k)
-		b[z] = int32(int16(br.receiveExtend(s))) * c.q[z]
+		k += int(rs >> 4)
+		b[coefIndex(k)] = int16(v)
 	}
+	br.n = n
 }
 
 // arithSequentialBlock is sequentialBlock for arithmetic coding (F.2.4).
 // After a bad code the block keeps what was decoded of it, as in libjpeg.
-func (sd *scanDecoder) arithSequentialBlock(i int, c *component) {
+func (sd *scanDecoder) arithSequentialBlock(i int) {
 	b := &sd.blk
 	*b = block{}
 	diff, ok := sd.arithDCDiff(i)
@@ -355,12 +382,8 @@ func (sd *scanDecoder) arithSequentialBlock(i int, c *component) {
 		return
 	}
 	sd.pred[i] += diff
-	b[0] = int32(int16(sd.pred[i])) * c.q[0]
-	var coef [blockSize]int16
-	sd.arithAC(&coef, 1, blockSize-1, 0, sd.s.comp[i].ta)
-	for k := 1; k < blockSize; k++ {
-		b[k] = int32(coef[k]) * c.q[k]
-	}
+	b[0] = int16(sd.pred[i])
+	sd.arithAC((*[blockSize]int16)(b), 1, blockSize-1, 0, sd.s.comp[i].ta)
 }
 
 // arithProgressiveBlock decodes a block of a progressive scan with
@@ -386,16 +409,17 @@ func (sd *scanDecoder) arithProgressiveBlock(i int, coef *[blockSize]int16) {
 
 // acFirstBlock decodes the first approximation of coefficients Ss..Se of
 // a block, with end-of-band runs (G.1.2.2).
-func (sd *scanDecoder) acFirstBlock(coef *[blockSize]int16) {
+func (sd *scanDecoder) acFirstBlock(coef *[blockSize]int16, nz *uint64) {
 	if sd.eobrun > 0 {
 		sd.eobrun--
 		return
 	}
 	s, br := sd.s, &sd.br
+	ac := sd.ac[0]
 	for k := s.ss; k <= s.se; k++ {
-		rs := sd.ac[0].decode(br)
-		r, size := int(rs>>4), rs&15
-		if size == 0 {
+		rs, v := ac.decodeFast(br)
+		r := int(rs >> 4)
+		if rs&15 == 0 {
 			if r == 15 {
 				k += 15 // ZRL
 				continue
@@ -405,7 +429,9 @@ func (sd *scanDecoder) acFirstBlock(coef *[blockSize]int16) {
 			break
 		}
 		k += r
-		coef[coefIndex(k)] = int16(br.receiveExtend(size) << s.al)
+		c := int16(v << s.al)
+		coef[coefIndex(k)] = c
+		setNonzero(nz, k, c)
 	}
 }
 
@@ -413,62 +439,107 @@ func (sd *scanDecoder) acFirstBlock(coef *[blockSize]int16) {
 // coefficients Ss..Se of a block (G.1.2.3): one more bit of each
 // coefficient already nonzero, and new coefficients of magnitude 1<<Al
 // placed among the zero ones.
-func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16) {
-	s, br := sd.s, &sd.br
+func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16, nz *uint64) {
+	s, br, ac := sd.s, &sd.br, sd.ac[0]
 	p1 := int16(1) << s.al
-	refine := func(z uint8) {
-		if br.bits(1) != 0 && coef[z]&p1 == 0 {
-			if coef[z] >= 0 {
-				coef[z] += p1
-			} else {
-				coef[z] -= p1
-			}
-		}
-	}
-	k := s.ss
+	m1 := int16(-1) << s.al
+	k, se := s.ss, s.se
+	band := bitRange(k, se+1)
 	if sd.eobrun == 0 {
-		for ; k <= s.se; k++ {
-			rs := sd.ac[0].decode(br)
-			r, size := int(rs>>4), rs&15
+		for ; k <= se; k++ {
+			if br.n < 32 {
+				br.fill()
+			}
+			var r int
 			var v int16
-			if size != 0 {
-				// A new coefficient, ±1<<Al (size should be 1).
-				v = p1
-				if br.bits(1) == 0 {
-					v = -p1
+			if e := ac.fast[br.acc>>(br.n-lutBits)&(1<<lutBits-1)]; e != 0 && e&fastSize == 1<<fastRS {
+				// A new coefficient, ±1<<Al, sign bit included.
+				br.n -= uint(e & fastLen)
+				r, v = int(e>>(fastRS+4)&15), p1
+				if e < 0 {
+					v = m1
 				}
-			} else if r != 15 {
-				// EOBr: no new coefficients in this block and 2^r-1 +
-				// RECEIVE(r) more; the rest of this one is refined below.
-				sd.eobrun = 1<<r + int(br.bits(uint(r)))
-				break
+			} else {
+				rs := ac.decode(br)
+				r = int(rs >> 4)
+				if rs&15 != 0 {
+					// A new coefficient, ±1<<Al (size should be 1).
+					v = p1
+					if br.bits(1) == 0 {
+						v = m1
+					}
+				} else if r != 15 {
+					// EOBr: no new coefficients in this block and 2^r-1 +
+					// RECEIVE(r) more; the rest of this one is refined
+					// below.
+					sd.eobrun = 1<<r + int(br.bits(uint(r)))
+					break
+				}
 			}
 			// Refine the nonzero coefficients up to the r+1-th zero one
-			// (ZRL: the 16th), where v goes.
-			for ; k <= s.se; k++ {
-				z := zigzag[k]
-				if coef[z] != 0 {
-					refine(z)
-				} else {
-					if r == 0 {
-						break
-					}
-					r--
-				}
+			// (ZRL: the 16th), where v goes, or to the end of the band.
+			zeros := ^*nz & band &^ bitRange(0, k)
+			for ; r > 0 && zeros != 0; r-- {
+				zeros &= zeros - 1
 			}
+			end := se + 1
+			if zeros != 0 {
+				end = bits.TrailingZeros64(zeros)
+			}
+			sd.refineRange(coef, *nz&bitRange(k, end), p1, m1)
+			k = end
 			if v != 0 {
 				coef[coefIndex(k)] = v
+				setNonzero(nz, k, v)
 			}
 		}
 	}
 	if sd.eobrun > 0 {
-		for ; k <= s.se; k++ {
-			if z := zigzag[k]; coef[z] != 0 {
-				refine(z)
-			}
-		}
+		sd.refineRange(coef, *nz&bitRange(k, se+1), p1, m1)
 		sd.eobrun--
 	}
+}
+
+// bitRange has bits lo..hi-1 set, 0 <= lo <= hi <= 64.
+func bitRange(lo, hi int) uint64 { return (1<<uint(hi) - 1) &^ (1<<uint(lo) - 1) }
+
+// setNonzero records in nz whether c, just stored at zig-zag position k
+// (coefIndex's: past 63 is 63), is nonzero.
+func setNonzero(nz *uint64, k int, c int16) {
+	bit := uint64(1) << uint(min(k, blockSize-1))
+	if c != 0 {
+		*nz |= bit
+	} else {
+		*nz &^= bit
+	}
+}
+
+// refineRange refines the coefficients at the zig-zag positions set in
+// m, all nonzero, in order.
+func (sd *scanDecoder) refineRange(coef *[blockSize]int16, m uint64, p1, m1 int16) {
+	br := &sd.br
+	for ; m != 0; m &= m - 1 {
+		z := zigzag[bits.TrailingZeros64(m)]
+		coef[z] = refine(br, coef[z], p1, m1)
+	}
+}
+
+// refine reads the correction bit of a nonzero coefficient c at a
+// refinement scan's bit position p1 = 1<<Al (m1 = -1<<Al) and returns the
+// refined coefficient (G.1.2.3): a 1 bit moves c away from zero by p1,
+// unless that bit is already set.
+func refine(br *bitReader, c, p1, m1 int16) int16 {
+	if br.n == 0 {
+		br.fill()
+	}
+	br.n--
+	if br.acc>>br.n&1 != 0 && c&p1 == 0 {
+		if c >= 0 {
+			return c + p1
+		}
+		return c + m1
+	}
+	return c
 }
 
 // finish completes the planes once all scans are read: a progressive
@@ -486,18 +557,12 @@ func (d *decoder) finish() {
 			}
 			continue
 		}
-		var b block
 		nbx, nby := (d.compWidth(i)+7)/8, (d.compHeight(i)+7)/8
 		for by := 0; by < nby; by++ {
 			for bx := 0; bx < nbx; bx++ {
 				off := (by*c.bw + bx) * blockSize
-				coef := (*[blockSize]int16)(c.coef[off : off+blockSize])
-				for k := range b {
-					b[k] = int32(coef[k]) * c.q[k]
-				}
-				idctIslow(&b, p.pix[8*(by*p.stride+bx):], p.stride)
+				idctIslow((*block)(c.coef[off:off+blockSize]), &c.q, p.pix[8*(by*p.stride+bx):], p.stride)
 			}
 		}
-		c.coef = nil
 	}
 }

@@ -21,6 +21,13 @@ type huffTable struct {
 	// up to lutBits bits, and to 0 where the code is longer (or invalid).
 	lut [1 << lutBits]uint16
 
+	// fast maps the next lutBits bits to a whole coefficient where the
+	// code and the magnitude bits after it fit in them: fastLen bits to
+	// consume, the symbol's run (high nibble) and size (low nibble), and
+	// the value EXTEND(RECEIVE(size)) for a nonzero size. 0: not covered
+	// (use decode).
+	fast [1 << lutBits]int32
+
 	// For each length l, the codes of that length are first[l] ..
 	// first[l]+count[l]-1 and stand for syms[index[l]:][:count[l]].
 	first, count, index [17]int32
@@ -53,12 +60,53 @@ func (t *huffTable) build(counts *[16]uint8, syms []byte) {
 				lo := (code + i) << shift
 				for j := lo; j < lo+1<<shift; j++ {
 					t.lut[j] = e
+					t.fast[j] = fastEntry(uint(l), syms[k+i], j)
 				}
 			}
 		}
 		code = (code + n) << 1
 		k += n
 	}
+}
+
+// The fields of a fast entry.
+const (
+	fastLen   = 0x1F  // bits to consume: the code and the magnitude
+	fastRS    = 8     // shift of the symbol (run<<4 | size)
+	fastValue = 16    // shift of the signed value
+	fastSize  = 0xF00 // the size nibble, at fastRS
+)
+
+// fastEntry is the fast-table entry for look-ahead bits j (lutBits of
+// them) that start with the l-bit code of symbol rs, or 0 if the
+// magnitude bits do not fit in j.
+func fastEntry(l uint, rs uint8, j int32) int32 {
+	size := uint(rs & 15)
+	if l+size > lutBits {
+		return 0
+	}
+	v := (j >> (lutBits - l - size)) & (1<<size - 1)
+	if size > 0 && v < 1<<(size-1) {
+		v -= 1<<size - 1
+	}
+	return v<<fastValue | int32(rs)<<fastRS | int32(l+size)
+}
+
+// decodeFast reads a symbol and, if its size nibble is not 0, the
+// magnitude bits after it, with one look-up where it can (T.81 F.2.2.1,
+// DECODE, RECEIVE and EXTEND). It returns the symbol and the value (0 for
+// size 0). Sizes above 15 cannot occur (symbols are bytes); the magnitude
+// of size 0 is not read.
+func (t *huffTable) decodeFast(br *bitReader) (rs uint8, v int32) {
+	if br.n < 32 {
+		br.fill()
+	}
+	if e := t.fast[br.acc>>(br.n-lutBits)&(1<<lutBits-1)]; e != 0 {
+		br.n -= uint(e & fastLen)
+		return uint8(e >> fastRS), e >> fastValue
+	}
+	rs = t.decode(br)
+	return rs, br.receiveExtend(rs & 15)
 }
 
 // decode reads one Huffman-coded symbol. Bits that start no code are an

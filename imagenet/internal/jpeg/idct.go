@@ -4,9 +4,8 @@
 
 package jpeg
 
-// A block is 64 DCT coefficients (or, after dequantisation, their products
-// with the quantisation table) in natural row-major order.
-type block [blockSize]int32
+// A block is 64 quantised DCT coefficients in natural row-major order.
+type block [blockSize]int16
 
 const blockSize = 8 * 8
 
@@ -41,18 +40,18 @@ func descale(x int32, n uint) int32 { return (x + 1<<(n-1)) >> n }
 // rangeLimit level-shifts an IDCT output by +128 and limits it to a byte the
 // way libjpeg's post-IDCT table does: it looks x up modulo 1024, so values a
 // little out of range saturate and absurd ones (corrupt data) wrap.
-func rangeLimit(x int32) byte {
-	v := x & 1023
-	switch {
-	case v < 128:
-		return byte(v + 128)
-	case v < 512:
-		return 255
-	case v < 896:
-		return 0
+func rangeLimit(x int32) byte { return rangeTable[x&1023] }
+
+// rangeTable is libjpeg's post-IDCT range limit, indexed by x mod 1024:
+// x+128 for x in -128..127, 255 above (to 511), 0 below (from -512).
+// Equivalently, ((x+512)&1023)-384 saturated to a byte, which is how the
+// AVX2 kernel computes it.
+var rangeTable = func() (t [1024]byte) {
+	for v := range t {
+		t[v] = byte(min(max((v+512)&1023-384, 0), 255))
 	}
-	return byte(v - 896)
-}
+	return t
+}()
 
 // idct1D is one 1-D islow IDCT of i0..i7. It returns the even and odd
 // halves, still scaled by 2^constBits: output k is ek+ok and output 7-k is
@@ -90,16 +89,32 @@ func idct1D(i0, i1, i2, i3, i4, i5, i6, i7 int32) (e0, e1, e2, e3, o0, o1, o2, o
 	return
 }
 
-// idctIslow computes the inverse DCT of the dequantised block b and writes
-// the 8x8 samples to dst, whose rows are stride bytes apart.
-//
-// As a plain loop (up to rounding, which this follows exactly):
+// idctIslow dequantises the coefficients coef (natural order) by the
+// table q, computes their inverse DCT and writes the 8x8 samples to dst,
+// whose rows are stride >= 8 bytes apart. It runs idctIslowAVX2 where it
+// can, and idctIslowGo, the reference, elsewhere.
+func idctIslow(coef *block, q *[blockSize]int32, dst []byte, stride int) {
+	if useAVX2 {
+		_ = dst[7*stride+7]
+		idctIslowAVX2(&coef[0], &q[0], &dst[0], stride)
+		return
+	}
+	idctIslowGo(coef, q, dst, stride)
+}
+
+// idctIslowGo is idctIslow in Go. As a plain loop (up to rounding, which
+// this follows exactly), with b[k] = coef[k]*q[k]:
 //
 //	dst[y*stride+x] = clamp(128 + Σ_u Σ_v C(u)C(v)/4 b[v*8+u]
 //	                        cos((2x+1)uπ/16) cos((2y+1)vπ/16))
-func idctIslow(b *block, dst []byte, stride int) {
-	var ws [blockSize]int32
-
+//
+// It computes in int32, wrapping on overflow (which only corrupt data
+// reaches), as libjpeg's C code does on its usual platforms.
+func idctIslowGo(coef *block, q *[blockSize]int32, dst []byte, stride int) {
+	var b, ws [blockSize]int32
+	for k := range b {
+		b[k] = int32(coef[k]) * q[k]
+	}
 	// Pass 1: columns from b into ws, keeping pass1Bits extra bits.
 	for c := 0; c < 8; c++ {
 		if b[8+c]|b[16+c]|b[24+c]|b[32+c]|b[40+c]|b[48+c]|b[56+c] == 0 {

@@ -43,7 +43,13 @@
 // bits.go (the entropy-coded bit stream), huff.go (Huffman tables),
 // arith.go (the arithmetic decoder and its coefficient models),
 // entropy.go (decoding scans into coefficients and samples), idct.go (the
-// inverse DCT) and convert.go (upsampling and colour conversion).
+// inverse DCT), convert.go (upsampling and colour conversion) and
+// pool.go (working memory reused across decodings). The IDCT, the
+// YCbCr->RGB conversion and the fancy upsampling have AVX2 kernels in
+// jpeg_amd64.s, generated with avo by _gen and chosen in impl_amd64.go
+// (EMOSEL_SIMD=go or the purego build tag selects the Go ones, which are
+// the reference and produce the same bytes); other architectures build
+// impl_other.go.
 package jpeg
 
 import (
@@ -95,6 +101,10 @@ type component struct {
 	// coef holds the quantised coefficients of a progressive image, bw*bh
 	// blocks of 64 in natural order, until all scans are read.
 	coef []int16
+	// nz has a bit per block of a Huffman-coded progressive image: bit k
+	// is set where the coefficient at zig-zag position k (1..63) is
+	// nonzero, so that refinement scans visit only those.
+	nz []uint64
 }
 
 // A decoder holds the state of one decoding.
@@ -121,6 +131,7 @@ type decoder struct {
 	scans           int
 	mcusX, mcusY    int // MCUs across and down in an interleaved scan
 	planes          [maxComponents]plane
+	bufs            *buffers // the pool's buffers the planes etc. came from
 }
 
 // The Adobe APP14 transform flag: 0 means the components are stored as
@@ -134,6 +145,7 @@ func Decode(r io.Reader) (image.Image, error) {
 		return nil, err
 	}
 	var d decoder
+	defer d.release()
 	if err := d.decode(data); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,46 @@
+// Copyright (c) 2026, The emosel Authors. All rights reserved.
+// Use of this source code is governed by the BSD 3-Clause licence in the
+// repository root.
+
+package jpeg
+
+import "sync"
+
+// buffers are a decoding's working memory: the sample planes and, for a
+// progressive image, the coefficients and their nonzero masks, by
+// component. Decode returns them to bufferPool, so that decoding one
+// image after another reuses memory the process has already touched
+// rather than faulting in tens of megabytes of fresh pages per image.
+type buffers struct {
+	pix  [maxComponents][]byte
+	coef [maxComponents][]int16
+	nz   [maxComponents][]uint64
+}
+
+var bufferPool = sync.Pool{New: func() any { return new(buffers) }}
+
+// zeroed returns s resized to n zero elements, reusing its array if it is
+// large enough.
+func zeroed[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// release hands d's buffers back to the pool; d must not use them again.
+func (d *decoder) release() {
+	b := d.bufs
+	if b == nil {
+		return
+	}
+	d.bufs = nil
+	for i := 0; i < d.nComp; i++ {
+		b.pix[i] = d.planes[i].pix
+		b.coef[i], b.nz[i] = d.comp[i].coef, d.comp[i].nz
+		d.planes[i].pix, d.comp[i].coef, d.comp[i].nz = nil, nil, nil
+	}
+	bufferPool.Put(b)
+}
