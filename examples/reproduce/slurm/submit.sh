@@ -82,13 +82,30 @@ if [ -n "$estimate" ]; then
   estimate=$(cd "$(dirname "$estimate")" && pwd)/$(basename "$estimate")
 fi
 
-# OUT, as an absolute path: the jobs run with --chdir=OUT.
-abspath() { local d; d=$(cd "$(dirname "$1")" 2>/dev/null && pwd) || die "-out $1: its parent directory does not exist"; echo "$d/$(basename "$1")"; }
+# OUT, the weights and the sets as absolute paths: the jobs run with
+# --chdir=OUT, and submit.sh may run from any directory.
+# abspath FLAG PATH: PATH made absolute (its parent must exist).
+abspath() { local d; d=$(cd "$(dirname "$2")" 2>/dev/null && pwd) || die "$1 $2: its parent directory does not exist"; echo "$d/$(basename "$2")"; }
+# abssets LIST: -sets NAME=DIR[,NAME=DIR...] with each DIR absolute.
+abssets() {
+  local part dir list="" IFS=,
+  for part in $1; do
+    case "$part" in
+      *=*) dir=$(abspath -sets "${part#*=}") || exit 1; list+="${list:+,}${part%%=*}=$dir" ;;
+      *) dir=$(abspath -sets "$part") || exit 1; list+="${list:+,}$dir" ;;
+    esac
+  done
+  echo "$list"
+}
 out="" args=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    -out|--out) out=$(abspath "${2:?-out needs a directory}"); args+=(-out "$out"); shift 2 ;;
-    -out=*|--out=*) out=$(abspath "${1#*=}"); args+=(-out "$out"); shift ;;
+    -out|--out) out=$(abspath -out "${2:?-out needs a directory}"); args+=(-out "$out"); shift 2 ;;
+    -out=*|--out=*) out=$(abspath -out "${1#*=}"); args+=(-out "$out"); shift ;;
+    -weights|--weights) args+=(-weights "$(abspath -weights "${2:?-weights needs a file}")"); shift 2 ;;
+    -weights=*|--weights=*) args+=(-weights "$(abspath -weights "${1#*=}")"); shift ;;
+    -sets|--sets) args+=(-sets "$(abssets "${2:?-sets needs NAME=DIR,...}")"); shift 2 ;;
+    -sets=*|--sets=*) args+=(-sets "$(abssets "${1#*=}")"); shift ;;
     *) args+=("$1"); shift ;;
   esac
 done
