@@ -410,8 +410,8 @@ func (r *runner) cluster(w io.Writer, s *manstudy.Study, e *manstudy.Estimate, j
 	units := s.Units()
 	all, _ := e.Total()
 	unsharded := j.startup + j.record + all
-	fmt.Fprintf(w, "\nOn Slurm (examples/reproduce/slurm/submit.sh -n TASKS), every job on %d threads like this machine's,\n"+
-		"queue waits not counted; a job's start-up (the network and the sets) is %s:\n\n", e.Threads, hms(j.startup))
+	fmt.Fprintf(w, "\nOn Slurm (examples/reproduce/slurm/submit.sh -n TASKS), every job on %d %s as here,\n"+
+		"queue waits not counted; a job's start-up (the network and the sets) is %s:\n\n", e.Threads, plural(e.Threads, "thread", "threads"), hms(j.startup))
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "tasks\twith work\tunits per task\tslowest task\tprepare\tmerge\twall\tspeed-up\t\n")
 	type row struct {
