@@ -157,11 +157,12 @@ else
       die "the estimate failed (the flags after -- are wrong?):"$'\n'"$(tail -n 5 "$estimate.err")"
   fi
   line=$(grep -m 1 "^sizing: tasks=$shards " "$estimate") ||
-    die "$estimate has no line 'sizing: tasks=$shards ...': make it with reproduce FLAGS -estimate -tasks $shards"
+    die "$estimate has no line 'sizing: tasks=$shards ...' (make it with reproduce FLAGS -estimate -tasks $shards); it says:"$'\n'"$(head -n 3 "$estimate")"
   field() { sed -n "s/.* $1=\([0-9][0-9]*\).*/\1/p" <<<"$line"; }
   p_s=$(field prepare_s) p_mib=$(field prepare_mib) s_s=$(field shard_s) s_mib=$(field shard_mib) m_s=$(field merge_s) m_mib=$(field merge_mib)
-  [ -n "$p_s" ] && [ -n "$p_mib" ] && [ -n "$s_s" ] && [ -n "$s_mib" ] && [ -n "$m_s" ] && [ -n "$m_mib" ] ||
-    die "$estimate: cannot read '$line'"
+  for v in "$p_s" "$p_mib" "$s_s" "$s_mib" "$m_s" "$m_mib"; do
+    [ -n "$v" ] || die "$estimate: cannot read '$line'"
+  done
   echo "$me: predicted ($estimate): prepare $(hms "$p_s") and $p_mib MiB, slowest of $shards shards $(hms "$s_s") and $s_mib MiB, merge $(hms "$m_s") and $m_mib MiB"
   prepare_time=$(with_margin "$p_s") merge_time=$(with_margin "$m_s")
   if [ -n "$time" ]; then
@@ -199,6 +200,7 @@ sub() {
     sed 's/^/  /' "$logs/.sbatch-err" >&2
     if [ -n "$submitted" ]; then
       echo "$me: cancelling the jobs already submitted:$submitted" >&2
+      # shellcheck disable=SC2086 # the job ids, one word each
       scancel $submitted || true
     fi
     echo "(check -p PARTITION, -A ACCOUNT, -q QOS, and that -c $cpus, --mem ${shard_mem:-} and --time ${time:-} fit the partition's limits: sinfo -s, scontrol show partition)" >&2
