@@ -107,7 +107,7 @@ type options struct {
 	seed                              uint64
 	size, images                      int
 	alphas, removed, layers, stages   string
-	shard, until                      string
+	shard, until, tasks               string
 	draws, permutations, batch, top   int
 	epochs                            int
 	refine, width, bracket            float64
@@ -191,6 +191,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.shard, "shard", "", "run only shard i of n (0 <= i < n) of the manipulation, as i/n, into OUT/shards; needs\n-until selectivity first, then -merge")
 	fs.BoolVar(&o.merge, "merge", false, "combine the finished shards in OUT/shards into OUT/manipulate and write the report")
 	fs.BoolVar(&o.estimate, "estimate", false, "measure this machine and print the predicted time of every stage, without running them")
+	fs.StringVar(&o.tasks, "tasks", "", "with -estimate: also predict the study on Slurm split into this many array tasks\n(slurm/submit.sh -n), a comma-separated list, e.g. 16,64,256: the slowest task, the prepare and\nmerge jobs, the wall time, and where more tasks stop helping")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only errors (progress bars are drawn only when stderr is a terminal anyway)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `usage: reproduce [flags]
@@ -306,6 +307,7 @@ type plan struct {
 	stages      []string
 	shard       int
 	shards      int
+	tasks       []int // -tasks
 	th          stimuli.Thresholds
 	until       string
 	analysis    selectivity.StudyConfig
@@ -471,6 +473,9 @@ func resolve(o options) (*plan, error) {
 		}
 	}
 	if p.shard, p.shards, err = parseShard(o.shard); err != nil {
+		return nil, err
+	}
+	if p.tasks, err = parseTasks(o); err != nil {
 		return nil, err
 	}
 	if o.merge && o.shard != "" {

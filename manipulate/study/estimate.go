@@ -162,8 +162,7 @@ func (s *Study) Predict(rates []Rate, features float64) *Estimate {
 			if evals == 0 {
 				continue
 			}
-			r := est.Rates[u.Layer]
-			t := float64(evals)*r.Slope + float64(prefixes)*(r.Prefix+float64(sets)*r.Base)
+			t := est.Rates[u.Layer].seconds(evals, prefixes, sets)
 			e.Evals += int64(evals)
 			e.FLOPs += s.cost(st, u)
 			e.Time += t
@@ -175,6 +174,83 @@ func (s *Study) Predict(rates []Rate, features float64) *Estimate {
 		est.Stages = append(est.Stages, e)
 	}
 	return est
+}
+
+// seconds is the predicted time of a stage's unit at this rate: its
+// image-suffix evaluations, and per image of a pass the prefix and the
+// fixed work of each unit set (the I·(Prefix + S·Base) + E·Slope of Rate).
+func (r Rate) seconds(evals, prefixes, sets int) float64 {
+	return float64(evals)*r.Slope + float64(prefixes)*(r.Prefix+float64(sets)*r.Base)
+}
+
+// ShardEstimate is the predicted time of one shard of a study split into
+// n shards.
+type ShardEstimate struct {
+	Shard int
+	Units []Unit // the (set, emotion, layer) units it is assigned, in the order of Study.Units
+	// Features is the seconds of the readout features of the sets its
+	// units belong to (each shard computes its own).
+	Features float64
+	Time     float64 // seconds: Features plus every stage of its units
+}
+
+// Shards predicts the time of each shard when the study is split into n
+// shards: the units as Open with Config.Shards = n assigns them (Assign
+// over the units' FLOPs; this study's own Shard and Shards do not
+// matter), each unit's stages at e's rates (by layer name, as Predict),
+// every unit pending and no readout features cached. Shards beyond the
+// number of units get none and take 0 s. The readouts' training (a
+// linear head per set and emotion) is not counted. It panics if n < 1 or
+// a layer of the study has no rate.
+func (s *Study) Shards(e *Estimate, n int) []ShardEstimate {
+	if n < 1 {
+		panic(fmt.Sprintf("study: %d shards, want at least 1", n))
+	}
+	rates := map[string]Rate{}
+	for _, r := range e.Rates {
+		rates[r.Layer] = r
+	}
+	for _, l := range s.layers {
+		if _, ok := rates[l.Name]; !ok {
+			panic("study: no measured rate for layer " + l.Name)
+		}
+	}
+	out := make([]ShardEstimate, n)
+	feats := make([]map[int]bool, n) // the sets each shard computes features of
+	for i := range out {
+		out[i].Shard = i
+		feats[i] = map[int]bool{}
+	}
+	for i, k := range Assign(s.costs(), n) {
+		u := s.units[i]
+		sh := &out[k]
+		sh.Units = append(sh.Units, u)
+		r := rates[s.layers[u.Layer].Name]
+		for _, st := range s.cfg.Stages {
+			sh.Time += r.seconds(s.work(st, u))
+		}
+		if !feats[k][u.Set] {
+			feats[k][u.Set] = true
+			sh.Features += float64(labelled(s.splits[u.Set])) * e.Features
+		}
+	}
+	for i := range out {
+		out[i].Time += out[i].Features
+	}
+	return out
+}
+
+// costs returns each unit's FLOPs over the study's stages, in the order
+// of s.units: what Open splits into shards with Assign
+// (TestShardsPrediction checks that the two agree).
+func (s *Study) costs() []float64 {
+	costs := make([]float64, len(s.units))
+	for i, u := range s.units {
+		for _, st := range s.cfg.Stages {
+			costs[i] += s.cost(st, u)
+		}
+	}
+	return costs
 }
 
 // Write prints the estimate as three tables: per layer, the measured

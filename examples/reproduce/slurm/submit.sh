@@ -16,15 +16,30 @@
 #       -weights vgg16-397923af.pth -sets iaps=DIR,naps=DIR -out OUT
 #
 # options:
-#   -n SHARDS      array tasks (default 16); -estimate proposes a number
+#   -n SHARDS      array tasks (default 16); reproduce FLAGS -estimate -tasks 16,64,256
+#                  predicts each and shows where more tasks stop helping
 #   -only LIST     resubmit only these shards (e.g. 1 or 1,4-6) and the merge: a failed,
 #                  cancelled or timed-out task resumes from its finished units
 #   -p PARTITION   sbatch --partition      -A ACCOUNT  sbatch --account
 #   -q QOS         sbatch --qos            -c CPUS     --cpus-per-task of every job (default 8)
-#   -t TIME        --time of each shard    -m MEM      --mem of each job (default 8G)
-#                  (default 24:00:00; size it from -estimate -shard 0/SHARDS with a margin)
+#   -t TIME        --time of each shard    -m MEM      --mem of every job
+#                  (default for both: sized from the estimate, below)
+#   -estimate FILE read the sizing from FILE, the output of reproduce FLAGS -estimate -tasks SHARDS
+#                  made elsewhere (e.g. in an interactive job on a compute node), instead of
+#                  measuring on this machine
 #   -logs DIR      job logs, %x-%A_%a.log (default OUT/slurm/logs; the binary goes to OUT/slurm/bin)
 #   -dry           print the sbatch commands instead of running them
+#
+# Sizing. Unless both -m and -t are given, submit.sh first runs
+# reproduce FLAGS -estimate -tasks SHARDS here, with GOMAXPROCS=CPUS (a
+# few minutes of CPU for VGG-16; the output is kept in
+# OUT/slurm/estimate-SHARDS.txt), and gives each job 1.5× its predicted
+# time (at least 10 minutes; the shards: the slowest shard's) and 1.5×
+# its predicted peak memory (rounded up to a GiB), and prints what it
+# chose and why. -t and -m override the shards' time and every job's
+# memory; with both, nothing is measured and prepare and merge get 4 and
+# 1 hours. The prediction is this machine's speed: if the compute nodes
+# are slower, give -t, or make the estimate on one (-estimate FILE).
 #
 # Set REPRODUCE to a built binary to skip the build (a cluster without Go
 # on the login node: build it elsewhere with GOOS=linux go build). Other
@@ -35,7 +50,7 @@ repo=$(cd "$here/../../.." && pwd)
 me="submit.sh"
 die() { echo "$me: $*" >&2; exit 1; }
 
-shards=16 only="" cpus=8 mem=8G time=24:00:00 logs="" dry=""
+shards=16 only="" cpus=8 mem="" time="" logs="" dry="" estimate=""
 extra=() keep=() # sbatch options; submit.sh options a rerun must repeat
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,6 +62,7 @@ while [ $# -gt 0 ]; do
     -c) cpus=$2; keep+=(-c "$2"); shift 2 ;;
     -t) time=$2; keep+=(-t "$2"); shift 2 ;;
     -m) mem=$2; keep+=(-m "$2"); shift 2 ;;
+    -estimate) estimate=$2; shift 2 ;;
     -logs) logs=$2; keep+=(-logs "$2"); shift 2 ;;
     -dry) dry=1; shift ;;
     --) shift; break ;;
@@ -55,19 +71,41 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ $# -eq 0 ]; then
-  echo "usage: $me [-n SHARDS] [-only LIST] [-p PARTITION] [-A ACCOUNT] [-q QOS] [-c CPUS] [-t TIME] [-m MEM] -- REPRODUCE_FLAGS" >&2
+  echo "usage: $me [-n SHARDS] [-only LIST] [-p PARTITION] [-A ACCOUNT] [-q QOS] [-c CPUS] [-t TIME] [-m MEM] [-estimate FILE] -- REPRODUCE_FLAGS" >&2
   echo "(REPRODUCE_FLAGS: at least -weights, -sets and -out; see $me -h)" >&2
   exit 2
 fi
 case "$shards" in ''|*[!0-9]*|0) die "-n $shards: want a number of shards ≥ 1" ;; esac
+case "$cpus" in ''|*[!0-9]*|0) die "-c $cpus: want a number of CPUs ≥ 1" ;; esac
+if [ -n "$estimate" ]; then
+  [ -r "$estimate" ] || die "-estimate $estimate: no such file"
+  estimate=$(cd "$(dirname "$estimate")" && pwd)/$(basename "$estimate")
+fi
 
-# OUT, as an absolute path: the jobs run with --chdir=OUT.
-abspath() { local d; d=$(cd "$(dirname "$1")" 2>/dev/null && pwd) || die "-out $1: its parent directory does not exist"; echo "$d/$(basename "$1")"; }
+# OUT, the weights and the sets as absolute paths: the jobs run with
+# --chdir=OUT, and submit.sh may run from any directory.
+# abspath FLAG PATH: PATH made absolute (its parent must exist).
+abspath() { local d; d=$(cd "$(dirname "$2")" 2>/dev/null && pwd) || die "$1 $2: its parent directory does not exist"; echo "$d/$(basename "$2")"; }
+# abssets LIST: -sets NAME=DIR[,NAME=DIR...] with each DIR absolute.
+abssets() {
+  local part dir list="" IFS=,
+  for part in $1; do
+    case "$part" in
+      *=*) dir=$(abspath -sets "${part#*=}") || exit 1; list+="${list:+,}${part%%=*}=$dir" ;;
+      *) dir=$(abspath -sets "$part") || exit 1; list+="${list:+,}$dir" ;;
+    esac
+  done
+  echo "$list"
+}
 out="" args=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    -out|--out) out=$(abspath "${2:?-out needs a directory}"); args+=(-out "$out"); shift 2 ;;
-    -out=*|--out=*) out=$(abspath "${1#*=}"); args+=(-out "$out"); shift ;;
+    -out|--out) out=$(abspath -out "${2:?-out needs a directory}"); args+=(-out "$out"); shift 2 ;;
+    -out=*|--out=*) out=$(abspath -out "${1#*=}"); args+=(-out "$out"); shift ;;
+    -weights|--weights) args+=(-weights "$(abspath -weights "${2:?-weights needs a file}")"); shift 2 ;;
+    -weights=*|--weights=*) args+=(-weights "$(abspath -weights "${1#*=}")"); shift ;;
+    -sets|--sets) args+=(-sets "$(abssets "${2:?-sets needs NAME=DIR,...}")"); shift 2 ;;
+    -sets=*|--sets=*) args+=(-sets "$(abssets "${1#*=}")"); shift ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -88,6 +126,60 @@ REPRODUCE=$(cd "$(dirname "$REPRODUCE")" && pwd)/$(basename "$REPRODUCE")
 [ -x "$REPRODUCE" ] || die "REPRODUCE=$REPRODUCE is not an executable"
 "$REPRODUCE" -h >/dev/null 2>&1 || die "$REPRODUCE does not run here (built for another system?)"
 mkdir -p "$logs"
+
+# Sizing: --time and --mem of each job from the estimate, with a margin,
+# unless -t and -m say.
+# slurm_time SECONDS: Slurm's [D-]HH:MM:SS, rounded up to a minute.
+slurm_time() {
+  local m=$((($1 + 59) / 60)) d
+  d=$((m / 1440))
+  if [ "$d" -gt 0 ]; then printf '%d-%02d:%02d:00' "$d" $((m % 1440 / 60)) $((m % 60)); else printf '%02d:%02d:00' $((m / 60)) $((m % 60)); fi
+}
+hms() { printf '%d:%02d:%02d' $(($1 / 3600)) $(($1 % 3600 / 60)) $(($1 % 60)); }
+# with_margin SECONDS: 1.5× the predicted time, at least 10 minutes.
+with_margin() { local s=$((($1 * 3 + 1) / 2)); [ "$s" -ge 600 ] || s=600; slurm_time "$s"; }
+# mem_margin MIB: 1.5× the predicted peak, rounded up to a GiB.
+mem_margin() { echo "$(((($1 * 3 + 1) / 2 + 1023) / 1024))G"; }
+prepare_time=04:00:00 merge_time=01:00:00
+if [ -n "$mem" ] && [ -n "$time" ]; then
+  echo "$me: -t $time and -m $mem given: no estimate; prepare gets --time=$prepare_time, the merge --time=$merge_time"
+  prepare_mem=$mem shard_mem=$mem merge_mem=$mem
+else
+  if [ -z "$estimate" ]; then
+    estimate=$out/slurm/estimate-$shards.txt
+    mkdir -p "$out/slurm"
+    host=$(hostname -s 2>/dev/null || hostname)
+    echo "$me: sizing the jobs: $REPRODUCE ... -estimate -tasks $shards on $host with GOMAXPROCS=$cpus (-t and -m skip this)"
+    if [ "$(nproc 2>/dev/null || echo "$cpus")" -lt "$cpus" ]; then
+      echo "$me: note: $host has $(nproc) CPUs, fewer than -c $cpus: the estimate is this machine's, not a $cpus-CPU node's"
+    fi
+    GOMAXPROCS=$cpus "$REPRODUCE" "${args[@]}" -estimate -tasks "$shards" >"$estimate" 2>"$estimate.err" ||
+      die "the estimate failed (the flags after -- are wrong?):"$'\n'"$(tail -n 5 "$estimate.err")"
+  fi
+  line=$(grep -m 1 "^sizing: tasks=$shards " "$estimate") ||
+    die "$estimate has no line 'sizing: tasks=$shards ...' (make it with reproduce FLAGS -estimate -tasks $shards); it says:"$'\n'"$(head -n 3 "$estimate")"
+  field() { sed -n "s/.* $1=\([0-9][0-9]*\).*/\1/p" <<<"$line"; }
+  p_s=$(field prepare_s) p_mib=$(field prepare_mib) s_s=$(field shard_s) s_mib=$(field shard_mib) m_s=$(field merge_s) m_mib=$(field merge_mib)
+  for v in "$p_s" "$p_mib" "$s_s" "$s_mib" "$m_s" "$m_mib"; do
+    [ -n "$v" ] || die "$estimate: cannot read '$line'"
+  done
+  echo "$me: predicted ($estimate): prepare $(hms "$p_s") and $p_mib MiB, slowest of $shards shards $(hms "$s_s") and $s_mib MiB, merge $(hms "$m_s") and $m_mib MiB"
+  prepare_time=$(with_margin "$p_s") merge_time=$(with_margin "$m_s")
+  if [ -n "$time" ]; then
+    echo "$me: --time: prepare $prepare_time, merge $merge_time (1.5× predicted, at least 10 min); shards $time (-t)"
+  else
+    time=$(with_margin "$s_s")
+    echo "$me: --time: prepare $prepare_time, shards $time, merge $merge_time (1.5× predicted, at least 10 min)"
+  fi
+  if [ -n "$mem" ]; then
+    prepare_mem=$mem shard_mem=$mem merge_mem=$mem
+    echo "$me: --mem: $mem for every job (-m)"
+  else
+    prepare_mem=$(mem_margin "$p_mib") shard_mem=$(mem_margin "$s_mib") merge_mem=$(mem_margin "$m_mib")
+    echo "$me: --mem: prepare $prepare_mem, shards $shard_mem, merge $merge_mem (1.5× the predicted peak, rounded up to a GiB)"
+  fi
+  keep+=(-estimate "$estimate") # a rerun sizes its jobs as these
+fi
 # The failure report prints EMOSEL_SUBMIT -n N -only LIST -- FLAGS as the
 # command that reruns the failed shards: this script with this binary and
 # the same sbatch options.
@@ -108,18 +200,18 @@ sub() {
     sed 's/^/  /' "$logs/.sbatch-err" >&2
     if [ -n "$submitted" ]; then
       echo "$me: cancelling the jobs already submitted:$submitted" >&2
+      # shellcheck disable=SC2086 # the job ids, one word each
       scancel $submitted || true
     fi
-    echo "(check -p PARTITION, -A ACCOUNT, -q QOS, and that -c $cpus, -m $mem and -t $time fit the partition's limits: sinfo -s, scontrol show partition)" >&2
+    echo "(check -p PARTITION, -A ACCOUNT, -q QOS, and that -c $cpus, --mem ${shard_mem:-} and --time ${time:-} fit the partition's limits: sinfo -s, scontrol show partition)" >&2
     exit 1
   fi
   echo "${id%%;*}"
 }
 submitted="" # the jobs submitted so far, cancelled if a later one is refused
-common=(--cpus-per-task="$cpus" --mem="$mem")
 deps=""
 if [ -z "$only" ]; then
-  prepare=$(sub prepare "${common[@]}" --time=04:00:00 --job-name=emosel-prepare --output="$logs/%x-%j.log" \
+  prepare=$(sub prepare --cpus-per-task="$cpus" --mem="$prepare_mem" --time="$prepare_time" --job-name=emosel-prepare --output="$logs/%x-%j.log" \
     "$here/prepare.sbatch" "${args[@]}")
   submitted+=" $prepare"
   deps="--dependency=afterok:$prepare"
@@ -128,13 +220,14 @@ else
   array=$only
   prepare="(not resubmitted)"
 fi
-shard=$(sub shard "${common[@]}" --time="$time" --job-name=emosel-shard --output="$logs/%x-%A_%a.log" \
+shard=$(sub shard --cpus-per-task="$cpus" --mem="$shard_mem" --time="$time" --job-name=emosel-shard --output="$logs/%x-%A_%a.log" \
   --array="$array" ${deps:+"$deps"} --kill-on-invalid-dep=yes "$here/shard.sbatch" "$shards" "${args[@]}")
 submitted+=" $shard"
-merge=$(sub merge "${common[@]}" --time=01:00:00 --job-name=emosel-merge --output="$logs/%x-%j.log" \
+merge=$(sub merge --cpus-per-task="$cpus" --mem="$merge_mem" --time="$merge_time" --job-name=emosel-merge --output="$logs/%x-%j.log" \
   --dependency="afterok:$shard" --kill-on-invalid-dep=yes "$here/merge.sbatch" "${args[@]}")
 submitted+=" $merge"
-failed=$(sub failed --cpus-per-task=1 --mem=2G --time=00:30:00 --job-name=emosel-failed --output="$logs/%x-%j.log" \
+# The failure report loads the network and the sets as the merge does.
+failed=$(sub failed --cpus-per-task=1 --mem="$merge_mem" --time="$merge_time" --job-name=emosel-failed --output="$logs/%x-%j.log" \
   --dependency="afternotok:$shard" --kill-on-invalid-dep=yes "$here/merge.sbatch" "${args[@]}")
 echo "submitted: prepare $prepare, shards $shard (array $array of $shards), merge $merge, failure report $failed"
 echo "logs: $logs; watch: squeue -u ${USER:-$(id -un)}; when it is done: cat $logs/emosel-merge-$merge.log"

@@ -4,11 +4,13 @@
 # then
 #
 #  1. runs the demo unsharded, the reference;
-#  2. submits the same command with submit.sh -n 3, waits for every job,
-#     checks each job's final state (prepare, the 3 shards and the merge
-#     COMPLETED, the failure report CANCELLED) and compares the outputs
-#     with the reference byte for byte;
-#  3. submits it again into a new output directory, cancels shard 1 while
+#  2. submits the same command with submit.sh -n 3 and no -t or -m, so
+#     that it sizes every job from reproduce -estimate; checks that Slurm
+#     holds each job with the --time and --mem submit.sh said it chose;
+#     waits for every job, checks each job's final state (prepare, the 3
+#     shards and the merge COMPLETED, the failure report CANCELLED) and
+#     compares the outputs with the reference byte for byte;
+#  3. submits it again (with -t and -m) into a new output directory, cancels shard 1 while
 #     it runs, checks that the merge was cancelled, that no report and no
 #     merged table was written, that the failure report names shard 1/3
 #     and prints a command; runs that command, waits, and compares the
@@ -91,12 +93,14 @@ expect() {
     done < <(scontrol show job "$j" | awk '/^JobId=/ {id=$1; sub("JobId=", "", id); for (i = 1; i <= NF; i++) if ($i ~ /^ArrayTaskId=/) id = id " (task " substr($i, 13) ")"} /JobState=/ {match($0, /JobState=[A-Z_]+/); print id, substr($0, RSTART + 9, RLENGTH - 9)}' | tr -s ' ' | sed 's/ (task /_/; s/)//')
   done
 }
-# submit OUT ARGS...: runs submit.sh and sets the job ids.
+# submit OUT ARGS...: runs submit.sh -c 1 ARGS and sets the job ids and log.
 submit() {
-  local o=$1 log
+  local o=$1 s0
   shift
-  log=$("$here/submit.sh" "$@" -c 1 -m 4G -t 0:30:00 -- -out "$o" "${flags[@]}")
+  s0=$(date +%s)
+  log=$("$here/submit.sh" -c 1 "$@" -- -out "$o" "${flags[@]}")
   echo "$log"
+  say "submit.sh took $(($(date +%s) - s0)) s"
   read -r prepare shard merge failed < <(sed -n 's/^submitted: prepare \([^,]*\), shards \([0-9]*\) .*, merge \([0-9]*\), failure report \([0-9]*\)$/\1 \2 \3 \4/p' <<<"$log")
   [ -n "$failed" ] || fail "could not read the job ids from submit.sh's output"
 }
@@ -132,10 +136,10 @@ for t in dirname basename; do ln -s "$(command -v "$t")" "$work/nobin/$t"; done
 if msg=$(PATH=$work/nobin "$here/submit.sh" -n 3 -- -out "$work/x" 2>&1); then fail "submit.sh ran without sbatch"; fi
 grep -q "sbatch not found" <<<"$msg" || fail "without sbatch, submit.sh says: $msg"
 say "without sbatch: $msg"
-if msg=$("$here/submit.sh" -n 3 -c 64 -- -out "$work/x" 2>&1); then fail "a job of 64 CPUs on a 2-CPU node was accepted"; fi
+if msg=$("$here/submit.sh" -n 3 -c 64 -m 4G -t 0:30:00 -- -out "$work/x" 2>&1); then fail "a job of 64 CPUs on a 2-CPU node was accepted"; fi
 grep -q "sbatch refused the prepare job" <<<"$msg" || fail "a refused job: $msg"
 [ -z "$(squeue -h)" ] || fail "jobs left queued after a refusal: $(squeue)"
-say "a refused job: $(head -n 2 <<<"$msg" | tr '\n' ' ')"
+say "a refused job: $(grep -A 1 "sbatch refused" <<<"$msg" | tr '\n' ' ')"
 
 say "1. the unsharded reference run"
 t0=$(date +%s)
@@ -143,11 +147,27 @@ GOMAXPROCS=$(nproc) "$bin" -out "$work/ref" "${flags[@]}"
 t1=$(date +%s)
 say "unsharded demo: $((t1 - t0)) s on $(nproc) cores"
 
-say "2. the sharded study: submit.sh -n 3"
+say "2. the sharded study: submit.sh -n 3, sized by its estimate"
 submit "$work/sharded" -n 3
+t1s=$(date +%s)
+# limit JOB FIELD: TimeLimit or MinMemoryNode as Slurm holds it.
+limit() { scontrol show job "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1; }
+# slurm_mem 2G -> MiB, as scontrol may print 2G or 2048M.
+slurm_mem() { case "$1" in *G) echo $((${1%G} * 1024)) ;; *M) echo "${1%M}" ;; *) echo "$1" ;; esac; }
+times=$(sed -n 's/^submit.sh: --time: prepare \([^,]*\), shards \([^,]*\), merge \([^ ]*\) .*/\1 \2 \3/p' <<<"$log")
+mems=$(sed -n 's/^submit.sh: --mem: prepare \([^,]*\), shards \([^,]*\), merge \([^ ]*\) .*/\1 \2 \3/p' <<<"$log")
+if [ -z "$times" ] || [ -z "$mems" ]; then fail "submit.sh did not say which --time and --mem it chose"; fi
+read -r pt st mt <<<"$times"
+read -r pm sm mm <<<"$mems"
+for x in "prepare $prepare $pt $pm" "shard $shard $st $sm" "merge $merge $mt $mm" "failed $failed $mt $mm"; do
+  read -r name j t m <<<"$x"
+  [ "$(limit "$j" TimeLimit)" = "$t" ] || fail "the $name job's TimeLimit is $(limit "$j" TimeLimit), submit.sh said --time=$t"
+  [ "$(slurm_mem "$(limit "$j" MinMemoryNode)")" = "$(slurm_mem "$m")" ] || fail "the $name job's MinMemoryNode is $(limit "$j" MinMemoryNode), submit.sh said --mem=$m"
+done
+say "Slurm holds the sizes submit.sh chose: --time $times, --mem $mems"
 wait_jobs "$prepare" "$shard" "$merge" "$failed"
 t2=$(date +%s)
-say "sharded demo (prepare, 3 shards, merge), submit to merge end: $((t2 - t1)) s"
+say "sharded demo (prepare, 3 shards, merge), submission to merge end: $((t2 - t1s)) s ($((t2 - t1)) s with submit.sh and its estimate)"
 expect COMPLETED "$prepare" "$shard" "$merge"
 expect CANCELLED "$failed"
 same "$work/ref" "$work/sharded"
@@ -159,7 +179,7 @@ mkdir -p "$work/failed"
 cp -r "$work/sharded/stimuli" "$work/sharded/selectivity" "$work/failed/"
 mkdir -p "$work/failed/stages"
 cp "$work/sharded/stages/stimuli.json" "$work/sharded/stages/selectivity.json" "$work/failed/stages/"
-submit "$work/failed" -n 3
+submit "$work/failed" -n 3 -m 4G -t 0:30:00
 unitdir=$work/failed/shards/shard-1-of-3/units
 for _ in $(seq 1 600); do
   [ -n "$(find "$unitdir" -name '*.json' 2>/dev/null | head -n 1)" ] && break
