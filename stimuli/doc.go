@@ -34,7 +34,9 @@
 //
 // Set.Hash identifies a set's content (ratings file and image bytes) for
 // caching; Synthetic and WriteSynthetic make deterministic procedural sets
-// whose categories differ in luminance and spatial frequency.
+// whose categories differ in luminance and spatial frequency, cleanly for
+// tests, or overlapping for the demonstration (SyntheticOverlap,
+// WriteSyntheticOverlap), whose readouts then stay below ceiling.
 //
 // # Errors and panics
 //

@@ -502,3 +502,96 @@ func TestSyntheticOpenMissing(t *testing.T) {
 		t.Error("Hash with an unknown in-memory file succeeded")
 	}
 }
+
+func TestSyntheticOverlapDeterministic(t *testing.T) {
+	a, b := SyntheticOverlap("syn", 30, 7, 32), SyntheticOverlap("syn", 30, 7, 32)
+	ha, err := a.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hb, _ := b.Hash(); ha != hb {
+		t.Errorf("same seed, different hashes %s %s", ha, hb)
+	}
+	if hs, _ := Synthetic("syn", 30, 7, 32).Hash(); hs == ha {
+		t.Error("SyntheticOverlap and Synthetic give the same set")
+	}
+	dir := t.TempDir()
+	if err := WriteSyntheticOverlap(dir, "syn", 30, 7, 32); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Load(dir, Config{Name: "syn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hl, _ := l.Hash(); hl != ha {
+		t.Errorf("loaded hash %s, in-memory %s", hl, ha)
+	}
+	h := sha256.New()
+	s := SyntheticOverlap("pin", 6, 42, 16)
+	for i := range s.Images {
+		h.Write(decodeGray(t, s, i).Pix)
+	}
+	const pinned = "10d4aa5cb0d3c1c7ec869215ae9819fb1978d7c79cd79eb0eb8fa9a2727dd7c1"
+	if got := hex.EncodeToString(h.Sum(nil)); got != pinned {
+		t.Errorf("pixel digest %s, want %s", got, pinned)
+	}
+}
+
+// TestSyntheticOverlapCategories checks the design SyntheticOverlap's doc
+// describes: the labels of Synthetic, mean luminance ordered by category
+// on average but overlapping between categories, and typicality growing
+// with the valence's extremeness.
+func TestSyntheticOverlapCategories(t *testing.T) {
+	const n, size = 150, 32
+	s := SyntheticOverlap("syn", n, 3, size)
+	if got := s.Counts(); got != (Counts{50, 50, 50, 0}) {
+		t.Errorf("counts %v", got)
+	}
+	lo := [NumEmotions]float64{math.Inf(1), math.Inf(1), math.Inf(1)}
+	hi := [NumEmotions]float64{math.Inf(-1), math.Inf(-1), math.Inf(-1)}
+	var avg [NumEmotions]float64
+	var pv, pl []float64 // pleasant valence and luminance
+	for i, im := range s.Images {
+		if c := SoftThresholds.Classify(im.Valence); c != im.Category {
+			t.Errorf("%s: valence %v is %v by default but %v with soft thresholds", im.File, im.Valence, im.Category, c)
+		}
+		g := decodeGray(t, s, i)
+		sum := 0.0
+		for _, p := range g.Pix {
+			sum += float64(p)
+		}
+		mean := sum / (size * size)
+		c := im.Category
+		lo[c], hi[c] = min(lo[c], mean), max(hi[c], mean)
+		avg[c] += mean / (n / 3)
+		if c == Pleasant {
+			pv, pl = append(pv, im.Valence), append(pl, mean)
+		}
+	}
+	t.Logf("mean luminance: pleasant %.1f [%.1f, %.1f], neutral %.1f [%.1f, %.1f], unpleasant %.1f [%.1f, %.1f]",
+		avg[Pleasant], lo[Pleasant], hi[Pleasant], avg[Neutral], lo[Neutral], hi[Neutral], avg[Unpleasant], lo[Unpleasant], hi[Unpleasant])
+	if !(avg[Pleasant] > avg[Neutral]+20 && avg[Neutral] > avg[Unpleasant]+20) {
+		t.Errorf("mean luminance not ordered pleasant > neutral > unpleasant: %v", avg)
+	}
+	if !(lo[Pleasant] < hi[Neutral] && lo[Neutral] < hi[Unpleasant]) {
+		t.Error("the categories are separable by mean luminance: they should overlap")
+	}
+	if r := correlation(pv, pl); r < 0.3 {
+		t.Errorf("pleasant: valence and luminance correlate %.2f, want typicality to grow with valence", r)
+	}
+}
+
+func correlation(x, y []float64) float64 {
+	var mx, my float64
+	for i := range x {
+		mx += x[i] / float64(len(x))
+		my += y[i] / float64(len(y))
+	}
+	var sxy, sxx, syy float64
+	for i := range x {
+		sxy += (x[i] - mx) * (y[i] - my)
+		sxx += (x[i] - mx) * (x[i] - mx)
+		syy += (y[i] - my) * (y[i] - my)
+	}
+	return sxy / math.Sqrt(sxx*syy)
+}

@@ -37,6 +37,58 @@ import (
 // Synthetic panics if n < 1, size is outside 8..4096, or name is not made
 // of letters, digits, '.', '_' and '-'.
 func Synthetic(name string, n int, seed uint64, size int) *Set {
+	return synthetic(name, n, seed, size, false)
+}
+
+// SyntheticOverlap returns a synthetic set like Synthetic's (the same
+// names, category balance, valence ranges and thresholds) whose categories
+// overlap, so that a readout cannot be perfect. It is the demonstration's
+// stimulus set (examples/reproduce), designed for a randomly initialised
+// VGG-16 at 32 px; Synthetic, whose categories are cleanly separable (every
+// readout scores F1 = 1 and a gain cannot help), stays as it is for the
+// tests that rely on its pixels.
+//
+// Each image is a blend of two category prototypes, its own with weight
+// t% and another (random) category's with 100−t%, on a mid-gray (115)
+// that ImageNet normalization maps to about 0, plus clutter common to
+// every category:
+//
+//   - pleasant: brighter (+55 gray levels) with two to four smooth bright
+//     blobs (+15 to +35);
+//   - neutral: no offset, a high-contrast (±70 to ±90) triangle-wave
+//     grating of medium frequency (period size/6 to size/3);
+//   - unpleasant: darker (−55) with fine stripes (period 2–3, ±15 to ±25)
+//     and three to six jagged line segments;
+//   - clutter: two to four soft blobs of either polarity (±15 to ±30) and
+//     uniform pixel noise (±12).
+//
+// Why these: a random network has zero biases, so its responses scale
+// with the input's norm, and its deep channels favour texture over
+// brightness (max pooling keeps the peaks of a texture). The prototypes
+// therefore have comparable norms, neutral has the strongest texture but
+// no offset and unpleasant's stripes are weak, so that each category gets
+// its own population of channels that prefer it (in Synthetic, neutral is
+// the dimmest in every respect and almost no channel prefers it). Those
+// channels carry the category signal the readout uses: raising their gain
+// pushes borderline images of the category over the readout's threshold
+// (an attention gain), silencing them removes the signal (a lesion).
+//
+// The typicality t grows with how extreme the valence is within the
+// category (pleasant 6.60 → 8.40, unpleasant 3.70 → 1.60, neutral from
+// either end of 4.90–5.40 to its middle), from 50% to 100%, with ±10 of
+// jitter. A few percent of the images (t < 50) look more like another
+// category than like their own, many more are ambiguous, and a
+// category's most extreme images are its most typical, so the top images
+// of its selective neurons lean to the extreme valences (Fig 2).
+//
+// The pixels are deterministic in the same way as Synthetic's, and the
+// panics are the same.
+func SyntheticOverlap(name string, n int, seed uint64, size int) *Set {
+	return synthetic(name, n, seed, size, true)
+}
+
+// synthetic is Synthetic (overlap false) or SyntheticOverlap.
+func synthetic(name string, n int, seed uint64, size int, overlap bool) *Set {
 	if n < 1 {
 		panic(fmt.Sprintf("stimuli: Synthetic needs n >= 1 images, got %d", n))
 	}
@@ -82,7 +134,12 @@ func Synthetic(name string, n int, seed uint64, size int) *Set {
 		fmt.Fprintf(&csv, "%s,%d.%02d\n", file, hundredths/100, hundredths%100)
 
 		g := image.NewGray(image.Rect(0, 0, size, size))
-		render(g.Pix, size, c, newRNG(mix(seed)^mix(uint64(i)+1)))
+		r := newRNG(mix(seed) ^ mix(uint64(i)+1))
+		if overlap {
+			renderOverlap(g.Pix, size, c, typicality(c, hundredths), r)
+		} else {
+			render(g.Pix, size, c, r)
+		}
 		var buf bytes.Buffer
 		if err := png.Encode(&buf, g); err != nil {
 			panic("stimuli: " + err.Error()) // cannot happen for an in-memory image.Gray
@@ -98,7 +155,16 @@ func Synthetic(name string, n int, seed uint64, size int) *Set {
 // and overwriting files of the same names. Load(dir, Config{}) then gives
 // the same images, valences, categories and Hash.
 func WriteSynthetic(dir, name string, n int, seed uint64, size int) error {
-	set := Synthetic(name, n, seed, size)
+	return writeSet(dir, Synthetic(name, n, seed, size))
+}
+
+// WriteSyntheticOverlap is WriteSynthetic for SyntheticOverlap.
+func WriteSyntheticOverlap(dir, name string, n int, seed uint64, size int) error {
+	return writeSet(dir, SyntheticOverlap(name, n, seed, size))
+}
+
+// writeSet writes an in-memory set's images and ratings into dir.
+func writeSet(dir string, set *Set) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("stimuli: %w", err)
 	}
@@ -207,6 +273,119 @@ func render(pix []uint8, size int, c Category, r *rng) {
 	}
 	for i, v := range acc {
 		pix[i] = uint8(min(max(v/one, 0), 255))
+	}
+}
+
+// typicality returns the base share, in percent, of an image's own
+// category in SyntheticOverlap (before jitter): 50 at the mildest valence
+// of the category, 100 at the most extreme.
+func typicality(c Category, hundredths int) int {
+	var e, span int // extremeness in hundredths of valence, out of span
+	switch c {
+	case Pleasant:
+		e, span = hundredths-660, 180
+	case Neutral:
+		e, span = 25-abs(hundredths-515), 25
+	default:
+		e, span = 370-hundredths, 210
+	}
+	return 50 + 50*max(0, min(e, span))/span
+}
+
+// renderOverlap renders one SyntheticOverlap image of category c with base
+// typicality t (percent) into pix (size×size, row-major). Luminance is
+// accumulated in 1/256 units around mid-gray and clamped at the end.
+func renderOverlap(pix []uint8, size int, c Category, t int, r *rng) {
+	const one, gray = 256, 115
+	t = min(100, max(0, t+r.span(-10, 10)))
+	other := Category((int(c) + 1 + r.intn(2)) % int(NumEmotions))
+	var weight [NumEmotions]int64
+	weight[c], weight[other] = int64(t), int64(100-t)
+
+	acc := make([]int64, size*size)
+	for i := range acc {
+		acc[i] = gray * one
+	}
+	// Every prototype is drawn (with its weight possibly 0), so that the
+	// random stream does not depend on the blend.
+	layer := make([]int64, size*size)
+	for k := range NumEmotions {
+		clear(layer)
+		switch k {
+		case Pleasant:
+			for i := range layer {
+				layer[i] = 55 * one
+			}
+			for range r.span(2, 4) {
+				bump(layer, size, r.intn(size), r.intn(size), int64(r.span(size/4, size/2)), int64(r.span(15, 35)))
+			}
+		case Neutral:
+			p := int64(max(2, r.span(size/6, size/3)))
+			a, b := direction(r, 2)
+			amp := int64(r.span(70, 90))
+			for y := range size {
+				for x := range size {
+					tri := mod(int64(x)*a+int64(y)*b, 2*p) - p
+					if tri < 0 {
+						tri = -tri
+					}
+					layer[y*size+x] = amp * one * (2*tri - p) / p
+				}
+			}
+		default: // Unpleasant
+			p := int64(r.span(2, 3))
+			a, b := direction(r, 3)
+			amp := int64(r.span(15, 25))
+			for y := range size {
+				for x := range size {
+					v := -55 - amp
+					if floorDiv(int64(x)*a+int64(y)*b, p)&1 == 1 {
+						v = -55 + amp
+					}
+					layer[y*size+x] = v * one
+				}
+			}
+			for j := range r.span(3, 6) {
+				v := int64(-110)
+				if j%2 == 1 {
+					v = 40
+				}
+				line(layer, size, r.intn(size), r.intn(size), r.intn(size), r.intn(size), v*one)
+			}
+		}
+		for i, v := range layer {
+			acc[i] += weight[k] * v / 100
+		}
+	}
+	// Clutter shared by every category.
+	for range r.span(2, 4) {
+		amp := int64(r.span(15, 30))
+		if r.intn(2) == 0 {
+			amp = -amp
+		}
+		bump(acc, size, r.intn(size), r.intn(size), int64(r.span(size/6, size/3)), amp)
+	}
+	addNoise(acc, r, 12)
+	for i, v := range acc {
+		pix[i] = uint8(min(max(v/one, 0), 255))
+	}
+}
+
+// bump adds a smooth bump amp·(1−ρ²)² of radius rad (pixels) centred at
+// (cx, cy) to acc (1/256 units).
+func bump(acc []int64, size, cx, cy int, rad, amp int64) {
+	const one = 256
+	rad = max(rad, 1)
+	r2 := rad * rad
+	r4 := r2 * r2
+	for y := range size {
+		for x := range size {
+			dx, dy := int64(x-cx), int64(y-cy)
+			if d2 := dx*dx + dy*dy; d2 < r2 {
+				t := r2 - d2
+				acc[y*size+x] += amp * one * t * t / r4
+			}
+		}
 	}
 }
 

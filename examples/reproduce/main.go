@@ -4,14 +4,18 @@
 // selectivity → readouts → lesion → attention → Table 1 and every figure,
 // with a report.
 //
-// With no flags it runs a demonstration that finishes in a few minutes on
-// a laptop: a seeded random-init VGG-16 (the full network, untrained) on
-// two small synthetic stimulus sets generated in code, whose categories
-// differ in low-level statistics (brightness, spatial frequency), with
-// reduced settings (small images, a short α grid, few random draws, three
-// layers). Its numbers say nothing about emotion; they show every stage
-// working. The real study needs torchvision's weights and the licensed
-// IAPS and NAPS sets:
+// With no flags it runs a demonstration that finishes in under a minute on
+// two cores: a seeded random-init VGG-16 (the full network, untrained) on
+// two synthetic stimulus sets of 150 images generated in code
+// (stimuli.SyntheticOverlap), whose categories differ in low-level
+// statistics (brightness, spatial frequency) and overlap, with reduced
+// settings (32-pixel images, a short α grid of small gains, two random
+// draws, three layers, a readout learning rate of 2e-3, Fig 2's top
+// quarter of each set). The sets are designed so that every figure shows
+// its effect: readouts below ceiling, channels selective for every
+// emotion, an attention gain and a lesion drop (report.md explains why).
+// Its numbers say nothing about emotion. The real study needs
+// torchvision's weights and the licensed IAPS and NAPS sets:
 //
 //	go run ./examples/reproduce -model vgg16 -weights vgg16-397923af.pth \
 //		-sets iaps=DIR,naps=DIR -out OUT
@@ -71,14 +75,18 @@ import (
 // The demonstration's settings, used when -sets is empty unless -paper
 // or the flag itself says otherwise.
 const (
-	demoImages  = 36       // images per synthetic set
-	demoSize    = 48       // input side in pixels (64 for AlexNet)
-	demoAlphas  = "0,1,2"  // attention gains
-	demoDraws   = 2        // random draws per layer
-	demoRemoved = "0,50"   // threshold search: percentages removed
-	demoEpochs  = 300      // readout training epochs
-	demoSetSeed = 20240301 // seed of the first synthetic set (+1 for the second)
+	demoImages  = 150                // images per synthetic set
+	demoSize    = 32                 // input side in pixels (64 for AlexNet)
+	demoAlphas  = "0,0.125,0.25,0.5" // attention gains
+	demoDraws   = 2                  // random draws per layer
+	demoRemoved = "0,50"             // threshold search: percentages removed
+	demoEpochs  = 300                // readout training epochs
+	demoTopPart = 4                  // Fig 2's top images: this part of each set's images
+	demoLR      = 2e-3               // readout learning rate
+	demoSetSeed = 20240301           // seed of the first synthetic set (+1 for the second)
 	defaultOut  = "emosel-out"
+	// demoGenerator names the sets' generator in the stimuli stage's key.
+	demoGenerator = "stimuli.SyntheticOverlap"
 )
 
 // demoSets are the demonstration's two synthetic sets.
@@ -89,6 +97,7 @@ const (
 	paperSize    = 224
 	paperAlphas  = "0:5:0.1"
 	paperRemoved = "0:90:10"
+	paperTop     = 100
 )
 
 // The stages, in order.
@@ -178,7 +187,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.features, "features", manipulate.DefaultFeatures, "the readout's input: a unit's post-ReLU output")
 	fs.Int64Var(&o.mem, "mem", manipulate.DefaultBudget>>20, "memory for cached activations of the manipulation, in MiB")
 	fs.IntVar(&o.permutations, "permutations", 0, "also test each cross-set overlap against this many label shuffles (e.g. 1000)")
-	fs.IntVar(&o.top, "top", 100, "top images per exemplar neuron (Fig 2)")
+	fs.IntVar(&o.top, "top", paperTop, fmt.Sprintf("top images per exemplar neuron (Fig 2; the paper's %d, or 1/%d of each set's images for the\ndemonstration); below the set's size, or the histograms show the whole set", paperTop, demoTopPart))
 	fs.IntVar(&o.batch, "batch", selectivity.DefaultBatch, "images per forward pass when recording")
 	fs.Float64Var(&o.low, "low", stimuli.DefaultThresholds.Low, "valence below which an image is unpleasant (1-9 scale; rescaled to 1-7 for OASIS)")
 	fs.Float64Var(&o.high, "high", stimuli.DefaultThresholds.High, "valence above which an image is pleasant (1-9 scale; rescaled to 1-7 for OASIS)")
@@ -202,7 +211,7 @@ threshold search (Fig 3C), Table 1, and a report (OUT/report.md, OUT/report.html
 
 Without -sets it is a DEMONSTRATION on two synthetic stimulus sets with reduced
 settings (and, without -weights, an untrained, randomly initialised VGG-16); it
-takes a few minutes. The real study:
+takes about a minute. The real study:
 
   go run ./examples/reproduce -model vgg16 -weights vgg16-397923af.pth \
       -sets iaps=DIR,naps=DIR -out OUT
@@ -300,6 +309,7 @@ type plan struct {
 	removed []float64
 	draws   int
 	epochs  int
+	top     int      // top images per exemplar neuron (Fig 2)
 	layers  []string // nil: every conv layer (or the paper's three)
 	// paperLayers selects the paper's early, middle and deep layer
 	// (selectivity.PaperLayers).
@@ -441,6 +451,9 @@ func resolve(o options) (*plan, error) {
 	if p.train, err = o.readout.Config(p.epochs); err != nil {
 		return nil, err
 	}
+	if reduced && !o.set["lr"] {
+		p.train.LR = demoLR
+	}
 	if p.analysis, err = o.an.Config(); err != nil {
 		return nil, err
 	}
@@ -487,6 +500,10 @@ func resolve(o options) (*plan, error) {
 	}
 	if o.permutations < 0 || o.top < 1 || o.batch < 1 {
 		return nil, cli.Usagef("-permutations %d must be >= 0, -top %d and -batch %d >= 1", o.permutations, o.top, o.batch)
+	}
+	p.top = o.top
+	if reduced && !o.set["top"] {
+		p.top = max(1, o.images/demoTopPart)
 	}
 	p.th = stimuli.Thresholds{Low: o.low, High: o.high, Band: o.band}
 	p.controlSeed = o.seed + 1

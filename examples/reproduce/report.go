@@ -401,6 +401,9 @@ func (r *runner) report() error {
 	var b []block
 	if p.demo {
 		b = append(b, note(strings.TrimSpace(banner(p))))
+		if !o.paper && o.weights == "" {
+			b = append(b, para(demoDesign(p)))
+		}
 	} else if o.weights == "" {
 		b = append(b, note(fmt.Sprintf("The network under study is UNTRAINED: without -weights it is a random initialisation from seed %d, like the control.", o.seed)))
 	}
@@ -525,7 +528,7 @@ func (r *runner) parameters() table {
 			o.an.Keep, chanceText(o.an.Chance), o.an.Variance)},
 		{"-control, -control-seed", fmt.Sprintf("%v, %d", o.control, p.controlSeed)},
 		{"-permutations", fmt.Sprint(o.permutations)},
-		{"-top", fmt.Sprint(o.top)},
+		{"-top", fmt.Sprint(p.top)},
 		{"-layers (manipulated)", layers},
 		{"-stages", strings.Join(p.stages, ", ")},
 		{"-alphas", floats(p.alphas, 1)},
@@ -695,7 +698,7 @@ func (r *runner) writeManifest() error {
 	params := map[string]any{
 		"model": o.model, "weights": o.weights, "seed": o.seed, "resize": o.resize, "size": p.size,
 		"alphas": p.alphas, "refine": o.refine, "search": r.searchText(), "direct": o.direct, "threshold_scope": o.threshold, "draws": p.draws, "removed": p.removed, "layers": r.layers,
-		"stages": p.stages, "epochs": p.epochs, "control": o.control, "permutations": o.permutations, "top": o.top,
+		"stages": p.stages, "epochs": p.epochs, "control": o.control, "permutations": o.permutations, "top": p.top,
 		"batch": o.batch, "thresholds": p.th, "keep": o.an.Keep, "chance": o.an.Chance, "variance": o.an.Variance,
 		"control_seed": p.controlSeed, "fig2": splitList(o.fig2), "features": o.features, "mem_mib": o.mem,
 		"readout": map[string]any{"optimizer": o.readout.Optimizer, "lr": p.train.LR, "momentum": p.train.Momentum, "batch": p.train.Batch}, "skip_bad": o.skipBad, "width": o.width, "hidden": o.hidden,

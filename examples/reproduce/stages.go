@@ -193,10 +193,11 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if p.demo {
 		in := struct {
 			Format       int
+			Generator    string
 			Sets         []string
 			Images, Size int
 			Seed         uint64
-		}{stageFormat, demoSets, o.images, p.size, demoSetSeed}
+		}{stageFormat, demoGenerator, demoSets, o.images, p.size, demoSetSeed}
 		var outputs []string
 		for _, s := range p.sets {
 			rel, _ := filepath.Rel(o.out, s.dir)
@@ -207,7 +208,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 				if err := os.RemoveAll(s.dir); err != nil {
 					return err
 				}
-				if err := stimuli.WriteSynthetic(s.dir, s.name, o.images, demoSetSeed+uint64(k), p.size); err != nil {
+				if err := stimuli.WriteSyntheticOverlap(s.dir, s.name, o.images, demoSetSeed+uint64(k), p.size); err != nil {
 					return err
 				}
 			}
@@ -219,6 +220,12 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	if err := r.loadSets(); err != nil {
 		return err
+	}
+	for _, s := range r.sets {
+		if p.top >= len(s.Images) {
+			fmt.Fprintf(r.log, "WARNING: -top %d is not below the %d images of set %s: Fig 2's histograms show the whole set, not a neuron's top images\n",
+				p.top, len(s.Images), s.Name)
+		}
 	}
 	if !p.demo && o.weights == "" && !o.estimate {
 		fmt.Fprintf(r.log, "NOTE: without -weights the network under study is untrained (a random initialisation from seed %d).\n"+
@@ -288,21 +295,38 @@ func banner(p *plan) string {
 	}
 	if p.o.weights != "" {
 		return fmt.Sprintf(`DEMONSTRATION on synthetic stimuli: two stimulus sets generated in code (%d images each;
-their categories differ only in brightness and texture), %s with weights %s, and reduced
-settings (%d px, α %s, %d random draws, layers: %s). Its numbers say nothing about emotion.
+their categories differ only in brightness and texture, and overlap), %s with weights %s, and
+reduced settings (%d px, α %s, %d random draws, layers: %s). Its numbers say nothing about emotion.
 The real study needs the IAPS and NAPS sets:
   %s
 
 `, p.o.images, p.o.model, p.o.weights, p.size, floats(p.alphas, 1), p.draws, layersText(p), realCommandFor(p))
 	}
 	return fmt.Sprintf(`DEMONSTRATION on synthetic stimuli with an untrained network: two stimulus sets generated
-in code (%d images each; their categories differ only in brightness and texture), a randomly
-initialised %s, and reduced settings (%d px, α %s, %d random draws, layers: %s).
-Its numbers say nothing about emotion; it shows every stage of the study working.
+in code (%d images each; their categories differ only in brightness and texture, and overlap),
+a randomly initialised %s, and reduced settings (%d px, α %s, %d random draws, layers: %s).
+Its numbers say nothing about emotion; it shows every stage of the study and its effects.
 The real study needs torchvision's weights and the IAPS and NAPS sets:
   %s
 
 `, p.o.images, p.o.model, p.size, floats(p.alphas, 1), p.draws, layersText(p), realCommandFor(p))
+}
+
+// demoDesign explains, in the report, how the demonstration's sets and
+// settings make every figure show its effect.
+func demoDesign(p *plan) string {
+	return fmt.Sprintf("How the demonstration works. Its sets come from stimuli.SyntheticOverlap: each category is a "+
+		"prototype (pleasant: brighter, with smooth blobs; neutral: mid-gray with a high-contrast medium-frequency grating; "+
+		"unpleasant: darker, with fine stripes and jagged lines), and each image blends its own category's prototype (50-100%%, "+
+		"more for more extreme valences) with another category's, under clutter common to all. The prototypes have comparable "+
+		"contrast energy, so that the random network, whose responses scale with the input, has channels preferring each "+
+		"category, neutral included. Because the categories overlap, the readouts (Adam, lr %g, %d epochs on %d training "+
+		"images per set) stay below ceiling, and their errors are borderline images. The selective channels carry the "+
+		"category signal the readout relies on: a small gain on them (α up to %s) pushes borderline images of their "+
+		"category over the threshold, and silencing them removes the signal, so the lesion hurts more than silencing as many "+
+		"random channels. Large gains overshoot, hence the short α grid. Fig 2's histograms use each neuron's top %d images "+
+		"(%d%% of each set), whose valences lean to the extremes of the neuron's category.",
+		p.train.LR, p.epochs, p.o.images/2, floats(p.alphas[len(p.alphas)-1:], 1), p.top, 100*p.top/p.o.images)
 }
 
 func layersText(p *plan) string {
@@ -433,7 +457,7 @@ type selectivityInputs struct {
 func (r *runner) selectivityInputs() selectivityInputs {
 	o := r.p.o
 	in := selectivityInputs{Format: stageFormat, Model: r.modelID, Sets: slices.Clone(r.inputs), Input: r.input,
-		Keep: r.p.analysis.Keep, Top: o.top, Batch: o.batch, Permutations: o.permutations, Seed: o.seed}
+		Keep: r.p.analysis.Keep, Top: r.p.top, Batch: o.batch, Permutations: o.permutations, Seed: o.seed}
 	if o.an.Chance != "all" {
 		in.Chance = o.an.Chance
 	}
@@ -497,7 +521,7 @@ func (r *runner) selectivity(ctx context.Context) error {
 			})
 		}
 		cfg := selstudy.Config{Sets: r.sets, Networks: nets, Input: r.pre, Resize: o.resize, Analysis: r.p.analysis,
-			Top: o.top, Batch: o.batch, Permutations: o.permutations, Seed: o.seed, Progress: r.prog, Log: indent{r.log}}
+			Top: r.p.top, Batch: o.batch, Permutations: o.permutations, Seed: o.seed, Progress: r.prog, Log: indent{r.log}}
 		if o.fig2 != "" {
 			if cfg.Fig2, err = selstudy.Layers(m, splitList(o.fig2)); err != nil {
 				return cli.Usagef("-fig2 %v", err)

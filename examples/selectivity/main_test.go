@@ -174,6 +174,21 @@ func TestRun(t *testing.T) {
 	if passes != 6 {
 		t.Errorf("new control seed: %d passes, want 6", passes)
 	}
+
+	// -top 5 is below both sets' sizes: no warning. -top 18 is not below
+	// beta's 18 images, whose histograms would show the whole set.
+	if strings.Contains(stderr.String(), "WARNING") {
+		t.Errorf("-top 5 warned:\n%s", stderr.String())
+	}
+	o.top = 18
+	stderr.Reset()
+	if err := run(context.Background(), o, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	const warn = "WARNING: -top 18 is not below the 18 images of set beta"
+	if !strings.Contains(stderr.String(), warn) || strings.Count(stderr.String(), "WARNING") != 1 {
+		t.Errorf("-top 18: stderr lacks exactly one warning %q:\n%s", warn, stderr.String())
+	}
 }
 
 func TestParse(t *testing.T) {
