@@ -770,20 +770,9 @@ func padPlanes(x *tensor.Tensor, p [4]int, value float32) *tensor.Tensor {
 }
 
 // globalAvg is [N,C,H,W] -> [N,C,1,1], each plane's mean (summed in
-// float64).
+// float64, as channelMeans).
 func globalAvg(x *tensor.Tensor) *tensor.Tensor {
-	s := x.Shape()
-	hw := s[2] * s[3]
-	y := tensor.New(s[0], s[1], 1, 1)
-	src := x.Data()
-	for p := range y.Data() {
-		var t float64
-		for _, v := range src[p*hw : (p+1)*hw] {
-			t += float64(v)
-		}
-		y.Data()[p] = float32(t / float64(hw))
-	}
-	return y
+	return channelMeans(x).Reshape(x.Dim(0), x.Dim(1), 1, 1)
 }
 
 // poolOp is a compiled MaxPool or AveragePool.
