@@ -375,49 +375,67 @@ func decodeGray(t *testing.T, s *Set, i int) *image.Gray {
 	return g
 }
 
+// TestSyntheticDeterministic: each generator gives the same set for the
+// same seed and another one otherwise, writes a set that loads back with
+// the same images, labels and hash, and its pixels (not the PNG bytes,
+// which follow image/png's compressor) are pinned across platforms and Go
+// releases.
 func TestSyntheticDeterministic(t *testing.T) {
-	a, b := Synthetic("syn", 30, 7, 32), Synthetic("syn", 30, 7, 32)
-	ha, err := a.Hash()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if hb, _ := b.Hash(); ha != hb {
-		t.Errorf("same seed, different hashes %s %s", ha, hb)
-	}
-	if hc, _ := Synthetic("syn", 30, 8, 32).Hash(); hc == ha {
-		t.Error("different seeds, same hash")
-	}
+	for _, c := range []struct {
+		name   string
+		gen    func(name string, n int, seed uint64, size int) *Set
+		write  func(dir, name string, n int, seed uint64, size int) error
+		pinned string
+	}{
+		{"Synthetic", Synthetic, WriteSynthetic, "903658c0d899b639b9b96a6095a0e88af72790878e0c229ba604b6ce461bc0c7"},
+		{"SyntheticOverlap", SyntheticOverlap, WriteSyntheticOverlap, "10d4aa5cb0d3c1c7ec869215ae9819fb1978d7c79cd79eb0eb8fa9a2727dd7c1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a, b := c.gen("syn", 30, 7, 32), c.gen("syn", 30, 7, 32)
+			ha, err := a.Hash()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hb, _ := b.Hash(); ha != hb {
+				t.Errorf("same seed, different hashes %s %s", ha, hb)
+			}
+			if hc, _ := c.gen("syn", 30, 8, 32).Hash(); hc == ha {
+				t.Error("different seeds, same hash")
+			}
 
-	// Written to disk and loaded back: same images, labels and hash.
-	dir := t.TempDir()
-	if err := WriteSynthetic(dir, "syn", 30, 7, 32); err != nil {
-		t.Fatal(err)
-	}
-	l, err := Load(dir, Config{Name: "syn"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if hl, _ := l.Hash(); hl != ha {
-		t.Errorf("loaded hash %s, in-memory %s", hl, ha)
-	}
-	for i := range a.Images {
-		ai, li := a.Images[i], l.Images[i]
-		li.Path = ""
-		if ai != li {
-			t.Errorf("image %d: in memory %+v, loaded %+v", i, ai, li)
-		}
-	}
+			dir := t.TempDir()
+			if err := c.write(dir, "syn", 30, 7, 32); err != nil {
+				t.Fatal(err)
+			}
+			l, err := Load(dir, Config{Name: "syn"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hl, _ := l.Hash(); hl != ha {
+				t.Errorf("loaded hash %s, in-memory %s", hl, ha)
+			}
+			for i := range a.Images {
+				ai, li := a.Images[i], l.Images[i]
+				li.Path = ""
+				if ai != li {
+					t.Errorf("image %d: in memory %+v, loaded %+v", i, ai, li)
+				}
+			}
 
-	// The pixels (not the PNG bytes, which follow image/png's compressor)
-	// are pinned across platforms and Go releases.
-	h := sha256.New()
-	s := Synthetic("pin", 6, 42, 16)
-	for i := range s.Images {
-		h.Write(decodeGray(t, s, i).Pix)
+			h := sha256.New()
+			s := c.gen("pin", 6, 42, 16)
+			for i := range s.Images {
+				h.Write(decodeGray(t, s, i).Pix)
+			}
+			if got := hex.EncodeToString(h.Sum(nil)); got != c.pinned {
+				t.Errorf("pixel digest %s, want %s", got, c.pinned)
+			}
+		})
 	}
-	const pinned = "903658c0d899b639b9b96a6095a0e88af72790878e0c229ba604b6ce461bc0c7"
-	if got := hex.EncodeToString(h.Sum(nil)); got != pinned {
-		t.Errorf("pixel digest %s, want %s", got, pinned)
+	// The two generators are two designs, not one under two names.
+	ho, _ := SyntheticOverlap("syn", 30, 7, 32).Hash()
+	if hs, _ := Synthetic("syn", 30, 7, 32).Hash(); hs == ho {
+		t.Error("SyntheticOverlap and Synthetic give the same set")
 	}
 }
 
@@ -500,40 +518,6 @@ func TestSyntheticOpenMissing(t *testing.T) {
 	}
 	if _, err := s.Hash(); err == nil {
 		t.Error("Hash with an unknown in-memory file succeeded")
-	}
-}
-
-func TestSyntheticOverlapDeterministic(t *testing.T) {
-	a, b := SyntheticOverlap("syn", 30, 7, 32), SyntheticOverlap("syn", 30, 7, 32)
-	ha, err := a.Hash()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if hb, _ := b.Hash(); ha != hb {
-		t.Errorf("same seed, different hashes %s %s", ha, hb)
-	}
-	if hs, _ := Synthetic("syn", 30, 7, 32).Hash(); hs == ha {
-		t.Error("SyntheticOverlap and Synthetic give the same set")
-	}
-	dir := t.TempDir()
-	if err := WriteSyntheticOverlap(dir, "syn", 30, 7, 32); err != nil {
-		t.Fatal(err)
-	}
-	l, err := Load(dir, Config{Name: "syn"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if hl, _ := l.Hash(); hl != ha {
-		t.Errorf("loaded hash %s, in-memory %s", hl, ha)
-	}
-	h := sha256.New()
-	s := SyntheticOverlap("pin", 6, 42, 16)
-	for i := range s.Images {
-		h.Write(decodeGray(t, s, i).Pix)
-	}
-	const pinned = "10d4aa5cb0d3c1c7ec869215ae9819fb1978d7c79cd79eb0eb8fa9a2727dd7c1"
-	if got := hex.EncodeToString(h.Sum(nil)); got != pinned {
-		t.Errorf("pixel digest %s, want %s", got, pinned)
 	}
 }
 

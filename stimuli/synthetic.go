@@ -219,18 +219,7 @@ func render(pix []uint8, size int, c Category, r *rng) {
 		for range r.span(3, 5) {
 			cx, cy := r.intn(size), r.intn(size)
 			rad := int64(r.span(size/4, size/2))
-			amp := int64(r.span(25, 60))
-			r2 := rad * rad
-			r4 := r2 * r2
-			for y := range size {
-				for x := range size {
-					dx, dy := int64(x-cx), int64(y-cy)
-					if d2 := dx*dx + dy*dy; d2 < r2 {
-						t := r2 - d2 // smooth bump amp·(1-ρ²)²
-						acc[y*size+x] += amp * one * t * t / r4
-					}
-				}
-			}
+			bump(acc, size, cx, cy, rad, int64(r.span(25, 60)))
 		}
 		addNoise(acc, r, 3)
 	case Neutral:
