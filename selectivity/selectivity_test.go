@@ -493,3 +493,18 @@ func TestTop(t *testing.T) {
 		t.Errorf("Gather = %v", got)
 	}
 }
+
+// TestTopWarning: a warning exactly when the top images are not fewer
+// than the set's, naming the count, the set's size and its name.
+func TestTopWarning(t *testing.T) {
+	set := stimuli.Synthetic("beta", 18, 1, 8)
+	if w := TopWarning(17, set); w != "" {
+		t.Errorf("top 17 of 18: warning %q", w)
+	}
+	for _, top := range []int{18, 100} {
+		want := fmt.Sprintf("-top %d is not below the 18 images of set beta", top)
+		if w := TopWarning(top, set); !strings.Contains(w, want) {
+			t.Errorf("top %d of 18: warning %q, want it to contain %q", top, w, want)
+		}
+	}
+}

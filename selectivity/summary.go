@@ -176,6 +176,17 @@ func Shared(layers [][stimuli.NumEmotions]Overlap) [][stimuli.NumEmotions]int {
 // DefaultTop is the paper's number of top images per neuron (Fig 2).
 const DefaultTop = 100
 
+// TopWarning returns a warning when top images per neuron are not fewer
+// than set's images, so that Fig 2's histograms would show the whole set
+// rather than a neuron's top images, and "" otherwise.
+func TopWarning(top int, set *stimuli.Set) string {
+	if top < len(set.Images) {
+		return ""
+	}
+	return fmt.Sprintf("WARNING: -top %d is not below the %d images of set %s: Fig 2's histograms show the whole set, not a neuron's top images",
+		top, len(set.Images), set.Name)
+}
+
 // Top returns the indices of the n images that drive channel most, the
 // strongest first, from responses resp [N, C]. Equal responses are ordered
 // by image index. Images labelled Unknown (when labels is not nil) and

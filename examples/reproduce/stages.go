@@ -222,9 +222,8 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	for _, s := range r.sets {
-		if p.top >= len(s.Images) {
-			fmt.Fprintf(r.log, "WARNING: -top %d is not below the %d images of set %s: Fig 2's histograms show the whole set, not a neuron's top images\n",
-				p.top, len(s.Images), s.Name)
+		if w := selectivity.TopWarning(p.top, s); w != "" {
+			fmt.Fprintln(r.log, w)
 		}
 	}
 	if !p.demo && o.weights == "" && !o.estimate {

@@ -217,9 +217,8 @@ func run(ctx context.Context, o options, stderr io.Writer) error {
 			return err
 		}
 		sets = append(sets, set)
-		if o.top >= len(set.Images) {
-			fmt.Fprintf(stderr, "WARNING: -top %d is not below the %d images of set %s: Fig 2's histograms show the whole set, not a neuron's top images\n",
-				o.top, len(set.Images), set.Name)
+		if w := selectivity.TopWarning(o.top, set); w != "" {
+			fmt.Fprintln(stderr, w)
 		}
 	}
 	build := o.newModel
