@@ -279,7 +279,14 @@ func (t *Task) search(ctx context.Context, s *Suffix, sets [][]int, full []bool,
 		}
 		v.s = newSearcher(cfg.Alphas, tv, len(v.imgs), base, cfg.Bracket)
 	}
-	cache := newPrefixCache(cfg.Budget / 2)
+	// The cache and the chunks share the budget: a quarter keeps the
+	// prefixes of the images across rounds, the rest bounds each chunk.
+	// (With half for the cache beside chunks sized from the whole budget,
+	// the heap outgrew the memory limit that cli.LimitMemory derives from
+	// the budget, and the GC ran every 0.1-0.5 s, emptying the scratch
+	// pools: the sweep ran at half its measured speed.)
+	cache := newPrefixCache(cfg.Budget / 4)
+	budget := cfg.Budget - cfg.Budget/4
 	for {
 		type pending struct {
 			v  *variant
@@ -302,7 +309,7 @@ func (t *Task) search(ctx context.Context, s *Suffix, sets [][]int, full []bool,
 		if len(reqs) == 0 {
 			break
 		}
-		if err := s.run(ctx, t.Images, reqs, t.Readout, cfg.Budget, cache, progress); err != nil {
+		if err := s.run(ctx, t.Images, reqs, t.Readout, budget, cache, progress); err != nil {
 			return nil, err
 		}
 		for _, p := range ps {
@@ -323,7 +330,7 @@ func (t *Task) search(ctx context.Context, s *Suffix, sets [][]int, full []bool,
 			who = append(who, v)
 		}
 	}
-	if err := s.run(ctx, t.Images, reqs, t.Readout, cfg.Budget, cache, progress); err != nil {
+	if err := s.run(ctx, t.Images, reqs, t.Readout, budget, cache, progress); err != nil {
 		return nil, err
 	}
 	for i, q := range reqs {

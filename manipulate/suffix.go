@@ -256,9 +256,9 @@ func (s *Suffix) run(ctx context.Context, imgs Images, reqs []*request, r *Reado
 				tensor.Recycle(bs.u0)
 			}
 		}
-		if cache == nil {
-			tensor.Recycle(h)
-		}
+		// h is this chunk's own (prefixOf copies out of the cache), so
+		// its buffer serves the next chunk instead of becoming garbage.
+		tensor.Recycle(h)
 	}
 	return nil
 }
@@ -384,6 +384,8 @@ func (s *Suffix) plain(h *tensor.Tensor, ims []int, reqs []*request, items []ite
 
 // prefixOf returns the pre-gain activations of images ims [len(ims),...],
 // from cache where it has them; it adds the new ones while it has room.
+// The result never shares memory with the cache: the caller may recycle
+// it.
 func (s *Suffix) prefixOf(ctx context.Context, imgs Images, ims []int, cache *prefixCache) (*tensor.Tensor, error) {
 	var missing []int
 	if cache != nil {
@@ -419,7 +421,7 @@ func (s *Suffix) prefixOf(ctx context.Context, imgs Images, ims []int, cache *pr
 			cache.room -= int64(4 * row)
 		}
 	}
-	out := tensor.New(shapeOf(len(ims), cache.shape)...)
+	out := tensor.Scratch(shapeOf(len(ims), cache.shape)...) // every row is written
 	k := 0
 	for i, im := range ims {
 		if v := cache.rows[im]; v != nil {
@@ -431,6 +433,7 @@ func (s *Suffix) prefixOf(ctx context.Context, imgs Images, ims []int, cache *pr
 			copy(out.Data()[i*row:], h.Data()[k*row:(k+1)*row])
 		}
 	}
+	tensor.Recycle(h)
 	return out, nil
 }
 
