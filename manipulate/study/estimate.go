@@ -49,7 +49,7 @@ type StageEstimate struct {
 // this machine and the work the study's settings imply.
 type Estimate struct {
 	Threads  int
-	Features float64 // seconds per image of the features forward
+	Features float64 // seconds per image of the features stage: decoding the image and the forward
 	Rates    []Rate
 	Stages   []StageEstimate
 }
@@ -115,6 +115,20 @@ func (s *Study) Measure(ctx context.Context) (*Estimate, error) {
 	t0 := time.Now()
 	tensor.Recycle(s.cfg.Model.Net.ForwardRange(0, f.ReLU+1, x))
 	est.Features = time.Since(t0).Seconds() / float64(b)
+	// Decoding and resizing an image of the first set (once per image:
+	// the study's sets keep the resized pictures).
+	if imgs := s.cfg.Sets[0].Images; imgs.Len() > 0 {
+		k := min(4, imgs.Len())
+		idx := make([]int, k)
+		for i := range idx {
+			idx[i] = i
+		}
+		t0 = time.Now()
+		if _, err := imgs.Load(ctx, idx); err != nil {
+			return nil, err
+		}
+		est.Features += time.Since(t0).Seconds() / float64(k)
+	}
 	return est, nil
 }
 
