@@ -12,9 +12,7 @@ import (
 
 // zigzag maps a coefficient's position in zig-zag order (T.81 Figure A.6)
 // to its index in a row-major block.
-var zigzag [blockSize]uint8
-
-func init() {
+var zigzag = func() (zigzag [blockSize]uint8) {
 	// Walk the anti-diagonals row+col = s, downwards on odd ones and
 	// upwards on even ones.
 	k := 0
@@ -29,7 +27,8 @@ func init() {
 			k++
 		}
 	}
-}
+	return zigzag
+}()
 
 // allocate sizes the planes (and, for a progressive image, the coefficient
 // buffers) at the first scan: whole MCUs of whole blocks, per T.81 A.2.
@@ -46,7 +45,16 @@ func (d *decoder) allocate() error {
 			return UnsupportedError("image too large for this platform")
 		}
 		b := d.bufs
-		d.planes[i] = plane{pix: zeroed(b.pix[i], int(blocks)*blockSize), stride: 8 * c.bw}
+		var pix []byte
+		if d.progressive {
+			pix = zeroed(b.pix[i], int(blocks)*blockSize)
+		} else {
+			// Every sample that is read later is written first: each
+			// block of a scan's component by the scan (128 where its
+			// data is missing), a component no scan carries by finish.
+			pix = resized(b.pix[i], int(blocks)*blockSize)
+		}
+		d.planes[i] = plane{pix: pix, stride: 8 * c.bw}
 		b.pix[i] = nil
 		if d.progressive {
 			c.coef, b.coef[i] = zeroed(b.coef[i], int(blocks)*blockSize), nil
@@ -328,6 +336,14 @@ func (sd *scanDecoder) block(i, bx, by int, empty bool) {
 // (its zig-zag table has 16 spare entries for it), and so does this.
 func coefIndex(k int) uint8 { return zigzag[min(k, blockSize-1)] }
 
+// zigzagRun is coefIndex as a table for k < 128: zigzag, then 63s.
+var zigzagRun = func() (t [128]uint8) {
+	for k := range t {
+		t[k] = coefIndex(k)
+	}
+	return t
+}()
+
 // sequentialBlock decodes a block of a sequential scan into sd.blk
 // (T.81 F.2.2.1, F.2.2.2). Like libjpeg, it keeps each quantised
 // coefficient to 16 bits.
@@ -348,16 +364,21 @@ func (sd *scanDecoder) sequentialBlock(i int) {
 			acc, n = br.acc, br.n
 		}
 		e := ac[acc>>(n-lutBits)&(1<<lutBits-1)]
-		var rs uint8
-		var v int32
-		if e != 0 {
-			n -= uint(e & fastLen)
-			rs, v = uint8(e>>fastRS), e>>fastValue
-		} else {
-			br.n = n
-			rs = sd.ac[i].decode(br)
-			v = br.receiveExtend(rs & 15)
-			acc, n = br.acc, br.n
+		rs, v := uint8(e>>fastRS), e>>fastValue
+		n -= uint(e & fastLen)
+		if e&fastPartial != 0 {
+			if e&fastLong != 0 {
+				br.n = n
+				rs = sd.ac[i].decode(br)
+				v = br.receiveExtend(rs & 15)
+				acc, n = br.acc, br.n
+			} else {
+				// The code was in the look-ahead bits, its magnitude
+				// (1..15 bits) is in the 23 or more left.
+				s := uint(rs & 15)
+				n -= s
+				v = extend(int32(acc>>n)&(1<<s-1), s)
+			}
 		}
 		if rs&15 == 0 {
 			if rs>>4 != 15 {
@@ -367,7 +388,7 @@ func (sd *scanDecoder) sequentialBlock(i int) {
 			continue
 		}
 		k += int(rs >> 4)
-		b[coefIndex(k)] = int16(v)
+		b[zigzagRun[k&127]&63] = int16(v)
 	}
 	br.n = n
 }
@@ -452,7 +473,7 @@ func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16, nz *uint64) {
 			}
 			var r int
 			var v int16
-			if e := ac.fast[br.acc>>(br.n-lutBits)&(1<<lutBits-1)]; e != 0 && e&fastSize == 1<<fastRS {
+			if e := ac.fast[br.acc>>(br.n-lutBits)&(1<<lutBits-1)]; e&(fastPartial|fastSize) == 1<<fastRS {
 				// A new coefficient, ±1<<Al, sign bit included.
 				br.n -= uint(e & fastLen)
 				r, v = int(e>>(fastRS+4)&15), p1
