@@ -5,6 +5,7 @@
 package jpeg
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/bits"
@@ -353,31 +354,45 @@ func (sd *scanDecoder) sequentialBlock(i int) {
 	_, diff := sd.dc[i].decodeFast(br)
 	sd.pred[i] += diff
 	b[0] = int16(sd.pred[i])
-	// decodeFast written out, with the bit buffer in locals: the loop
-	// runs once per nonzero coefficient.
+	// decodeFast written out, with the bit buffer in locals and fill's
+	// fast path inline: the loop runs once per nonzero coefficient. The
+	// shift counts are masked to 6 bits (they are below 64 anyway) so
+	// that they compile to bare shifts.
 	ac := &sd.ac[i].fast
 	acc, n := br.acc, br.n
 	for k := 1; k < blockSize; k++ {
 		if n < 32 {
-			br.n = n
+			if p := br.pos; br.end == segOpen && p+8 <= len(br.data) {
+				v := binary.BigEndian.Uint64(br.data[p:])
+				if x := ^v; (x-0x0101010101010101)&^x&0x8080808080808080 == 0 {
+					// No 0xFF among the next 8 bytes: take 4 to 7 of them.
+					m := (63 - n) >> 3
+					acc = acc<<(8*m&63) | v>>((64-8*m)&63)
+					n += 8 * m
+					br.pos = p + int(m)
+					goto filled
+				}
+			}
+			br.acc, br.n = acc, n
 			br.fill()
 			acc, n = br.acc, br.n
 		}
-		e := ac[acc>>(n-lutBits)&(1<<lutBits-1)]
+	filled:
+		e := ac[acc>>((n-lutBits)&63)&(1<<lutBits-1)]
 		rs, v := uint8(e>>fastRS), e>>fastValue
 		n -= uint(e & fastLen)
 		if e&fastPartial != 0 {
 			if e&fastLong != 0 {
-				br.n = n
+				br.acc, br.n = acc, n
 				rs = sd.ac[i].decode(br)
 				v = br.receiveExtend(rs & 15)
 				acc, n = br.acc, br.n
 			} else {
 				// The code was in the look-ahead bits, its magnitude
-				// (1..15 bits) is in the 23 or more left.
+				// (1..15 bits) is in the 21 or more left.
 				s := uint(rs & 15)
 				n -= s
-				v = extend(int32(acc>>n)&(1<<s-1), s)
+				v = extend(int32(acc>>(n&63))&(1<<s-1), s)
 			}
 		}
 		if rs&15 == 0 {
@@ -390,7 +405,7 @@ func (sd *scanDecoder) sequentialBlock(i int) {
 		k += int(rs >> 4)
 		b[zigzagRun[k&127]&63] = int16(v)
 	}
-	br.n = n
+	br.acc, br.n = acc, n
 }
 
 // arithSequentialBlock is sequentialBlock for arithmetic coding (F.2.4).

@@ -6,7 +6,7 @@ package jpeg
 
 // lutBits is how many bits of look-ahead the Huffman decoder resolves with
 // one table look-up; longer codes fall back to a canonical-code search.
-const lutBits = 9
+const lutBits = 11
 
 // A huffTable is a Huffman code as a DHT segment defines it (T.81 B.2.4.2)
 // by the number of codes of each length 1..16 and the symbols in code
