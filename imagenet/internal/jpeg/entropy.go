@@ -488,7 +488,7 @@ func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16, nz *uint64) {
 			}
 			var r int
 			var v int16
-			if e := ac.fast[br.acc>>(br.n-lutBits)&(1<<lutBits-1)]; e&(fastPartial|fastSize) == 1<<fastRS {
+			if e := ac.fast[br.acc>>((br.n-lutBits)&63)&(1<<lutBits-1)]; e&(fastPartial|fastSize) == 1<<fastRS {
 				// A new coefficient, ±1<<Al, sign bit included.
 				br.n -= uint(e & fastLen)
 				r, v = int(e>>(fastRS+4)&15), p1
@@ -522,7 +522,7 @@ func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16, nz *uint64) {
 			if zeros != 0 {
 				end = bits.TrailingZeros64(zeros)
 			}
-			sd.refineRange(coef, *nz&bitRange(k, end), p1, m1)
+			sd.refineRange(coef, *nz&bitRange(k, end), p1)
 			k = end
 			if v != 0 {
 				coef[coefIndex(k)] = v
@@ -531,7 +531,7 @@ func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16, nz *uint64) {
 		}
 	}
 	if sd.eobrun > 0 {
-		sd.refineRange(coef, *nz&bitRange(k, se+1), p1, m1)
+		sd.refineRange(coef, *nz&bitRange(k, se+1), p1)
 		sd.eobrun--
 	}
 }
@@ -551,31 +551,35 @@ func setNonzero(nz *uint64, k int, c int16) {
 }
 
 // refineRange refines the coefficients at the zig-zag positions set in
-// m, all nonzero, in order.
-func (sd *scanDecoder) refineRange(coef *[blockSize]int16, m uint64, p1, m1 int16) {
+// m, all nonzero, in order, at a refinement scan's bit position
+// p1 = 1<<Al (G.1.2.3): each takes one correction bit, and a 1 moves it
+// away from zero by p1, unless that bit of it is already set. The bits
+// are consecutive in the stream, so they are read up to 32 at a time, and
+// applied without a branch on their (unpredictable) values.
+func (sd *scanDecoder) refineRange(coef *[blockSize]int16, m uint64, p1 int16) {
 	br := &sd.br
-	for ; m != 0; m &= m - 1 {
-		z := zigzag[bits.TrailingZeros64(m)]
-		coef[z] = refine(br, coef[z], p1, m1)
-	}
-}
-
-// refine reads the correction bit of a nonzero coefficient c at a
-// refinement scan's bit position p1 = 1<<Al (m1 = -1<<Al) and returns the
-// refined coefficient (G.1.2.3): a 1 bit moves c away from zero by p1,
-// unless that bit is already set.
-func refine(br *bitReader, c, p1, m1 int16) int16 {
-	if br.n == 0 {
-		br.fill()
-	}
-	br.n--
-	if br.acc>>br.n&1 != 0 && c&p1 == 0 {
-		if c >= 0 {
-			return c + p1
+	for m != 0 {
+		if br.n < 32 {
+			br.fill()
 		}
-		return c + m1
+		take := min(uint(bits.OnesCount64(m)), 32)
+		br.n -= take
+		// The take bits, the first of them at bit 31.
+		chunk := uint32(br.acc>>(br.n&63)) << ((32 - take) & 31)
+		for ; take > 0; take-- {
+			z := zigzag[bits.TrailingZeros64(m)&63]
+			c := coef[z]
+			// apply is -1 for a 1 bit where c&p1 is 0, else 0 (Al <= 13,
+			// so c&p1 is 0 or p1 > 0); away is p1 for c > 0, -p1 for
+			// c < 0.
+			apply := int16(int32(chunk)>>31) & int16((int32(c&p1)-1)>>31)
+			sign := c >> 15
+			away := (p1 ^ sign) - sign
+			coef[z] = c + away&apply
+			chunk <<= 1
+			m &= m - 1
+		}
 	}
-	return c
 }
 
 // finish completes the planes once all scans are read: a progressive
