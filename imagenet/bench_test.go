@@ -5,8 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/emosel/emosel/imagenet/internal/jpeg"
 )
 
 // BenchmarkLoad times the whole pipeline on the 300×200 JPEG fixture, for
@@ -44,11 +42,12 @@ func BenchmarkResize(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "img/s")
 }
 
-// BenchmarkJPEGDecode times the JPEG decoder (decode: the *image.RGBA or
-// *image.Gray PIL's load() gives; gray: Gray of it, PIL's convert("L")) on
-// the files of the directory $EMOSEL_JPEG_BENCH, which
-// testdata/bench/jpeg_decode.py writes and times PIL on. Skipped when the
-// variable is unset.
+// BenchmarkJPEGDecode times the JPEG decoding the study does, from the
+// file to the pixels (decode: DecodeFile, the *image.RGBA or *image.Gray
+// PIL's Image.open(f).load() gives; gray: LoadGray, PIL's
+// Image.open(f).convert("L")), on the files of the directory
+// $EMOSEL_JPEG_BENCH, which testdata/bench/jpeg_decode.py writes and times
+// PIL on. Skipped when the variable is unset.
 func BenchmarkJPEGDecode(b *testing.B) {
 	dir := os.Getenv("EMOSEL_JPEG_BENCH")
 	if dir == "" {
@@ -59,11 +58,7 @@ func BenchmarkJPEGDecode(b *testing.B) {
 		b.Fatalf("no JPEG files in %s", dir)
 	}
 	for _, name := range files {
-		data, err := os.ReadFile(name)
-		if err != nil {
-			b.Fatal(err)
-		}
-		img, err := jpeg.Decode(bytes.NewReader(data))
+		img, err := DecodeFile(name)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -76,12 +71,14 @@ func BenchmarkJPEGDecode(b *testing.B) {
 			b.Run(filepath.Base(name)+"/"+what, func(b *testing.B) {
 				b.ReportAllocs()
 				for i := 0; i < b.N; i++ {
-					img, err := jpeg.Decode(bytes.NewReader(data))
+					var err error
+					if gray {
+						_, err = LoadGray(name)
+					} else {
+						_, err = DecodeFile(name)
+					}
 					if err != nil {
 						b.Fatal(err)
-					}
-					if gray {
-						Gray(img)
 					}
 				}
 				b.ReportMetric(mp*float64(b.N)/b.Elapsed().Seconds(), "MP/s")

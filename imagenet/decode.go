@@ -59,22 +59,52 @@ func DecodeFile(path string) (image.Image, error) {
 }
 
 // ReadGray decodes a PNG or JPEG image and converts it to grey as PIL's
-// Image.open(f).convert("L") does. It is Gray(Decode(r)).
+// Image.open(f).convert("L") does. It gives the pixels of
+// Gray(Decode(r)); a JPEG is converted while it is decoded, without the
+// RGB image (jpeg.DecodeGray).
 func ReadGray(r io.Reader) (*image.Gray, error) {
-	img, err := Decode(r)
+	data, err := readAll(r)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("imagenet: %w", err)
 	}
-	return Gray(img), nil
+	return decodeGray(data, "", MaxPixels)
 }
 
 // LoadGray is ReadGray on the named file; its errors name the file.
 func LoadGray(path string) (*image.Gray, error) {
-	img, err := DecodeFile(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
+		return nil, fmt.Errorf("imagenet: %w", err)
+	}
+	return decodeGray(data, path, MaxPixels)
+}
+
+// decodeGray is Gray(decode(data, name, limit)), with a JPEG decoded
+// straight to grey.
+func decodeGray(data []byte, name string, limit int) (*image.Gray, error) {
+	if !bytes.HasPrefix(data, jpegMagic) {
+		img, err := decode(data, name, limit)
+		if err != nil {
+			return nil, err
+		}
+		return Gray(img), nil
+	}
+	if err := checkHeader(data, name, limit); err != nil {
 		return nil, err
 	}
-	return Gray(img), nil
+	g, err := jpeg.DecodeGray(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %sdecoding JPEG: %v", ErrFormat, prefix(name), err)
+	}
+	return g, nil
+}
+
+// prefix is "name: ", or "" for no name.
+func prefix(name string) string {
+	if name == "" {
+		return ""
+	}
+	return name + ": "
 }
 
 // readAll reads r to the end, refusing more than maxFileBytes.
@@ -92,14 +122,31 @@ func readAll(r io.Reader) ([]byte, error) {
 // decode decodes data, refusing images of more than limit pixels. name is
 // the file name for error messages, or "".
 func decode(data []byte, name string, limit int) (image.Image, error) {
-	at := ""
-	if name != "" {
-		at = name + ": "
+	if err := checkHeader(data, name, limit); err != nil {
+		return nil, err
 	}
+	kind, dec := "JPEG", jpeg.Decode
+	if bytes.HasPrefix(data, pngMagic) {
+		kind, dec = "PNG", png.Decode
+	}
+	img, err := dec(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %sdecoding %s: %v", ErrFormat, prefix(name), kind, err)
+	}
+	if kind == "PNG" {
+		img = pilPNG(img, data)
+	}
+	return img, nil
+}
+
+// checkHeader checks that data is a PNG or JPEG file whose header is
+// readable and claims at most limit pixels, and no more than its size can
+// hold.
+func checkHeader(data []byte, name string, limit int) error {
+	at := prefix(name)
 	var (
 		kind   string
 		config func(io.Reader) (image.Config, error)
-		dec    func(io.Reader) (image.Image, error)
 		// perByte is the most pixels one byte of the file can hold:
 		// deflate expands at most 1032:1, and a Huffman-coded JPEG needs
 		// at least one bit for every 8x8 block of its (possibly
@@ -112,10 +159,10 @@ func decode(data []byte, name string, limit int) (image.Image, error) {
 	)
 	switch {
 	case bytes.HasPrefix(data, pngMagic):
-		kind, config, dec = "PNG", png.DecodeConfig, png.Decode
+		kind, config = "PNG", png.DecodeConfig
 		perByte = 1032 * 8 / float64(pngBitsPerPixel(data))
 	case bytes.HasPrefix(data, jpegMagic):
-		kind, dec = "JPEG", jpeg.Decode
+		kind = "JPEG"
 		config = func(r io.Reader) (image.Config, error) {
 			h, err := jpeg.DecodeHeader(r)
 			perByte = 2048
@@ -125,34 +172,27 @@ func decode(data []byte, name string, limit int) (image.Image, error) {
 			return h.Config, err
 		}
 	case len(data) == 0:
-		return nil, fmt.Errorf("%w: %sempty file", ErrFormat, at)
+		return fmt.Errorf("%w: %sempty file", ErrFormat, at)
 	default:
-		return nil, fmt.Errorf("%w: %snot a PNG or JPEG file", ErrFormat, at)
+		return fmt.Errorf("%w: %snot a PNG or JPEG file", ErrFormat, at)
 	}
 	cfg, err := config(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %sreading %s header: %v", ErrFormat, at, kind, err)
+		return fmt.Errorf("%w: %sreading %s header: %v", ErrFormat, at, kind, err)
 	}
 	w, h := int64(cfg.Width), int64(cfg.Height)
 	if w <= 0 || h <= 0 {
-		return nil, fmt.Errorf("%w: %s%s is %dx%d pixels", ErrFormat, at, kind, w, h)
+		return fmt.Errorf("%w: %s%s is %dx%d pixels", ErrFormat, at, kind, w, h)
 	}
 	if w*h > int64(limit) {
-		return nil, fmt.Errorf("%w: %s%dx%d is %d pixels, more than the limit of %d",
+		return fmt.Errorf("%w: %s%dx%d is %d pixels, more than the limit of %d",
 			ErrTooLarge, at, w, h, w*h, limit)
 	}
 	if float64(w*h) > perByte*float64(len(data))+4096 {
-		return nil, fmt.Errorf("%w: %s%s header claims %dx%d pixels, more than its %d bytes can hold",
+		return fmt.Errorf("%w: %s%s header claims %dx%d pixels, more than its %d bytes can hold",
 			ErrFormat, at, kind, w, h, len(data))
 	}
-	img, err := dec(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %sdecoding %s: %v", ErrFormat, at, kind, err)
-	}
-	if kind == "PNG" {
-		img = pilPNG(img, data)
-	}
-	return img, nil
+	return nil
 }
 
 // pngHeader returns the bit depth and colour type from a PNG's IHDR, or

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/emosel/emosel/imagenet/internal/luma"
 )
 
 func TestBadInputs(t *testing.T) {
@@ -180,7 +182,7 @@ func TestGrayTypes(t *testing.T) {
 				rgba.Set(x, y, c)
 				rgba64.Set(x, y, c)
 				s := color.NRGBAModel.Convert(rgba.At(x, y)).(color.NRGBA)
-				ref = append(ref, luma(s.R, s.G, s.B))
+				ref = append(ref, luma.RGB(s.R, s.G, s.B))
 			}
 		}
 		if alpha == 255 && !bytes.Equal(ref, Gray(nrgba).Pix) {
@@ -202,8 +204,8 @@ func TestGrayTypes(t *testing.T) {
 	g := Gray(ycc)
 	for i := 0; i < 4; i++ {
 		c := color.NRGBAModel.Convert(ycc.At(i%2, i/2)).(color.NRGBA)
-		if v := g.Pix[i]; v != luma(c.R, c.G, c.B) {
-			t.Errorf("YCbCr pixel %d: %d, want %d", i, v, luma(c.R, c.G, c.B))
+		if v := g.Pix[i]; v != luma.RGB(c.R, c.G, c.B) {
+			t.Errorf("YCbCr pixel %d: %d, want %d", i, v, luma.RGB(c.R, c.G, c.B))
 		}
 	}
 
@@ -222,24 +224,6 @@ func TestGrayTypes(t *testing.T) {
 	}
 	if a, b := Normalize(sub), Normalize(g); !slicesEqual(a.Data(), b.Data()) {
 		t.Error("Normalize of a sub-image differs from Normalize of its copy")
-	}
-}
-
-func TestCMYKLuma(t *testing.T) {
-	// Full ink in any channel with no black, or full black: 0 or what
-	// the other channels leave. No ink at all is white.
-	for _, c := range []struct {
-		c, m, y, k, want uint8
-	}{
-		{0, 0, 0, 0, 255},
-		{0, 0, 0, 255, 0},
-		{255, 255, 255, 0, 0},
-		{255, 0, 0, 0, luma(0, 255, 255)},
-		{0, 0, 0, 128, 127},
-	} {
-		if got := cmykLuma(c.c, c.m, c.y, c.k); got != c.want {
-			t.Errorf("cmykLuma(%d, %d, %d, %d) = %d, want %d", c.c, c.m, c.y, c.k, got, c.want)
-		}
 	}
 }
 

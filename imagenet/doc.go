@@ -14,7 +14,8 @@
 //	            (Resize is PIL's antialiased BILINEAR, in Pillow's fixed point)
 //	Normalize   Grayscale(3), ToTensor, Normalize(Mean, Std) -> [1,3,S,S]
 //
-// ReadGray/LoadGray do the first two steps, Config.Read/Load/LoadBatch all
+// ReadGray/LoadGray do the first two steps (for a JPEG in one, converting
+// each row to grey as it is decoded), Config.Read/Load/LoadBatch all
 // of them; each step is also exported for reuse. The zero Config is the
 // paper's: Squash to 224×224. Tensors are float32 NCHW, N always present.
 //

@@ -1,6 +1,7 @@
 package imagenet
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,7 +12,8 @@ import (
 // FuzzDecode feeds arbitrary bytes to the decoders (PNG, and our JPEG
 // decoder in internal/jpeg) and the grey conversion: they must return an
 // ErrFormat or ErrTooLarge error or a picture of the size the header
-// claims, and never panic. The seeds are the fixtures, good and bad, and
+// claims, never panic, and the direct grey path (decodeGray, which
+// LoadGray uses) must give the pixels of Gray of the decoded picture. The seeds are the fixtures, good and bad, and
 // internal/jpeg's (restarts, damage, arithmetic coding).
 //
 //	go test -run '^$' -fuzz FuzzDecode -fuzztime 30s ./imagenet/
@@ -46,6 +48,15 @@ func FuzzDecode(f *testing.F) {
 		g := Gray(img)
 		if g.Rect.Size() != b.Size() {
 			t.Fatalf("Gray: %v from %v", g.Rect, b)
+		}
+		// The direct grey path (a JPEG converted while decoded) must
+		// give Gray's pixels.
+		dg, err := decodeGray(data, "fuzz", limit)
+		if err != nil {
+			t.Fatalf("decode succeeded, decodeGray: %v", err)
+		}
+		if dg.Rect != g.Rect || !bytes.Equal(dg.Pix, g.Pix) {
+			t.Fatalf("decodeGray differs from Gray(decode)")
 		}
 		if r := Resize(g, 5, 3); r.Rect.Dx() != 5 || r.Rect.Dy() != 3 {
 			t.Fatalf("Resize: %v", r.Rect)

@@ -9,11 +9,19 @@ given): a 1411x1411 baseline 4:2:0 JPEG, a 2013x2241 progressive 4:2:0 one
 (default 5), alternately, it times PIL (python3-pil, libjpeg-turbo) on
 each file, Image.open(f).load() and Image.open(f).convert("L"), and runs
 BenchmarkJPEGDecode of ./imagenet on the same files with GOMAXPROCS=1
--cpu 1. Both sides take the best of 10 single calls per round (Go:
--benchtime 1x -count 10), which a host shared with other work disturbs
-least, and the table shows the median over the rounds. Both are pinned
-to CPU 0 (taskset). Prints ms per image and MP/s for each, and the
-ratio. Never a runtime or CI dependency of emosel.
+-cpu 1: imagenet.DecodeFile and imagenet.LoadGray (the study's loader),
+which like PIL's calls start from the file name. Both sides take the
+best of 10 single calls per round (Go: -benchtime 1x -count 10), which a
+host shared with other work disturbs least, and the table shows the
+median over the rounds. Both are pinned to CPU 0 (taskset). Prints ms
+per image and MP/s for each, and the ratio. It also writes each round's
+best in Go's benchmark format to DIR/pil.bench and DIR/emosel.bench
+(the same names on both sides), so that
+
+    go run golang.org/x/perf/cmd/benchstat@latest DIR/pil.bench DIR/emosel.bench
+
+gives the ratio with its confidence interval and p-value. Never a
+runtime or CI dependency of emosel.
 """
 import os
 import re
@@ -98,6 +106,13 @@ def main():
             best[key] = min(best.get(key, float("inf")), int(m.group(3)) / 1e9)
         for key, t in best.items():
             go.setdefault(key, []).append(t)
+    cpu = open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()
+    for side, res in (("pil", pil), ("emosel", go)):
+        with open(os.path.join(d, side + ".bench"), "w") as f:
+            f.write(f"goos: linux\ngoarch: amd64\npkg: jpeg_decode.py\ncpu: {cpu}\n")
+            for (name, conv), ts in res.items():
+                for t in ts:
+                    f.write(f"BenchmarkJPEGDecode/{name}/{'gray' if conv else 'decode'} 1 {round(t * 1e9)} ns/op\n")
     print(f"{os.cpu_count()} CPUs; {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}")
     print(f"{'file':24} {'what':14} {'PIL ms':>8} {'emosel ms':>10} {'PIL MP/s':>9} {'emosel MP/s':>12} {'emosel/PIL time':>16}")
     for name, (w, h, _) in files.items():

@@ -107,11 +107,7 @@ func (br *bitReader) receiveExtend(s uint8) int32 {
 	if s == 0 {
 		return 0
 	}
-	v := int32(br.bits(uint(s)))
-	if v < 1<<(s-1) {
-		v -= 1<<s - 1
-	}
-	return v
+	return extend(int32(br.bits(uint(s))), uint(s))
 }
 
 // overrun reports whether bits past the end of the data have been consumed.

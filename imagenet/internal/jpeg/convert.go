@@ -6,6 +6,8 @@ package jpeg
 
 import (
 	"image"
+
+	"github.com/emosel/emosel/imagenet/internal/luma"
 )
 
 // A plane holds one component's decoded samples, padded to whole MCUs.
@@ -74,11 +76,12 @@ func (d *decoder) compHeight(i int) int {
 	return (d.height*d.comp[i].v + vmax - 1) / vmax
 }
 
-// upsampleRow writes output row y of component i, brought to full size, to
-// dst[:d.width], choosing the method as libjpeg-turbo's jinit_upsampler
-// does with do_fancy_upsampling on (the default, and PIL's setting):
+// upsampleRow returns output row y of component i, brought to full size
+// (d.width samples), choosing the method as libjpeg-turbo's
+// jinit_upsampler does with do_fancy_upsampling on (the default, and
+// PIL's setting):
 //
-//   - full size: copied;
+//   - full size: the plane's row itself;
 //   - 2:1 horizontally: triangle filter ("fancy"), or replication when the
 //     component is at most 2 samples wide;
 //   - 2:1 vertically: triangle filter;
@@ -87,15 +90,16 @@ func (d *decoder) compHeight(i int) int {
 //   - anything else (4:1): replication.
 //
 // Context rows above the first and below the last sample row repeat those
-// rows, as libjpeg's main buffer controller arranges. tmp is scratch space
-// of at least d.width+1 bytes.
-func (d *decoder) upsampleRow(dst, tmp []byte, i, y int) {
+// rows, as libjpeg's main buffer controller arranges. Other than a
+// full-size row, the result is written to buf, which must hold at least
+// d.width+1 bytes.
+func (d *decoder) upsampleRow(buf []byte, i, y int) []byte {
 	p := &d.planes[i]
 	hmax, vmax := d.maxSampling()
 	hexp, vexp := hmax/d.comp[i].h, vmax/d.comp[i].v
 	cw, ch := d.compWidth(i), d.compHeight(i)
 	w := d.width
-	dst = dst[:w]
+	dst := buf[:w]
 
 	// near and far are the nearest input row and the next nearest one for
 	// a vertically doubled output row.
@@ -112,12 +116,10 @@ func (d *decoder) upsampleRow(dst, tmp []byte, i, y int) {
 
 	switch {
 	case hexp == 1 && vexp == 1:
-		copy(dst, p.pix[y*p.stride:][:w])
+		return p.pix[y*p.stride:][:w]
 
 	case hexp == 2 && vexp == 1 && cw > 2:
-		out := tmp[:2*cw]
-		h2v1Fancy(out, p.pix[y*p.stride:][:cw])
-		copy(dst, out)
+		h2v1Fancy(buf[:2*cw], p.pix[y*p.stride:][:cw])
 
 	case hexp == 1 && vexp == 2:
 		// h1v2_fancy_upsample: bias 1 towards the row above, 2 below.
@@ -128,9 +130,7 @@ func (d *decoder) upsampleRow(dst, tmp []byte, i, y int) {
 		}
 
 	case hexp == 2 && vexp == 2 && cw > 2:
-		out := tmp[:2*cw]
-		h2v2Fancy(out, near(), far())
-		copy(dst, out)
+		h2v2Fancy(buf[:2*cw], near(), far())
 
 	default:
 		// int_upsample, h2v1_upsample, h2v2_upsample: replication.
@@ -139,6 +139,7 @@ func (d *decoder) upsampleRow(dst, tmp []byte, i, y int) {
 			dst[x] = in[x/hexp]
 		}
 	}
+	return dst
 }
 
 // h2v1Fancy is libjpeg's h2v1_fancy_upsample: it doubles the row in
@@ -269,27 +270,97 @@ func yccRGBAGo(dst, y, cb, cr []byte) {
 	}
 }
 
+// yccGray converts the YCbCr samples y, cb, cr (of the same length n) to
+// n grey levels in dst, those of luma.RGB on the pixels yccRGBA makes,
+// with yccGrayAVX2 where it can.
+func yccGray(dst, y, cb, cr []byte) {
+	n := len(y)
+	cb, cr, dst = cb[:n], cr[:n], dst[:n]
+	if n16 := n &^ 15; useAVX2 && n16 > 0 {
+		yccGrayAVX2(&dst[0], &y[0], &cb[0], &cr[0], n16)
+		dst, y, cb, cr = dst[n16:], y[n16:], cb[n16:], cr[n16:]
+	}
+	yccGrayGo(dst, y, cb, cr)
+}
+
+// yccGrayGo is yccGray in Go: jdcolor.c's ycc_rgb_convert, then PIL's
+// RGB to L.
+func yccGrayGo(dst, y, cb, cr []byte) {
+	n := len(y)
+	cb, cr, dst = cb[:n], cr[:n], dst[:n]
+	for x, yv := range y {
+		yy, b, r := int32(yv), cb[x], cr[x]
+		dst[x] = luma.RGB(clamp8(yy+crR[r]), clamp8(yy+(cbG[b]+crG[r])>>16), clamp8(yy+cbB[b]))
+	}
+}
+
+// rowConverter upsamples and converts the planes one output row at a
+// time.
+type rowConverter struct {
+	d    *decoder
+	cs   colorSpace
+	bufs [maxComponents][]byte // upsampling buffers, d.width+1 bytes
+	rows [maxComponents][]byte // the current row of each component
+}
+
+func (d *decoder) rowConverter() *rowConverter {
+	rc := &rowConverter{d: d, cs: d.colorSpace()}
+	for i := 0; i < d.nComp; i++ {
+		rc.bufs[i] = make([]byte, d.width+1)
+	}
+	return rc
+}
+
+// upsample sets rc.rows to output row y of every component.
+func (rc *rowConverter) upsample(y int) {
+	for i := 0; i < rc.d.nComp; i++ {
+		rc.rows[i] = rc.d.upsampleRow(rc.bufs[i], i, y)
+	}
+}
+
+// pixels writes the current rows, converted to 4-byte pixels, to out:
+// opaque RGBA for YCbCr and RGB images, CMYK as PIL holds it from rawmode
+// "CMYK;I" (every channel inverted from the Adobe convention) for CMYK
+// and YCCK ones.
+func (rc *rowConverter) pixels(out []byte) {
+	w := rc.d.width
+	out = out[:4*w]
+	c0, c1, c2, c3 := rc.rows[0], rc.rows[1], rc.rows[2], rc.rows[3]
+	switch rc.cs {
+	case csYCbCr:
+		yccRGBA(out, c0, c1, c2)
+	case csRGB:
+		for x := 0; x < w; x++ {
+			out[4*x+0], out[4*x+1], out[4*x+2], out[4*x+3] = c0[x], c1[x], c2[x], 255
+		}
+	case csCMYK:
+		for x := 0; x < w; x++ {
+			out[4*x+0], out[4*x+1], out[4*x+2], out[4*x+3] = 255-c0[x], 255-c1[x], 255-c2[x], 255-c3[x]
+		}
+	case csYCCK:
+		// libjpeg gives C = 255-R etc. from the YCC part (K as is), and
+		// PIL's "CMYK;I" inverts all four.
+		for x := 0; x < w; x++ {
+			yy, cb, cr := int32(c0[x]), c1[x], c2[x]
+			out[4*x+0] = clamp8(yy + crR[cr])
+			out[4*x+1] = clamp8(yy + (cbG[cb]+crG[cr])>>16)
+			out[4*x+2] = clamp8(yy + cbB[cb])
+			out[4*x+3] = 255 - c3[x]
+		}
+	}
+}
+
 // convert upsamples the planes and converts them to the image PIL would
 // hold: "L" (*image.Gray), "RGB" (*image.RGBA, opaque) or "CMYK" from
-// rawmode "CMYK;I" (*image.CMYK, every channel inverted from the Adobe
-// convention).
-func (d *decoder) convert() (image.Image, error) {
+// rawmode "CMYK;I" (*image.CMYK).
+func (d *decoder) convert() image.Image {
 	w, h := d.width, d.height
 	r := image.Rect(0, 0, w, h)
-	cs := d.colorSpace()
-	if cs == csGray {
+	if d.colorSpace() == csGray {
 		img := image.NewGray(r)
-		for y := 0; y < h; y++ {
-			copy(img.Pix[y*img.Stride:][:w], d.planes[0].pix[y*d.planes[0].stride:])
-		}
-		return img, nil
+		d.copyPlane(img)
+		return img
 	}
-
-	var rows [maxComponents][]byte
-	for i := 0; i < d.nComp; i++ {
-		rows[i] = make([]byte, w)
-	}
-	tmp := make([]byte, w+1)
 	var pix []byte
 	var stride int
 	var img image.Image
@@ -300,34 +371,56 @@ func (d *decoder) convert() (image.Image, error) {
 		m := image.NewCMYK(r)
 		pix, stride, img = m.Pix, m.Stride, m
 	}
+	rc := d.rowConverter()
 	for y := 0; y < h; y++ {
-		for i := 0; i < d.nComp; i++ {
-			d.upsampleRow(rows[i], tmp, i, y)
-		}
-		out := pix[y*stride:][:4*w]
-		c0, c1, c2, c3 := rows[0], rows[1], rows[2], rows[3]
-		switch cs {
+		rc.upsample(y)
+		rc.pixels(pix[y*stride:])
+	}
+	return img
+}
+
+// copyPlane copies a grey image's plane into img.
+func (d *decoder) copyPlane(img *image.Gray) {
+	p := &d.planes[0]
+	for y := 0; y < d.height; y++ {
+		copy(img.Pix[y*img.Stride:][:d.width], p.pix[y*p.stride:])
+	}
+}
+
+// convertGray upsamples the planes and converts them to the grey image
+// PIL's convert("L") makes of the image convert returns: the luma of
+// each RGB pixel (luma.RGB), for a YCbCr image computed from the YCbCr
+// samples in one step (yccGray); the luma of Pillow's RGB of each CMYK
+// pixel (luma.CMYK); a grey image as it is.
+func (d *decoder) convertGray() *image.Gray {
+	w, h := d.width, d.height
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	rc := d.rowConverter()
+	var px []byte
+	switch rc.cs {
+	case csGray:
+		d.copyPlane(img)
+		return img
+	case csRGB, csCMYK, csYCCK:
+		px = make([]byte, 4*w)
+	}
+	for y := 0; y < h; y++ {
+		out := img.Pix[y*img.Stride:][:w]
+		rc.upsample(y)
+		switch rc.cs {
 		case csYCbCr:
-			yccRGBA(out, c0, c1, c2)
+			yccGray(out, rc.rows[0], rc.rows[1], rc.rows[2])
 		case csRGB:
-			for x := 0; x < w; x++ {
-				out[4*x+0], out[4*x+1], out[4*x+2], out[4*x+3] = c0[x], c1[x], c2[x], 255
+			rc.pixels(px)
+			for x := range out {
+				out[x] = luma.RGB(px[4*x], px[4*x+1], px[4*x+2])
 			}
-		case csCMYK:
-			for x := 0; x < w; x++ {
-				out[4*x+0], out[4*x+1], out[4*x+2], out[4*x+3] = 255-c0[x], 255-c1[x], 255-c2[x], 255-c3[x]
-			}
-		case csYCCK:
-			// libjpeg gives C = 255-R etc. from the YCC part (K as is), and
-			// PIL's "CMYK;I" inverts all four.
-			for x := 0; x < w; x++ {
-				yy, cb, cr := int32(c0[x]), c1[x], c2[x]
-				out[4*x+0] = clamp8(yy + crR[cr])
-				out[4*x+1] = clamp8(yy + (cbG[cb]+crG[cr])>>16)
-				out[4*x+2] = clamp8(yy + cbB[cb])
-				out[4*x+3] = 255 - c3[x]
+		default:
+			rc.pixels(px)
+			for x := range out {
+				out[x] = luma.CMYK(px[4*x], px[4*x+1], px[4*x+2], px[4*x+3])
 			}
 		}
 	}
-	return img, nil
+	return img
 }

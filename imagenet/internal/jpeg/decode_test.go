@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/emosel/emosel/imagenet/internal/luma"
 )
 
 // The bit-exact checks of the common layouts against PIL are imagenet's
@@ -75,6 +77,59 @@ func TestAgainstDjpeg(t *testing.T) {
 					t.Fatal(err)
 				}
 				matchPNM(t, img, strings.TrimSuffix(name, ".jpg")+".pnm")
+			})
+		})
+	}
+}
+
+// TestDecodeGray decodes every fixture (these, imagenet's and the
+// arithmetic-coded ones) with DecodeGray, with each kernel set, and
+// requires the grey level luma.RGB or luma.CMYK gives of each pixel
+// Decode returns (or Decode's grey image itself).
+func TestDecodeGray(t *testing.T) {
+	names, _ := filepath.Glob("../../testdata/*.jpg")
+	more, _ := filepath.Glob("testdata/*.jpg")
+	arith, _ := filepath.Glob("testdata/arith/*.jpg")
+	names = slices.Concat(names, more, arith)
+	if len(names) < 35 {
+		t.Fatalf("%d fixtures", len(names))
+	}
+	for _, name := range names {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(filepath.Base(filepath.Dir(name))+"/"+filepath.Base(name), func(t *testing.T) {
+			forEachImpl(t, func(t *testing.T) {
+				img, err := Decode(bytes.NewReader(data))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := image.NewGray(img.Bounds())
+				switch m := img.(type) {
+				case *image.Gray:
+					copy(want.Pix, m.Pix)
+				case *image.RGBA:
+					for i := range want.Pix {
+						want.Pix[i] = luma.RGB(m.Pix[4*i], m.Pix[4*i+1], m.Pix[4*i+2])
+					}
+				case *image.CMYK:
+					for i := range want.Pix {
+						want.Pix[i] = luma.CMYK(m.Pix[4*i], m.Pix[4*i+1], m.Pix[4*i+2], m.Pix[4*i+3])
+					}
+				default:
+					t.Fatalf("Decode gave a %T", img)
+				}
+				got, err := DecodeGray(bytes.NewReader(data))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Rect != want.Rect {
+					t.Fatalf("bounds %v, want %v", got.Rect, want.Rect)
+				}
+				if n := diffCount(got.Pix, want.Pix); n > 0 {
+					t.Errorf("%T: %d of %d grey levels differ", img, n, len(want.Pix))
+				}
 			})
 		})
 	}
@@ -218,8 +273,8 @@ func TestRefused(t *testing.T) {
 	}
 }
 
-// checkDecode decodes data, which must give an error or an image of the
-// size DecodeConfig reports.
+// checkDecode decodes data with Decode and DecodeGray, which must both
+// give an error or both an image of the size DecodeConfig reports.
 func checkDecode(t *testing.T, what string, data []byte) (ok bool) {
 	t.Helper()
 	defer func() {
@@ -229,8 +284,15 @@ func checkDecode(t *testing.T, what string, data []byte) (ok bool) {
 	}()
 	img, err := Decode(bytes.NewReader(data))
 	cfg, cerr := DecodeConfig(bytes.NewReader(data))
+	g, gerr := DecodeGray(bytes.NewReader(data))
+	if (err == nil) != (gerr == nil) {
+		t.Fatalf("%s: Decode: %v; DecodeGray: %v", what, err, gerr)
+	}
 	if err != nil {
 		return false
+	}
+	if g.Rect != img.Bounds() {
+		t.Fatalf("%s: DecodeGray bounds %v, Decode %v", what, g.Rect, img.Bounds())
 	}
 	if cerr != nil {
 		t.Fatalf("%s: Decode succeeded, DecodeConfig: %v", what, cerr)

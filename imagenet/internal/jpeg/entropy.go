@@ -5,6 +5,7 @@
 package jpeg
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/bits"
@@ -12,9 +13,7 @@ import (
 
 // zigzag maps a coefficient's position in zig-zag order (T.81 Figure A.6)
 // to its index in a row-major block.
-var zigzag [blockSize]uint8
-
-func init() {
+var zigzag = func() (zigzag [blockSize]uint8) {
 	// Walk the anti-diagonals row+col = s, downwards on odd ones and
 	// upwards on even ones.
 	k := 0
@@ -29,7 +28,8 @@ func init() {
 			k++
 		}
 	}
-}
+	return zigzag
+}()
 
 // allocate sizes the planes (and, for a progressive image, the coefficient
 // buffers) at the first scan: whole MCUs of whole blocks, per T.81 A.2.
@@ -46,7 +46,16 @@ func (d *decoder) allocate() error {
 			return UnsupportedError("image too large for this platform")
 		}
 		b := d.bufs
-		d.planes[i] = plane{pix: zeroed(b.pix[i], int(blocks)*blockSize), stride: 8 * c.bw}
+		var pix []byte
+		if d.progressive {
+			pix = zeroed(b.pix[i], int(blocks)*blockSize)
+		} else {
+			// Every sample that is read later is written first: each
+			// block of a scan's component by the scan (128 where its
+			// data is missing), a component no scan carries by finish.
+			pix = resized(b.pix[i], int(blocks)*blockSize)
+		}
+		d.planes[i] = plane{pix: pix, stride: 8 * c.bw}
 		b.pix[i] = nil
 		if d.progressive {
 			c.coef, b.coef[i] = zeroed(b.coef[i], int(blocks)*blockSize), nil
@@ -328,6 +337,14 @@ func (sd *scanDecoder) block(i, bx, by int, empty bool) {
 // (its zig-zag table has 16 spare entries for it), and so does this.
 func coefIndex(k int) uint8 { return zigzag[min(k, blockSize-1)] }
 
+// zigzagRun is coefIndex as a table for k < 128: zigzag, then 63s.
+var zigzagRun = func() (t [128]uint8) {
+	for k := range t {
+		t[k] = coefIndex(k)
+	}
+	return t
+}()
+
 // sequentialBlock decodes a block of a sequential scan into sd.blk
 // (T.81 F.2.2.1, F.2.2.2). Like libjpeg, it keeps each quantised
 // coefficient to 16 bits.
@@ -337,27 +354,46 @@ func (sd *scanDecoder) sequentialBlock(i int) {
 	_, diff := sd.dc[i].decodeFast(br)
 	sd.pred[i] += diff
 	b[0] = int16(sd.pred[i])
-	// decodeFast written out, with the bit buffer in locals: the loop
-	// runs once per nonzero coefficient.
+	// decodeFast written out, with the bit buffer in locals and fill's
+	// fast path inline: the loop runs once per nonzero coefficient. The
+	// shift counts are masked to 6 bits (they are below 64 anyway) so
+	// that they compile to bare shifts.
 	ac := &sd.ac[i].fast
 	acc, n := br.acc, br.n
 	for k := 1; k < blockSize; k++ {
 		if n < 32 {
-			br.n = n
+			if p := br.pos; br.end == segOpen && p+8 <= len(br.data) {
+				v := binary.BigEndian.Uint64(br.data[p:])
+				if x := ^v; (x-0x0101010101010101)&^x&0x8080808080808080 == 0 {
+					// No 0xFF among the next 8 bytes: take 4 to 7 of them.
+					m := (63 - n) >> 3
+					acc = acc<<(8*m&63) | v>>((64-8*m)&63)
+					n += 8 * m
+					br.pos = p + int(m)
+					goto filled
+				}
+			}
+			br.acc, br.n = acc, n
 			br.fill()
 			acc, n = br.acc, br.n
 		}
-		e := ac[acc>>(n-lutBits)&(1<<lutBits-1)]
-		var rs uint8
-		var v int32
-		if e != 0 {
-			n -= uint(e & fastLen)
-			rs, v = uint8(e>>fastRS), e>>fastValue
-		} else {
-			br.n = n
-			rs = sd.ac[i].decode(br)
-			v = br.receiveExtend(rs & 15)
-			acc, n = br.acc, br.n
+	filled:
+		e := ac[acc>>((n-lutBits)&63)&(1<<lutBits-1)]
+		rs, v := uint8(e>>fastRS), e>>fastValue
+		n -= uint(e & fastLen)
+		if e&fastPartial != 0 {
+			if e&fastLong != 0 {
+				br.acc, br.n = acc, n
+				rs = sd.ac[i].decode(br)
+				v = br.receiveExtend(rs & 15)
+				acc, n = br.acc, br.n
+			} else {
+				// The code was in the look-ahead bits, its magnitude
+				// (1..15 bits) is in the 21 or more left.
+				s := uint(rs & 15)
+				n -= s
+				v = extend(int32(acc>>(n&63))&(1<<s-1), s)
+			}
 		}
 		if rs&15 == 0 {
 			if rs>>4 != 15 {
@@ -367,9 +403,9 @@ func (sd *scanDecoder) sequentialBlock(i int) {
 			continue
 		}
 		k += int(rs >> 4)
-		b[coefIndex(k)] = int16(v)
+		b[zigzagRun[k&127]&63] = int16(v)
 	}
-	br.n = n
+	br.acc, br.n = acc, n
 }
 
 // arithSequentialBlock is sequentialBlock for arithmetic coding (F.2.4).
@@ -452,7 +488,7 @@ func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16, nz *uint64) {
 			}
 			var r int
 			var v int16
-			if e := ac.fast[br.acc>>(br.n-lutBits)&(1<<lutBits-1)]; e != 0 && e&fastSize == 1<<fastRS {
+			if e := ac.fast[br.acc>>((br.n-lutBits)&63)&(1<<lutBits-1)]; e&(fastPartial|fastSize) == 1<<fastRS {
 				// A new coefficient, ±1<<Al, sign bit included.
 				br.n -= uint(e & fastLen)
 				r, v = int(e>>(fastRS+4)&15), p1
@@ -486,7 +522,7 @@ func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16, nz *uint64) {
 			if zeros != 0 {
 				end = bits.TrailingZeros64(zeros)
 			}
-			sd.refineRange(coef, *nz&bitRange(k, end), p1, m1)
+			sd.refineRange(coef, *nz&bitRange(k, end), p1)
 			k = end
 			if v != 0 {
 				coef[coefIndex(k)] = v
@@ -495,7 +531,7 @@ func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16, nz *uint64) {
 		}
 	}
 	if sd.eobrun > 0 {
-		sd.refineRange(coef, *nz&bitRange(k, se+1), p1, m1)
+		sd.refineRange(coef, *nz&bitRange(k, se+1), p1)
 		sd.eobrun--
 	}
 }
@@ -515,31 +551,35 @@ func setNonzero(nz *uint64, k int, c int16) {
 }
 
 // refineRange refines the coefficients at the zig-zag positions set in
-// m, all nonzero, in order.
-func (sd *scanDecoder) refineRange(coef *[blockSize]int16, m uint64, p1, m1 int16) {
+// m, all nonzero, in order, at a refinement scan's bit position
+// p1 = 1<<Al (G.1.2.3): each takes one correction bit, and a 1 moves it
+// away from zero by p1, unless that bit of it is already set. The bits
+// are consecutive in the stream, so they are read up to 32 at a time, and
+// applied without a branch on their (unpredictable) values.
+func (sd *scanDecoder) refineRange(coef *[blockSize]int16, m uint64, p1 int16) {
 	br := &sd.br
-	for ; m != 0; m &= m - 1 {
-		z := zigzag[bits.TrailingZeros64(m)]
-		coef[z] = refine(br, coef[z], p1, m1)
-	}
-}
-
-// refine reads the correction bit of a nonzero coefficient c at a
-// refinement scan's bit position p1 = 1<<Al (m1 = -1<<Al) and returns the
-// refined coefficient (G.1.2.3): a 1 bit moves c away from zero by p1,
-// unless that bit is already set.
-func refine(br *bitReader, c, p1, m1 int16) int16 {
-	if br.n == 0 {
-		br.fill()
-	}
-	br.n--
-	if br.acc>>br.n&1 != 0 && c&p1 == 0 {
-		if c >= 0 {
-			return c + p1
+	for m != 0 {
+		if br.n < 32 {
+			br.fill()
 		}
-		return c + m1
+		take := min(uint(bits.OnesCount64(m)), 32)
+		br.n -= take
+		// The take bits, the first of them at bit 31.
+		chunk := uint32(br.acc>>(br.n&63)) << ((32 - take) & 31)
+		for ; take > 0; take-- {
+			z := zigzag[bits.TrailingZeros64(m)&63]
+			c := coef[z]
+			// apply is -1 for a 1 bit where c&p1 is 0, else 0 (Al <= 13,
+			// so c&p1 is 0 or p1 > 0); away is p1 for c > 0, -p1 for
+			// c < 0.
+			apply := int16(int32(chunk)>>31) & int16((int32(c&p1)-1)>>31)
+			sign := c >> 15
+			away := (p1 ^ sign) - sign
+			coef[z] = c + away&apply
+			chunk <<= 1
+			m &= m - 1
+		}
 	}
-	return c
 }
 
 // finish completes the planes once all scans are read: a progressive

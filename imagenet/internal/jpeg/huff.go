@@ -6,7 +6,7 @@ package jpeg
 
 // lutBits is how many bits of look-ahead the Huffman decoder resolves with
 // one table look-up; longer codes fall back to a canonical-code search.
-const lutBits = 9
+const lutBits = 11
 
 // A huffTable is a Huffman code as a DHT segment defines it (T.81 B.2.4.2)
 // by the number of codes of each length 1..16 and the symbols in code
@@ -24,8 +24,10 @@ type huffTable struct {
 	// fast maps the next lutBits bits to a whole coefficient where the
 	// code and the magnitude bits after it fit in them: fastLen bits to
 	// consume, the symbol's run (high nibble) and size (low nibble), and
-	// the value EXTEND(RECEIVE(size)) for a nonzero size. 0: not covered
-	// (use decode).
+	// the value EXTEND(RECEIVE(size)) for a nonzero size. Where only the
+	// code fits, the entry has fastPartial set, the code's length and the
+	// symbol (the magnitude bits are to be read); where the code is longer
+	// than lutBits bits (or invalid), fastPartial|fastLong (use decode).
 	fast [1 << lutBits]int32
 
 	// For each length l, the codes of that length are first[l] ..
@@ -64,6 +66,12 @@ func (t *huffTable) build(counts *[16]uint8, syms []byte) {
 				}
 			}
 		}
+		if l == lutBits {
+			// The patterns no code of up to lutBits bits starts.
+			for j := code + n; j < 1<<lutBits; j++ {
+				t.fast[j] = fastPartial | fastLong
+			}
+		}
 		code = (code + n) << 1
 		k += n
 	}
@@ -71,25 +79,30 @@ func (t *huffTable) build(counts *[16]uint8, syms []byte) {
 
 // The fields of a fast entry.
 const (
-	fastLen   = 0x1F  // bits to consume: the code and the magnitude
-	fastRS    = 8     // shift of the symbol (run<<4 | size)
-	fastValue = 16    // shift of the signed value
-	fastSize  = 0xF00 // the size nibble, at fastRS
+	fastLen     = 0x1F  // bits to consume: the code and the magnitude
+	fastPartial = 0x20  // only the code is in the look-ahead bits
+	fastLong    = 0x40  // not even the code is (fastPartial is set too)
+	fastRS      = 8     // shift of the symbol (run<<4 | size)
+	fastValue   = 16    // shift of the signed value
+	fastSize    = 0xF00 // the size nibble, at fastRS
 )
 
 // fastEntry is the fast-table entry for look-ahead bits j (lutBits of
-// them) that start with the l-bit code of symbol rs, or 0 if the
-// magnitude bits do not fit in j.
+// them) that start with the l-bit code of symbol rs.
 func fastEntry(l uint, rs uint8, j int32) int32 {
 	size := uint(rs & 15)
 	if l+size > lutBits {
-		return 0
+		return int32(rs)<<fastRS | fastPartial | int32(l)
 	}
-	v := (j >> (lutBits - l - size)) & (1<<size - 1)
-	if size > 0 && v < 1<<(size-1) {
-		v -= 1<<size - 1
-	}
+	v := extend((j>>(lutBits-l-size))&(1<<size-1), size)
 	return v<<fastValue | int32(rs)<<fastRS | int32(l+size)
+}
+
+// extend is T.81's EXTEND (F.2.2.1): the signed value that the s
+// magnitude bits v stand for, 0 for s = 0. It is branch-free, as
+// libjpeg's HUFF_EXTEND.
+func extend(v int32, s uint) int32 {
+	return v + ((v-1<<s>>1)>>31)&(-1<<s+1)
 }
 
 // decodeFast reads a symbol and, if its size nibble is not 0, the
@@ -101,11 +114,17 @@ func (t *huffTable) decodeFast(br *bitReader) (rs uint8, v int32) {
 	if br.n < 32 {
 		br.fill()
 	}
-	if e := t.fast[br.acc>>(br.n-lutBits)&(1<<lutBits-1)]; e != 0 {
+	e := t.fast[br.acc>>(br.n-lutBits)&(1<<lutBits-1)]
+	if e&fastPartial == 0 {
 		br.n -= uint(e & fastLen)
 		return uint8(e >> fastRS), e >> fastValue
 	}
-	rs = t.decode(br)
+	if e&fastLong == 0 {
+		br.n -= uint(e & fastLen)
+		rs = uint8(e >> fastRS)
+	} else {
+		rs = t.decode(br)
+	}
 	return rs, br.receiveExtend(rs & 15)
 }
 

@@ -17,6 +17,10 @@ func yccRGBAAVX2(dst *byte, y *byte, cb *byte, cr *byte, n int) {
 	panic("jpeg: no AVX2 colour conversion in this build")
 }
 
+func yccGrayAVX2(dst *byte, y *byte, cb *byte, cr *byte, n int) {
+	panic("jpeg: no AVX2 colour conversion in this build")
+}
+
 func h2v2FancyAVX2(out *byte, near *byte, far *byte, n int) {
 	panic("jpeg: no AVX2 upsampling in this build")
 }

@@ -44,8 +44,10 @@
 // arith.go (the arithmetic decoder and its coefficient models),
 // entropy.go (decoding scans into coefficients and samples), idct.go (the
 // inverse DCT), convert.go (upsampling and colour conversion) and
-// pool.go (working memory reused across decodings). The IDCT, the
-// YCbCr->RGB conversion and the fancy upsampling have AVX2 kernels in
+// pool.go (working memory reused across decodings). DecodeGray is Decode
+// followed by PIL's convert("L") (package luma), done row by row without
+// the RGB image. The IDCT, the YCbCr->RGB and YCbCr->grey conversions and
+// the fancy upsampling have AVX2 kernels in
 // jpeg_amd64.s, generated with avo by _gen and chosen in impl_amd64.go
 // (EMOSEL_SIMD=go or the purego build tag selects the Go ones, which are
 // the reference and produce the same bytes); other architectures build
@@ -149,7 +151,25 @@ func Decode(r io.Reader) (image.Image, error) {
 	if err := d.decode(data); err != nil {
 		return nil, err
 	}
-	return d.convert()
+	return d.convert(), nil
+}
+
+// DecodeGray reads a JPEG image from r and returns the grey image PIL's
+// Image.open(f).convert("L") makes of it: the luma (ITU-R 601-2, in
+// Pillow's integer arithmetic) of the RGB or CMYK pixels Decode returns,
+// or Decode's own image for a grey JPEG. For a YCbCr image it computes
+// each grey level from the YCbCr samples directly, without the RGB image.
+func DecodeGray(r io.Reader) (*image.Gray, error) {
+	data, err := readAll(r)
+	if err != nil {
+		return nil, err
+	}
+	var d decoder
+	defer d.release()
+	if err := d.decode(data); err != nil {
+		return nil, err
+	}
+	return d.convertGray(), nil
 }
 
 // DecodeConfig returns the size and colour model of the JPEG image in r

@@ -29,6 +29,19 @@ func idctIslowAVX2(coef *int16, q *int32, dst *byte, stride int)
 // computing the table entries instead of looking them up.
 func yccRGBAAVX2(dst *byte, y *byte, cb *byte, cr *byte, n int)
 
+// yccGrayAVX2 is yccGrayGo in AVX2 for n a multiple of 16: it converts
+// n YCbCr samples to RGB as yccRGBAAVX2 does and each pixel to PIL's
+// grey level,
+//
+//	for x := 0; x < n; x++ {
+//		yy := int32(y[x])
+//		r := clamp8(yy + crR[cr[x]])
+//		g := clamp8(yy + (cbG[cb[x]]+crG[cr[x]])>>16)
+//		b := clamp8(yy + cbB[cb[x]])
+//		dst[x] = byte((19595*int32(r) + 38470*int32(g) + 7471*int32(b) + 1<<15) >> 16)
+//	}
+func yccGrayAVX2(dst *byte, y *byte, cb *byte, cr *byte, n int)
+
 // h2v2FancyAVX2 is the interior loop of h2v2FancyGo in AVX2, for n a
 // multiple of 16, with out and the rows based at output 2 and input 1:
 //

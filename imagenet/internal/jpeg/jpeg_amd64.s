@@ -284,6 +284,36 @@ DATA jpeg_cmCbG<>+24(SB)/4, $0xffffa7e6
 DATA jpeg_cmCbG<>+28(SB)/4, $0xffffa7e6
 GLOBL jpeg_cmCbG<>(SB), RODATA|NOPTR, $32
 
+DATA jpeg_wR<>+0(SB)/4, $0x00004c8b
+DATA jpeg_wR<>+4(SB)/4, $0x00004c8b
+DATA jpeg_wR<>+8(SB)/4, $0x00004c8b
+DATA jpeg_wR<>+12(SB)/4, $0x00004c8b
+DATA jpeg_wR<>+16(SB)/4, $0x00004c8b
+DATA jpeg_wR<>+20(SB)/4, $0x00004c8b
+DATA jpeg_wR<>+24(SB)/4, $0x00004c8b
+DATA jpeg_wR<>+28(SB)/4, $0x00004c8b
+GLOBL jpeg_wR<>(SB), RODATA|NOPTR, $32
+
+DATA jpeg_wG<>+0(SB)/4, $0x00009646
+DATA jpeg_wG<>+4(SB)/4, $0x00009646
+DATA jpeg_wG<>+8(SB)/4, $0x00009646
+DATA jpeg_wG<>+12(SB)/4, $0x00009646
+DATA jpeg_wG<>+16(SB)/4, $0x00009646
+DATA jpeg_wG<>+20(SB)/4, $0x00009646
+DATA jpeg_wG<>+24(SB)/4, $0x00009646
+DATA jpeg_wG<>+28(SB)/4, $0x00009646
+GLOBL jpeg_wG<>(SB), RODATA|NOPTR, $32
+
+DATA jpeg_wB<>+0(SB)/4, $0x00001d2f
+DATA jpeg_wB<>+4(SB)/4, $0x00001d2f
+DATA jpeg_wB<>+8(SB)/4, $0x00001d2f
+DATA jpeg_wB<>+12(SB)/4, $0x00001d2f
+DATA jpeg_wB<>+16(SB)/4, $0x00001d2f
+DATA jpeg_wB<>+20(SB)/4, $0x00001d2f
+DATA jpeg_wB<>+24(SB)/4, $0x00001d2f
+DATA jpeg_wB<>+28(SB)/4, $0x00001d2f
+GLOBL jpeg_wB<>(SB), RODATA|NOPTR, $32
+
 DATA jpeg_tr4x4<>+0(SB)/1, $0x00
 DATA jpeg_tr4x4<>+1(SB)/1, $0x04
 DATA jpeg_tr4x4<>+2(SB)/1, $0x08
@@ -587,6 +617,99 @@ loop:
 	JMP       loop
 
 done:
+	VZEROUPPER
+	RET
+
+// func yccGrayAVX2(dst *byte, y *byte, cb *byte, cr *byte, n int)
+// Requires: AVX, AVX2
+TEXT ·yccGrayAVX2(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), AX
+	MOVQ  y+8(FP), CX
+	MOVQ  cb+16(FP), DX
+	MOVQ  cr+24(FP), BX
+	MOVQ  n+32(FP), SI
+	VPXOR Y0, Y0, Y0
+
+grayloop:
+	CMPQ         SI, $0x10
+	JL           graydone
+	VPMOVZXBD    (CX), Y1
+	VPMOVZXBD    (DX), Y2
+	VPMOVZXBD    (BX), Y3
+	VPSUBD       jpeg_c128<>+0(SB), Y2, Y2
+	VPSUBD       jpeg_c128<>+0(SB), Y3, Y3
+	VPMULLD      jpeg_cCrR<>+0(SB), Y3, Y4
+	VPMULLD      jpeg_cCbB<>+0(SB), Y2, Y5
+	VPMULLD      jpeg_cmCbG<>+0(SB), Y2, Y2
+	VPMULLD      jpeg_cmCrG<>+0(SB), Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPADDD       jpeg_half16<>+0(SB), Y4, Y4
+	VPSRAD       $0x10, Y4, Y4
+	VPADDD       Y1, Y4, Y4
+	VPMAXSD      Y0, Y4, Y4
+	VPMINSD      jpeg_cff<>+0(SB), Y4, Y4
+	VPADDD       jpeg_half16<>+0(SB), Y2, Y2
+	VPSRAD       $0x10, Y2, Y2
+	VPADDD       Y1, Y2, Y2
+	VPMAXSD      Y0, Y2, Y2
+	VPMINSD      jpeg_cff<>+0(SB), Y2, Y2
+	VPADDD       jpeg_half16<>+0(SB), Y5, Y5
+	VPSRAD       $0x10, Y5, Y5
+	VPADDD       Y1, Y5, Y5
+	VPMAXSD      Y0, Y5, Y5
+	VPMINSD      jpeg_cff<>+0(SB), Y5, Y5
+	VPMULLD      jpeg_wR<>+0(SB), Y4, Y4
+	VPMULLD      jpeg_wG<>+0(SB), Y2, Y2
+	VPMULLD      jpeg_wB<>+0(SB), Y5, Y5
+	VPADDD       Y2, Y4, Y4
+	VPADDD       Y5, Y4, Y4
+	VPADDD       jpeg_half16<>+0(SB), Y4, Y4
+	VPSRLD       $0x10, Y4, Y4
+	VPMOVZXBD    8(CX), Y1
+	VPMOVZXBD    8(DX), Y2
+	VPMOVZXBD    8(BX), Y3
+	VPSUBD       jpeg_c128<>+0(SB), Y2, Y2
+	VPSUBD       jpeg_c128<>+0(SB), Y3, Y3
+	VPMULLD      jpeg_cCrR<>+0(SB), Y3, Y5
+	VPMULLD      jpeg_cCbB<>+0(SB), Y2, Y6
+	VPMULLD      jpeg_cmCbG<>+0(SB), Y2, Y2
+	VPMULLD      jpeg_cmCrG<>+0(SB), Y3, Y3
+	VPADDD       Y3, Y2, Y2
+	VPADDD       jpeg_half16<>+0(SB), Y5, Y5
+	VPSRAD       $0x10, Y5, Y5
+	VPADDD       Y1, Y5, Y5
+	VPMAXSD      Y0, Y5, Y5
+	VPMINSD      jpeg_cff<>+0(SB), Y5, Y5
+	VPADDD       jpeg_half16<>+0(SB), Y2, Y2
+	VPSRAD       $0x10, Y2, Y2
+	VPADDD       Y1, Y2, Y2
+	VPMAXSD      Y0, Y2, Y2
+	VPMINSD      jpeg_cff<>+0(SB), Y2, Y2
+	VPADDD       jpeg_half16<>+0(SB), Y6, Y6
+	VPSRAD       $0x10, Y6, Y6
+	VPADDD       Y1, Y6, Y6
+	VPMAXSD      Y0, Y6, Y6
+	VPMINSD      jpeg_cff<>+0(SB), Y6, Y6
+	VPMULLD      jpeg_wR<>+0(SB), Y5, Y5
+	VPMULLD      jpeg_wG<>+0(SB), Y2, Y2
+	VPMULLD      jpeg_wB<>+0(SB), Y6, Y6
+	VPADDD       Y2, Y5, Y5
+	VPADDD       Y6, Y5, Y5
+	VPADDD       jpeg_half16<>+0(SB), Y5, Y5
+	VPSRLD       $0x10, Y5, Y5
+	VPACKUSDW    Y5, Y4, Y1
+	VPERMQ       $0xd8, Y1, Y1
+	VEXTRACTI128 $0x01, Y1, X2
+	VPACKUSWB    X2, X1, X2
+	VMOVDQU      X2, (AX)
+	ADDQ         $0x10, CX
+	ADDQ         $0x10, DX
+	ADDQ         $0x10, BX
+	ADDQ         $0x10, AX
+	SUBQ         $0x10, SI
+	JMP          grayloop
+
+graydone:
 	VZEROUPPER
 	RET
 

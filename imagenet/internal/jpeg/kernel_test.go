@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"testing"
+
+	"github.com/emosel/emosel/imagenet/internal/luma"
 )
 
 func TestMain(m *testing.M) {
@@ -18,6 +20,11 @@ func TestMain(m *testing.M) {
 		path = "AVX2"
 	}
 	fmt.Fprintf(os.Stderr, "jpeg: default kernels %s (AVX2 available: %v)\n", path, hasAVX2)
+	// Sample planes start as 0x5A rather than zero (or an earlier
+	// image's samples), so that comparisons with libjpeg catch any sample
+	// read before it is written.
+	p := byte(0x5A)
+	poison = &p
 	os.Exit(m.Run())
 }
 
@@ -149,6 +156,59 @@ func TestYCCKernels(t *testing.T) {
 		if a, g := run(buf[o:][:n], buf[80+o:][:n], buf[160+o:][:n]); !bytes.Equal(a, g) {
 			t.Fatalf("n=%d: AVX2 and Go differ:\n%v\n%v", n, a, g)
 		}
+	}
+}
+
+// TestYCCGrayKernels runs yccGray with and without its AVX2 loop on
+// every (Y, Cb, Cr) triple and on rows of every length up to 70, at odd
+// offsets, and requires the grey level of the RGB pixel yccRGBAGo makes
+// (luma.RGB), and nothing written past the row.
+func TestYCCGrayKernels(t *testing.T) {
+	saved := useAVX2
+	defer func() { useAVX2 = saved }()
+	check := func(what string, y, cb, cr []byte) {
+		t.Helper()
+		n := len(y)
+		rgba := make([]byte, 4*n)
+		yccRGBAGo(rgba, y, cb, cr)
+		want := bytes.Repeat([]byte{0xA5}, n+9)
+		for x := 0; x < n; x++ {
+			want[1+x] = luma.RGB(rgba[4*x], rgba[4*x+1], rgba[4*x+2])
+		}
+		for _, avx2 := range []bool{false, true} {
+			if avx2 && !hasAVX2 {
+				continue
+			}
+			useAVX2 = avx2
+			got := bytes.Repeat([]byte{0xA5}, n+9)
+			yccGray(got[1:], y, cb, cr)
+			if !bytes.Equal(got, want) {
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("%s (AVX2 %v): byte %d is %d, want %d", what, avx2, i-1, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+	cb, cr, y := make([]byte, 1<<16), make([]byte, 1<<16), make([]byte, 1<<16)
+	for i := range cb {
+		cb[i], cr[i] = byte(i), byte(i>>8)
+	}
+	for v := 0; v < 256; v++ {
+		for i := range y {
+			y[i] = byte(v)
+		}
+		check(fmt.Sprintf("Y=%d", v), y, cb, cr)
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	buf := make([]byte, 3*80)
+	for n := 0; n <= 70; n++ {
+		for i := range buf {
+			buf[i] = byte(rng.Uint32())
+		}
+		o := 1 + n%5
+		check(fmt.Sprintf("n=%d", n), buf[o:][:n], buf[80+o:][:n], buf[160+o:][:n])
 	}
 }
 

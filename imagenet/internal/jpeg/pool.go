@@ -30,6 +30,26 @@ func zeroed[T any](s []T, n int) []T {
 	return s
 }
 
+// resized returns s resized to n elements, reusing its array if it is
+// large enough; the elements are left as they were, except under tests,
+// which set poison to fill them with it.
+func resized(s []byte, n int) []byte {
+	if cap(s) < n {
+		s = make([]byte, n)
+	}
+	s = s[:n]
+	if poison != nil {
+		for i := range s {
+			s[i] = *poison
+		}
+	}
+	return s
+}
+
+// poison, if set, is what resized fills its buffers with, so that tests
+// catch a sample read before it is written.
+var poison *byte
+
 // release hands d's buffers back to the pool; d must not use them again.
 func (d *decoder) release() {
 	b := d.bufs

@@ -92,6 +92,10 @@ func TestACRefine(t *testing.T) {
 		for k := 1; k < blockSize; k++ {
 			if rng.IntN(4) < density {
 				c := int16(rng.IntN(31)-15) << hdr.al
+				if rng.IntN(8) == 0 {
+					// Corrupt data: bits at or below Al already set.
+					c = int16(rng.Uint32())
+				}
 				coef[zigzag[k]] = c
 				setNonzero(&nz, k, c)
 			}

@@ -89,6 +89,9 @@ func consts() {
 		{"cCbB", 116130},
 		{"cmCrG", -46802},
 		{"cmCbG", -22554},
+		{"wR", 19595},
+		{"wG", 38470},
+		{"wB", 7471},
 	} {
 		k[c.name] = vconst("jpeg_"+c.name, c.v)
 	}
@@ -107,6 +110,7 @@ func main() {
 	consts()
 	idct()
 	ycc()
+	yccGray()
 	h2v2()
 	h2v1()
 	Generate()
@@ -334,25 +338,7 @@ func ycc() {
 	Label("loop")
 	CMPQ(n, U8(8))
 	JL(LabelRef("done"))
-	yy, b, r := YMM(), YMM(), YMM()
-	VPMOVZXBD(Mem{Base: py}, yy)
-	VPMOVZXBD(Mem{Base: pcb}, b)
-	VPMOVZXBD(Mem{Base: pcr}, r)
-	VPSUBD(k["c128"], b, b)
-	VPSUBD(k["c128"], r, r)
-	red, blue, green, t := YMM(), YMM(), YMM(), YMM()
-	VPMULLD(k["cCrR"], r, red)
-	VPMULLD(k["cCbB"], b, blue)
-	VPMULLD(k["cmCbG"], b, green)
-	VPMULLD(k["cmCrG"], r, t)
-	VPADDD(t, green, green)
-	for _, v := range []VecVirtual{red, green, blue} {
-		VPADDD(k["half16"], v, v)
-		VPSRAD(U8(16), v, v)
-		VPADDD(yy, v, v)
-		VPMAXSD(zero, v, v)
-		VPMINSD(k["cff"], v, v)
-	}
+	red, green, blue := yccRGB8(py, pcb, pcr, 0, zero)
 	VPSLLD(U8(8), green, green)
 	VPSLLD(U8(16), blue, blue)
 	VPOR(green, red, red)
@@ -366,6 +352,88 @@ func ycc() {
 	SUBQ(U8(8), n)
 	JMP(LabelRef("loop"))
 	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// yccRGB8 emits the YCbCr -> RGB conversion of ycc for the 8 samples at
+// py, pcb and pcr, returning R, G and B in int32 lanes, clamped to 0..255.
+func yccRGB8(py, pcb, pcr Register, disp int, zero VecVirtual) (red, green, blue VecVirtual) {
+	yy, b, r := YMM(), YMM(), YMM()
+	VPMOVZXBD(Mem{Base: py, Disp: disp}, yy)
+	VPMOVZXBD(Mem{Base: pcb, Disp: disp}, b)
+	VPMOVZXBD(Mem{Base: pcr, Disp: disp}, r)
+	VPSUBD(k["c128"], b, b)
+	VPSUBD(k["c128"], r, r)
+	red, blue, green = YMM(), YMM(), YMM()
+	t := YMM()
+	VPMULLD(k["cCrR"], r, red)
+	VPMULLD(k["cCbB"], b, blue)
+	VPMULLD(k["cmCbG"], b, green)
+	VPMULLD(k["cmCrG"], r, t)
+	VPADDD(t, green, green)
+	for _, v := range []VecVirtual{red, green, blue} {
+		VPADDD(k["half16"], v, v)
+		VPSRAD(U8(16), v, v)
+		VPADDD(yy, v, v)
+		VPMAXSD(zero, v, v)
+		VPMINSD(k["cff"], v, v)
+	}
+	return red, green, blue
+}
+
+func yccGray() {
+	TEXT("yccGrayAVX2", NOSPLIT, "func(dst *byte, y *byte, cb *byte, cr *byte, n int)")
+	Doc(
+		"yccGrayAVX2 is yccGrayGo in AVX2 for n a multiple of 16: it converts",
+		"n YCbCr samples to RGB as yccRGBAAVX2 does and each pixel to PIL's",
+		"grey level,",
+		"",
+		"	for x := 0; x < n; x++ {",
+		"		yy := int32(y[x])",
+		"		r := clamp8(yy + crR[cr[x]])",
+		"		g := clamp8(yy + (cbG[cb[x]]+crG[cr[x]])>>16)",
+		"		b := clamp8(yy + cbB[cb[x]])",
+		"		dst[x] = byte((19595*int32(r) + 38470*int32(g) + 7471*int32(b) + 1<<15) >> 16)",
+		"	}",
+	)
+	dst := Load(Param("dst"), GP64())
+	py := Load(Param("y"), GP64())
+	pcb := Load(Param("cb"), GP64())
+	pcr := Load(Param("cr"), GP64())
+	n := Load(Param("n"), GP64())
+	zero := YMM()
+	VPXOR(zero, zero, zero)
+	Label("grayloop")
+	CMPQ(n, U8(16))
+	JL(LabelRef("graydone"))
+	var l [2]VecVirtual
+	for h := range l {
+		red, green, blue := yccRGB8(py, pcb, pcr, 8*h, zero)
+		VPMULLD(k["wR"], red, red)
+		VPMULLD(k["wG"], green, green)
+		VPMULLD(k["wB"], blue, blue)
+		VPADDD(green, red, red)
+		VPADDD(blue, red, red)
+		VPADDD(k["half16"], red, red)
+		VPSRLD(U8(16), red, red)
+		l[h] = red
+	}
+	// Words: lane 0 pixels 0-3, 8-11; lane 1 4-7, 12-15. Reorder the
+	// quadwords to 0-3, 4-7 | 8-11, 12-15 and pack the two lanes to bytes.
+	w, x := YMM(), XMM()
+	VPACKUSDW(l[1], l[0], w)
+	VPERMQ(U8(0xD8), w, w)
+	VEXTRACTI128(U8(1), w, x)
+	VPACKUSWB(x, w.AsX(), x)
+	VMOVDQU(x, Mem{Base: dst})
+	ADDQ(U8(16), py)
+	ADDQ(U8(16), pcb)
+	ADDQ(U8(16), pcr)
+	ADDQ(U8(16), dst)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("grayloop"))
+	Label("graydone")
 	VZEROUPPER()
 	RET()
 }
