@@ -29,6 +29,9 @@
 //   - net.go: Net and Unit: compiling, shape inference at the declared
 //     input shape, units, gains, recording, Forward.
 //   - ops.go, convop.go: each operator compiled to a step.
+//   - suffix.go: Cut, a Net cut at one unit for suffix re-runs under
+//     many gains (Prefix, Gain, Rest), the features a readout reads,
+//     and per-image FLOPs.
 //
 // # Operators
 //
@@ -120,8 +123,11 @@
 // only what follows (nn.Sequential.ForwardRange). In a graph what follows
 // a unit may also read values made before it (a ResNet block's skip
 // input), so the cache there is the cut: every value made at or before
-// the unit's step and read after it. A Net.ForwardFrom(step, cut) over
-// the topological steps is the planned counterpart.
+// the unit's step and read after it: Net.NewCut splits the steps the
+// features need into those that do not depend on the unit (computed once,
+// by Cut.Prefix, with the unit itself) and those that do (re-run by
+// Cut.Rest for each gain), and a re-run is bitwise a full forward with
+// the gain installed (TestCutBitwise, on every fixture network).
 //
 // # Concurrency
 //
