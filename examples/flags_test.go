@@ -55,8 +55,9 @@ var commands = []string{"classify", "extract", "selectivity", "manipulate", "rep
 // a flag shared by several commands has the same default in each, except
 // where a command resolves it later (reproduce's demonstration-dependent
 // defaults, whose help names both) or a required flag; -batch is the
-// forward pass's batch wherever it exists; and reproduce accepts every
-// flag of selectivity and manipulate that is not about chaining them.
+// forward pass's batch wherever it exists; -model onnx (with its .onnx
+// -weights) wherever -model is; and reproduce accepts every flag of
+// selectivity and manipulate that is not about chaining them.
 func TestFlagVocabulary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds five commands")
@@ -112,6 +113,12 @@ func TestFlagVocabulary(t *testing.T) {
 	for _, c := range commands {
 		if f, ok := all[c]["batch"]; ok && !strings.Contains(f.usage, "forward pass") {
 			t.Errorf("%s -batch is not the forward pass's batch: %q", c, f.usage)
+		}
+	}
+	// The commands that take -model run any CNN exported to ONNX.
+	for _, c := range []string{"selectivity", "manipulate", "reproduce"} {
+		if !strings.Contains(all[c]["model"].usage, "onnx") || !strings.Contains(all[c]["weights"].usage, ".onnx") {
+			t.Errorf("%s: -model or -weights does not offer onnx: %q, %q", c, all[c]["model"].usage, all[c]["weights"].usage)
 		}
 	}
 	chaining := []string{"from"} // manipulate reads the selectivity stage's directory; reproduce runs it

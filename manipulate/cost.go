@@ -104,6 +104,10 @@ type Cost struct {
 // unit (e.g. "fc7"). It panics on unknown units.
 func UnitCost(m *nn.Model, layer, features string, image []int) Cost {
 	u, end := units(m, layer, features)
+	if m.Graph != nil {
+		p, s := m.Graph.Cut(layer, features).FLOPs()
+		return Cost{Prefix: p, Suffix: s, Full: p + s}
+	}
 	tr := TraceNet(m.Net, image)
 	return Cost{Prefix: tr.Span(0, u.ReLU), Suffix: tr.Span(u.ReLU+1, end), Full: tr.Span(0, end)}
 }
@@ -148,14 +152,19 @@ type Timing struct {
 // noise of a shared host, and it missed the per-set work, which grows
 // with the set's size: it predicted a quarter less than the real sweep.
 func (s *Suffix) Measure(ctx context.Context, n, sets, alphas int, budget int64) (Timing, error) {
-	shape := s.trace.In[1:]
+	var shape []int
+	var f, h int // features and cached values per image
+	if s.cut != nil {
+		shape, f, h = s.image, s.feats, s.cut.Width()
+	} else {
+		shape, f, h = s.trace.In[1:], s.trace.size(s.end-1), s.trace.size(s.unit.Layer)
+	}
 	x := tensor.New(shapeOf(n, shape)...)
 	rng := tensor.NewRNG(1)
 	rng.Normal(x, 0, 1)
 	imgs := Tensor(x)
-	f := s.trace.size(s.end - 1)
 	r := &Readout{Head: nn.NewLinear(rng, f, 2)}
-	cache := newPrefixCache(int64(n) * int64(4*s.trace.size(s.unit.Layer)))
+	cache := newPrefixCache(int64(n) * int64(4*h))
 	idx := all(n)
 	t0 := time.Now()
 	h0, err := s.prefixOf(ctx, imgs, idx, cache)

@@ -30,12 +30,20 @@ const DefaultFeatures = "fc7"
 // bitwise those of a full forward with the gain installed on the unit
 // (Model.SetGain), whatever the batch: the GEMM's summation order depends
 // only on the layer shapes.
+//
+// For a model over an nn.Graph (a DAG read from ONNX), h is the graph's
+// cut at the unit (nn.Cut: the unit's output and what the rest reads
+// from before it, such as a residual block's skip input), the gain is
+// applied by the cut, and the next layer's linear reuse is off.
 type Suffix struct {
 	m      *nn.Model
 	unit   nn.Unit
 	end    int
 	trace  Trace
 	linear *linearStep // nil: no reuse of the next layer
+	cut    nn.Cut      // the model's Graph cut at the unit, or nil
+	image  []int       // [C,H,W], for a graph
+	feats  int         // the features' width, for a graph
 }
 
 // NewSuffix returns the suffix of m from unit layer to the post-ReLU
@@ -47,6 +55,12 @@ func NewSuffix(m *nn.Model, layer, features string, image []int) *Suffix {
 		features = DefaultFeatures
 	}
 	u, end := units(m, layer, features)
+	if m.Graph != nil {
+		// A graph: the cut caches what does not depend on the unit; the
+		// next layer's linear reuse is not implemented there.
+		f, _ := m.Unit(features)
+		return &Suffix{m: m, unit: u, end: end, cut: m.Graph.Cut(layer, features), image: slices.Clone(image), feats: f.Channels}
+	}
 	tr := TraceNet(m.Net, image)
 	return &Suffix{m: m, unit: u, end: end, trace: tr, linear: findLinear(m, u, end, tr)}
 }
@@ -66,23 +80,56 @@ func (s *Suffix) Reuses() bool { return s.linear != nil }
 func (s *Suffix) Unit() nn.Unit { return s.unit }
 
 // FLOPs returns the suffix's floating-point operations per image.
-func (s *Suffix) FLOPs() float64 { return s.trace.Span(s.unit.ReLU+1, s.end) }
+func (s *Suffix) FLOPs() float64 {
+	if s.cut != nil {
+		_, f := s.cut.FLOPs()
+		return f
+	}
+	return s.trace.Span(s.unit.ReLU+1, s.end)
+}
 
 // PrefixFLOPs returns the prefix's floating-point operations per image.
-func (s *Suffix) PrefixFLOPs() float64 { return s.trace.Span(0, s.unit.ReLU) }
+func (s *Suffix) PrefixFLOPs() float64 {
+	if s.cut != nil {
+		f, _ := s.cut.FLOPs()
+		return f
+	}
+	return s.trace.Span(0, s.unit.ReLU)
+}
 
 // Prefix returns the unit's pre-gain output for the batch x: the output
 // of its Conv2d or Linear, before the ReLU. [N,C,H,W] -> [N,C',...]
+// For a graph model it is the cut (nn.Cut.Prefix), [N,D].
 func (s *Suffix) Prefix(x *tensor.Tensor) *tensor.Tensor {
+	if s.cut != nil {
+		return s.cut.Prefix(x)
+	}
 	return s.m.Net.ForwardRange(0, s.unit.ReLU, x)
+}
+
+// gain applies gain to h, a batch of Prefix outputs, as the unit's ReLU
+// would.
+func (s *Suffix) gain(h *tensor.Tensor, gain []float32) *tensor.Tensor {
+	if s.cut != nil {
+		return s.cut.Gain(h, gain)
+	}
+	return (&nn.ReLU{Gain: gain}).Forward(h)
+}
+
+// rest runs the network from the unit's gained output y to the features.
+func (s *Suffix) rest(y *tensor.Tensor) *tensor.Tensor {
+	if s.cut != nil {
+		return s.cut.Rest(y)
+	}
+	return s.m.Net.ForwardRange(s.unit.ReLU+1, s.end, y)
 }
 
 // Run applies gain ([C], nil for none) to h, a batch of Prefix outputs,
 // as the unit's ReLU would, and runs the rest of the network to the
 // readout features. h is not modified. [N,C',...] -> [N,F]
 func (s *Suffix) Run(h *tensor.Tensor, gain []float32) *tensor.Tensor {
-	y := (&nn.ReLU{Gain: gain}).Forward(h)
-	out := s.m.Net.ForwardRange(s.unit.ReLU+1, s.end, y)
+	y := s.gain(h, gain)
+	out := s.rest(y)
 	return out.Reshape(out.Dim(0), out.Len()/max(1, out.Dim(0)))
 }
 
@@ -92,6 +139,10 @@ func (s *Suffix) Run(h *tensor.Tensor, gain []float32) *tensor.Tensor {
 func (s *Suffix) Chunk(budget int64) int {
 	if budget <= 0 {
 		budget = DefaultBudget
+	}
+	if s.cut != nil {
+		per := 4 * int64(2*s.cut.Width()+2*s.cut.Peak())
+		return int(max(1, min(budget/per, 4096)))
 	}
 	h := s.trace.size(s.unit.Layer)
 	per := 4 * int64(2*h+2*s.trace.peak(s.unit.ReLU, s.end))
@@ -352,7 +403,7 @@ func (s *Suffix) plain(h *tensor.Tensor, ims []int, reqs []*request, items []ite
 	row := h.Len() / len(ims)
 	var y *tensor.Tensor
 	if len(items) == 1 && len(items[0].rows) == len(ims) {
-		y = (&nn.ReLU{Gain: reqs[items[0].q].gain}).Forward(h)
+		y = s.gain(h, reqs[items[0].q].gain)
 	} else {
 		y = tensor.Scratch(shapeOf(n, h.Shape()[1:])...) // every row is written
 		k := 0
@@ -364,7 +415,7 @@ func (s *Suffix) plain(h *tensor.Tensor, ims []int, reqs []*request, items []ite
 					copy(src.Data()[j*row:(j+1)*row], h.Data()[rw*row:(rw+1)*row])
 				}
 			}
-			yv := (&nn.ReLU{Gain: reqs[it.q].gain}).Forward(src)
+			yv := s.gain(src, reqs[it.q].gain)
 			copy(y.Data()[k*row:], yv.Data())
 			tensor.Recycle(yv)
 			if src != h {
@@ -373,7 +424,7 @@ func (s *Suffix) plain(h *tensor.Tensor, ims []int, reqs []*request, items []ite
 			k += len(it.rows)
 		}
 	}
-	feats := s.m.Net.ForwardRange(s.unit.ReLU+1, s.end, y)
+	feats := s.rest(y)
 	// y is this call's own: its buffer serves the next batch (the suffix
 	// recycles its intermediates itself).
 	if !feats.SharesData(y) {
@@ -453,6 +504,9 @@ func Features(ctx context.Context, m *nn.Model, features string, imgs Images, id
 	if budget <= 0 {
 		budget = DefaultBudget
 	}
+	if m.Graph != nil {
+		return graphFeatures(ctx, m.Graph.Cut(features, features), f.Channels, imgs, idx, budget, progress)
+	}
 	tr := TraceNet(m.Net, imgs.Shape())
 	end := f.ReLU + 1
 	chunk := int(max(1, min(budget/(4*int64(2*tr.peak(-1, end))), 4096)))
@@ -469,6 +523,28 @@ func Features(ctx context.Context, m *nn.Model, features string, imgs Images, id
 		}
 		y := m.Net.ForwardRange(0, end, x)
 		copy(out.Data()[c0*dim:c1*dim], y.Data())
+		if progress != nil {
+			progress(c1 - c0)
+		}
+	}
+	return out, nil
+}
+
+// graphFeatures is Features for a graph model, through cut's Features
+// ([N,dim]).
+func graphFeatures(ctx context.Context, cut nn.Cut, dim int, imgs Images, idx []int, budget int64, progress func(int)) (*tensor.Tensor, error) {
+	chunk := int(max(1, min(budget/(4*int64(2*cut.Peak())), 4096)))
+	out := tensor.New(len(idx), dim)
+	for c0 := 0; c0 < len(idx); c0 += chunk {
+		c1 := min(c0+chunk, len(idx))
+		x, err := imgs.Load(ctx, idx[c0:c1])
+		if err != nil {
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		copy(out.Data()[c0*dim:c1*dim], cut.Features(x).Data())
 		if progress != nil {
 			progress(c1 - c0)
 		}

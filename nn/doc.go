@@ -27,6 +27,10 @@
 //     the GEMM epilogue). Activations made and consumed within a call are
 //     recycled for the next batch (tensor.Scratch), never what the caller
 //     or a layer of another type can hold.
+//   - graph.go: the Graph and Cut interfaces, for a Model over a network
+//     that is not a flat Sequential (a DAG read by package onnx): the
+//     Model finds its units' ReLUs and parameters through the Graph, and
+//     package manipulate its suffix re-runs through Cut.
 //   - train.go: Trainer and Train, a k-class softmax cross-entropy head
 //     on cached features with torch.optim's Adam and SGD, bit-deterministic
 //     for a seed (the paper's 2-unit emotion readouts).

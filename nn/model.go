@@ -27,6 +27,10 @@ type Model struct {
 	Net   *Sequential
 	Units []Unit // in forward order
 
+	// Graph, when not nil, is the network (a DAG read from ONNX), and
+	// Net is a Sequential whose one child, "graph", runs it; see Graph.
+	Graph Graph
+
 	// Notices are what LoadFile adapted in the file it loaded, one line
 	// each (a DataParallel "module." prefix stripped), for a CLI to show.
 	Notices []string
@@ -59,6 +63,14 @@ func (m *Model) ReLUOf(name string) *ReLU {
 	if !ok {
 		panic(fmt.Sprintf("nn: %s has no unit %q", m.Arch, name))
 	}
+	return m.relu(u)
+}
+
+// relu returns u's ReLU.
+func (m *Model) relu(u Unit) *ReLU {
+	if m.Graph != nil {
+		return m.Graph.ReLU(u.ReLU)
+	}
 	return m.Net.Layer(u.ReLU).(*ReLU)
 }
 
@@ -72,13 +84,13 @@ func (m *Model) SetGain(name string, alpha []float32) {
 	if alpha != nil && len(alpha) != u.Channels {
 		panic(fmt.Sprintf("nn: gain for %s has %d values, unit has %d channels", name, len(alpha), u.Channels))
 	}
-	m.Net.Layer(u.ReLU).(*ReLU).Gain = alpha
+	m.relu(u).Gain = alpha
 }
 
 // ClearGains removes every unit's gain.
 func (m *Model) ClearGains() {
 	for _, u := range m.Units {
-		m.Net.Layer(u.ReLU).(*ReLU).Gain = nil
+		m.relu(u).Gain = nil
 	}
 }
 
@@ -88,7 +100,7 @@ func (m *Model) ClearGains() {
 // Conv units are recorded in the fused GEMM epilogue, at no extra pass.
 func (m *Model) Record(fn func(unit string, means *tensor.Tensor)) {
 	for _, u := range m.Units {
-		r := m.Net.Layer(u.ReLU).(*ReLU)
+		r := m.relu(u)
 		if fn == nil {
 			r.Record = nil
 			continue
@@ -101,12 +113,24 @@ func (m *Model) Record(fn func(unit string, means *tensor.Tensor)) {
 // Forward runs the whole network: [N,3,H,W] -> [N, classes].
 func (m *Model) Forward(x *tensor.Tensor) *tensor.Tensor { return m.Net.Forward(x) }
 
-// StateDict returns the parameters under torchvision's keys.
-func (m *Model) StateDict() StateDict { return m.Net.StateDict() }
+// StateDict returns the parameters under torchvision's keys (a Graph's
+// under its file's names).
+func (m *Model) StateDict() StateDict {
+	if m.Graph != nil {
+		return m.Graph.StateDict()
+	}
+	return m.Net.StateDict()
+}
 
 // LoadStateDict loads parameters under torchvision's keys (see
-// Sequential.LoadStateDict for the checks).
-func (m *Model) LoadStateDict(sd StateDict) error { return m.Net.LoadStateDict(sd) }
+// Sequential.LoadStateDict for the checks). A Graph's parameters come
+// with its file: it returns an error.
+func (m *Model) LoadStateDict(sd StateDict) error {
+	if m.Graph != nil {
+		return fmt.Errorf("nn: %s is a graph: its parameters are loaded with its file", m.Arch)
+	}
+	return m.Net.LoadStateDict(sd)
+}
 
 // AddUnits scans net for Conv2d/Linear layers directly followed by a ReLU
 // and names them in order with names[i]; it panics if the counts differ.
@@ -145,6 +169,9 @@ func (m *Model) AddUnits(names ...string) {
 // on one line; errors.Is still finds ErrMissingKey, ErrUnexpectedKey or
 // ErrShape. Nothing is loaded unless everything fits.
 func (m *Model) LoadFile(path string, adapt func(weights.StateDict) (weights.StateDict, error)) error {
+	if m.Graph != nil {
+		return fmt.Errorf("nn: %s is a graph: its parameters are loaded with its file", m.Arch)
+	}
 	sd, err := weights.LoadFile(path)
 	if err != nil {
 		return err

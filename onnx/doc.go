@@ -29,6 +29,12 @@
 //   - net.go: Net and Unit: compiling, shape inference at the declared
 //     input shape, units, gains, recording, Forward.
 //   - ops.go, convop.go: each operator compiled to a step.
+//   - suffix.go: Cut, a Net cut at one unit for suffix re-runs under
+//     many gains (Prefix, Gain, Rest), the features a readout reads,
+//     and per-image FLOPs.
+//   - asmodel.go: Net.AsModel (the Net as an nn.Model with an nn.Graph),
+//     UnitNames, and Model.Randomize and LoadRandom, the untrained
+//     control.
 //
 // # Operators
 //
@@ -111,17 +117,26 @@
 // Forward panics on an input of the wrong shape, and SetGain on an
 // unknown unit or a gain of the wrong length: programmer misuse.
 //
-// # Not yet wired in
+// # The study on a graph
 //
-// Net offers the unit surface of nn.Model (Units, Unit, ReLUOf, SetGain,
-// ClearGains, Record, Forward) but is not an nn.Model, and neither the
-// selectivity pipeline (examples/reproduce) nor manipulate uses it yet.
-// manipulate's suffix re-runs cache the activations at a unit and re-run
-// only what follows (nn.Sequential.ForwardRange). In a graph what follows
-// a unit may also read values made before it (a ResNet block's skip
-// input), so the cache there is the cut: every value made at or before
-// the unit's step and read after it. A Net.ForwardFrom(step, cut) over
-// the topological steps is the planned counterpart.
+// Net.AsModel returns an nn.Model whose Graph is the Net, so that
+// packages selectivity and manipulate and the example commands (-model
+// onnx -weights FILE.onnx) run the whole study on it. Its units are
+// named by UnitNames (the torchvision module path where torch.onnx kept
+// it: "layer3.1.relu"). manipulate's suffix re-runs cache the activations
+// at a unit and re-run only what follows (nn.Sequential.ForwardRange for
+// VGG). In a graph what follows a unit may also read values made before
+// it (a ResNet block's skip input), so the cache there is the cut: every
+// value made at or before the unit's step and read after it: Net.NewCut
+// splits the steps the features need into those that do not depend on
+// the unit (computed once, by Cut.Prefix, with the unit itself) and those
+// that do (re-run by Cut.Rest for each gain), and a re-run is bitwise a
+// full forward with the gain installed (TestCutBitwise, on every fixture
+// network). The readout's features are a unit's spatial means: for the
+// last unit of a ResNet, DenseNet or MobileNet, exactly the vector the
+// final Linear reads. manipulate's reuse of the next linear layer is not
+// implemented for graphs: every gain re-runs the whole suffix.
+// Model.Randomize (LoadRandom) gives the untrained control of a graph.
 //
 // # Concurrency
 //

@@ -30,6 +30,10 @@ type Net struct {
 	inDims []int // declared input shape; inDims[0] is any batch
 	last   []int // step index after which each value is dead (-1: never read)
 	peak   int   // the most elements of any value, at the declared batch
+
+	// shapes is each value's shape at the declared input shape (nil
+	// for a constant), for Cut.
+	shapes [][]int
 }
 
 // Unit is one ReLU of a Net: its channels are the "neurons" recorded and
@@ -176,6 +180,10 @@ func newNet(m *Model) (*Net, error) {
 		}
 	}
 	net.last[out] = len(net.steps)
+	net.shapes = make([][]int, net.nvals)
+	for v, s := range b.shapes {
+		net.shapes[v] = s
+	}
 	return net, nil
 }
 

@@ -251,6 +251,14 @@ func ParamsHash(m *nn.Model) string {
 		fmt.Fprintf(h, "%s %v\n", k, t.Shape())
 		hashFloats(h, t.Data(), buf)
 	}
+	if m.Graph != nil {
+		for _, u := range m.Units {
+			if r := m.ReLUOf(u.Name); r.Gain != nil {
+				fmt.Fprintf(h, "gain %s\n", u.Name)
+				hashFloats(h, r.Gain, buf)
+			}
+		}
+	}
 	for i := range m.Net.Len() {
 		if r, ok := m.Net.Layer(i).(*nn.ReLU); ok && r.Gain != nil {
 			fmt.Fprintf(h, "gain %d\n", i)

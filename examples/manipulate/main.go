@@ -76,7 +76,7 @@ func main() {
 	fs.StringVar(&o.sets, "sets", "", "stimulus sets as NAME=DIR[,NAME=DIR...] (a bare DIR is named after its base name); required")
 	fs.StringVar(&o.out, "out", "", "output directory (required); a rerun with the same settings resumes it")
 	fs.StringVar(&o.model, "model", "vgg16", "architecture: "+strings.Join(cli.Models, ", "))
-	fs.StringVar(&o.weights, "weights", "", "torchvision .pth or safetensors weight file (default: random init from -seed)")
+	fs.StringVar(&o.weights, "weights", "", "torchvision .pth or safetensors weight file (default: random init from -seed); for -model onnx,\nthe .onnx file (graph and weights)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random initialisation (without -weights), the splits, the readouts and the random draws")
 	fs.StringVar(&o.resize, "resize", "squash", "squash: resize to SIZExSIZE; crop: shorter side 256/224*SIZE, centre crop SIZE")
 	fs.IntVar(&o.size, "size", 224, "side of the network's input in pixels")
@@ -130,6 +130,14 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(s
 	}
 	if o.from == "" || o.sets == "" {
 		return cli.Usagef("-from and -sets are required")
+	}
+	if o.model == "onnx" {
+		// The graph fixes the image size; its last unit is the default
+		// readout input.
+		var err error
+		if o.size, o.features, err = cli.ONNXFlags(o.weights, o.size, 224, o.features); err != nil {
+			return err
+		}
 	}
 	cfg, err := config(o, getenv)
 	if err != nil {

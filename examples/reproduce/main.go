@@ -161,7 +161,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("reproduce", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.model, "model", "vgg16", "architecture: "+strings.Join(cli.Models, ", "))
-	fs.StringVar(&o.weights, "weights", "", "torchvision .pth or safetensors weight file of -model, used as downloaded (default: a random\ninitialisation from -seed stands in for the pretrained network)")
+	fs.StringVar(&o.weights, "weights", "", "torchvision .pth or safetensors weight file of -model, used as downloaded (default: a random\ninitialisation from -seed stands in for the pretrained network); for -model onnx, the .onnx file\n(graph and weights; its random control re-initialises them from -control-seed)")
 	fs.StringVar(&o.sets, "sets", "", "stimulus sets, NAME=DIR[,NAME=DIR...], at least two; each DIR holds ratings.csv (file,valence[,category])\nor OASIS.csv and the images (default: two synthetic sets generated into OUT/stimuli, a demonstration)")
 	fs.StringVar(&o.out, "out", defaultOut, "output directory; a rerun reuses its finished stages")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random network (without -weights), the splits, the readouts and the random draws")
@@ -362,6 +362,25 @@ func resolve(o options) (*plan, error) {
 			return nil, cli.Usagef("-width and -hidden shape a random network; they cannot go with -weights")
 		}
 	}
+	var onnxSize int
+	if o.model == "onnx" {
+		// The graph fixes the image size; its last unit is the default
+		// readout input.
+		if o.weights == "" {
+			return nil, cli.Usagef("-model onnx needs -weights FILE.onnx (the exported graph and its weights)")
+		}
+		size, feat, err := cli.ONNXShape(o.weights)
+		if err != nil {
+			return nil, fmt.Errorf("-weights: %w", err)
+		}
+		if o.set["size"] && o.size != size {
+			return nil, cli.Usagef("-size %d: the graph in %s takes %d-pixel images", o.size, o.weights, size)
+		}
+		onnxSize = size
+		if !o.set["features"] {
+			p.o.features = feat
+		}
+	}
 	if !(o.width > 0 && o.width <= 1) || o.hidden < 1 {
 		return nil, cli.Usagef("-width %v must be in (0, 1] and -hidden %d at least 1", o.width, o.hidden)
 	}
@@ -398,10 +417,13 @@ func resolve(o options) (*plan, error) {
 			}
 		}
 	}
+	if onnxSize > 0 {
+		p.size = onnxSize
+	}
 	if p.size < 32 || p.size > 4096 {
 		return nil, cli.Usagef("-size %d, want 32 to 4096 pixels", p.size)
 	}
-	shape, err := shapeOnly(o.model)
+	shape, err := shapeOnly(o.model, o.weights)
 	if err != nil {
 		return nil, err
 	}

@@ -389,6 +389,15 @@ func (r *runner) identifyModel() error {
 // initialisation from seed (with -width and -hidden for VGG).
 func (r *runner) build(weights string, seed uint64) (*nn.Model, error) {
 	o := r.p.o
+	if o.model == "onnx" {
+		// The graph is always o.weights; without weights, its random
+		// control.
+		m, err := cli.ONNX(o.weights, weights == "", seed)
+		if err != nil {
+			return nil, fmt.Errorf("-model onnx -weights %s: %w", o.weights, err)
+		}
+		return m, nil
+	}
 	if weights == "" && (o.width != 1 || o.hidden != 4096) {
 		if o.model == "alexnet" {
 			return alexnet.New(alexnet.Config{Width: o.width, Hidden: o.hidden}, tensor.NewRNG(seed)), nil
@@ -592,7 +601,7 @@ func (r *runner) shape() (*nn.Model, error) {
 	if r.model != nil {
 		return r.model, nil
 	}
-	return shapeOnly(r.p.o.model)
+	return shapeOnly(r.p.o.model, r.p.o.weights)
 }
 
 func (r *runner) manipulateInputs() (manipulateInputs, error) {
@@ -732,8 +741,12 @@ func (r *runner) manipulate(ctx context.Context) error {
 }
 
 // shapeOnly returns the architecture with zero parameters and tiny fully
-// connected layers: its conv units only.
-func shapeOnly(arch string) (*nn.Model, error) {
+// connected layers: its conv units only. For onnx it is the graph of
+// weights, with its parameters.
+func shapeOnly(arch, weights string) (*nn.Model, error) {
+	if arch == "onnx" {
+		return cli.ONNX(weights, false, 0)
+	}
 	if arch == "alexnet" {
 		return alexnet.New(alexnet.Config{Hidden: 1, Classes: 1}, nil), nil
 	}
@@ -758,7 +771,7 @@ func copyFile(src, dst string) error {
 func (r *runner) checkEarly() error {
 	o := r.p.o
 	if r.p.layers != nil || o.fig2 != "" || o.features != manipulate.DefaultFeatures {
-		m, err := shapeOnly(o.model)
+		m, err := shapeOnly(o.model, o.weights)
 		if err != nil {
 			return err
 		}

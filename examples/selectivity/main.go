@@ -96,7 +96,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("selectivity", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.model, "model", "vgg16", "architecture: "+strings.Join(cli.Models, ", "))
-	fs.StringVar(&o.weights, "weights", "", "torchvision .pth or safetensors weight file (default: random init from -seed)")
+	fs.StringVar(&o.weights, "weights", "", "torchvision .pth or safetensors weight file (default: random init from -seed); for -model onnx,\nthe .onnx file (graph and weights; its random control re-initialises them from -control-seed)")
 	fs.StringVar(&o.sets, "sets", "", "stimulus sets, NAME=DIR[,NAME=DIR...] (a bare DIR is named after its base name), at least two (required)")
 	fs.StringVar(&o.out, "out", "", "output directory (required)")
 	fs.StringVar(&o.resize, "resize", "squash", "squash: resize to SIZExSIZE (the paper's); crop: shorter side 256/224*SIZE, centre crop SIZE")
@@ -205,6 +205,12 @@ func run(ctx context.Context, o options, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.model == "onnx" {
+		// The graph fixes the image size.
+		if o.size, _, err = cli.ONNXFlags(o.weights, o.size, imagenet.DefaultSize, ""); err != nil {
+			return err
+		}
+	}
 	acfg, pre, err := o.config()
 	if err != nil {
 		return err
@@ -259,7 +265,12 @@ func run(ctx context.Context, o options, stderr io.Writer) error {
 			Key:    fmt.Sprintf("%s-random%d-%s", o.model, o.controlSeed, resize),
 			Record: selectivity.RecordConfig{Seed: o.controlSeed},
 		}
-		if c.Model, err = build(o.model, "", o.controlSeed); err != nil {
+		control := build
+		if o.model == "onnx" {
+			// The graph's own parameters, re-initialised.
+			control = func(arch, _ string, seed uint64) (*nn.Model, error) { return cli.Control(arch, o.weights, seed) }
+		}
+		if c.Model, err = control(o.model, "", o.controlSeed); err != nil {
 			return err
 		}
 		nets = append(nets, c)

@@ -17,12 +17,14 @@ import (
 	"github.com/emosel/emosel/imagenet"
 	"github.com/emosel/emosel/manipulate"
 	"github.com/emosel/emosel/nn"
+	"github.com/emosel/emosel/onnx"
 	"github.com/emosel/emosel/tensor"
 	"github.com/emosel/emosel/vgg"
 )
 
-// Models lists the architectures the commands accept.
-var Models = []string{"vgg16", "alexnet", "vgg11", "vgg13", "vgg19"}
+// Models lists the architectures the commands accept. "onnx" is any CNN
+// exported to ONNX, whose -weights is the .onnx file (graph and weights).
+var Models = []string{"vgg16", "alexnet", "vgg11", "vgg13", "vgg19", "onnx"}
 
 // WeightFiles are torchvision's weight files of Models, as downloaded
 // from https://download.pytorch.org/models/.
@@ -104,6 +106,11 @@ func model(arch, weights string, seed uint64) (*nn.Model, error) {
 	}
 	var m *nn.Model
 	switch arch {
+	case "onnx":
+		if weights == "" {
+			return nil, fmt.Errorf("%w: -model onnx needs -weights FILE.onnx (the exported graph and its weights)", ErrUsage)
+		}
+		return ONNX(weights, false, seed)
 	case "alexnet":
 		if weights != "" {
 			return alexnet.Load(alexnet.Config{}, weights)
@@ -121,6 +128,78 @@ func model(arch, weights string, seed uint64) (*nn.Model, error) {
 		return nil, fmt.Errorf("%w: -model %q, want one of %s", ErrUsage, arch, strings.Join(Models, ", "))
 	}
 	return m, nil
+}
+
+// ONNX loads the .onnx file at path as a model named "onnx" (see
+// onnx.Net.AsModel); with random, its parameters are re-initialised from
+// seed as the native random control's are (onnx.Model.Randomize), the
+// untrained control of the same graph.
+func ONNX(path string, random bool, seed uint64) (*nn.Model, error) {
+	var n *onnx.Net
+	var err error
+	if random {
+		n, err = onnx.LoadRandom(path, seed)
+	} else {
+		n, err = onnx.LoadNet(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return n.AsModel("onnx"), nil
+}
+
+// Control returns the random control of -model arch: torchvision's
+// random initialisation from seed, or for "onnx" the graph of weights
+// re-initialised from seed.
+func Control(arch, weights string, seed uint64) (*nn.Model, error) {
+	if arch == "onnx" {
+		if weights == "" {
+			return nil, fmt.Errorf("%w: -model onnx needs -weights FILE.onnx (the exported graph and its weights)", ErrUsage)
+		}
+		return ONNX(weights, true, seed)
+	}
+	return Model(arch, "", seed)
+}
+
+// ONNXShape returns the image shape [C,H,W] the graph of the .onnx file
+// at path declares, and its last unit's name (the default readout
+// features), checking that it is an RGB square image.
+func ONNXShape(path string) (size int, features string, err error) {
+	n, err := onnx.LoadNet(path)
+	if err != nil {
+		return 0, "", err
+	}
+	s := n.InputShape()
+	if len(s) != 4 || s[1] != 3 || s[2] != s[3] {
+		return 0, "", fmt.Errorf("%s: input %v, want [N 3 S S] (RGB square images)", path, s)
+	}
+	if len(n.Units) == 0 {
+		return 0, "", fmt.Errorf("%s: the graph has no ReLU", path)
+	}
+	names := onnx.UnitNames(n.Units)
+	return s[2], names[len(names)-1], nil
+}
+
+// ONNXFlags resolves -size and -features for -model onnx with -weights
+// weights: the graph fixes the size (a -size other than the graph's is a
+// usage error unless it is def, the flag's default, which gives way), and
+// the readout's input defaults to the graph's last unit (when features is
+// manipulate.DefaultFeatures).
+func ONNXFlags(weights string, size, def int, features string) (int, string, error) {
+	if weights == "" {
+		return 0, "", fmt.Errorf("%w: -model onnx needs -weights FILE.onnx (the exported graph and its weights)", ErrUsage)
+	}
+	s, last, err := ONNXShape(weights)
+	if err != nil {
+		return 0, "", err
+	}
+	if size != s && size != def {
+		return 0, "", fmt.Errorf("%w: -size %d: the graph in %s takes %d-pixel images", ErrUsage, size, weights, s)
+	}
+	if features == manipulate.DefaultFeatures {
+		features = last
+	}
+	return s, features, nil
 }
 
 // Resize parses -resize: "squash" (224×224 directly, the paper authors'

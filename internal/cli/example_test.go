@@ -19,5 +19,5 @@ func Example() {
 	// Output:
 	// CenterCrop <nil>
 	// usage: -resize "zoom", want squash or crop true
-	// usage: -model "resnet50", want one of vgg16, alexnet, vgg11, vgg13, vgg19
+	// usage: -model "resnet50", want one of vgg16, alexnet, vgg11, vgg13, vgg19, onnx
 }

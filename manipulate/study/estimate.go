@@ -113,7 +113,11 @@ func (s *Study) Measure(ctx context.Context) (*Estimate, error) {
 	x := tensor.New(append([]int{b}, shape...)...)
 	rng.Normal(x, 0, 1)
 	t0 := time.Now()
-	tensor.Recycle(s.cfg.Model.Net.ForwardRange(0, f.ReLU+1, x))
+	if g := s.cfg.Model.Graph; g != nil {
+		g.Cut(f.Name, f.Name).Features(x)
+	} else {
+		tensor.Recycle(s.cfg.Model.Net.ForwardRange(0, f.ReLU+1, x))
+	}
 	est.Features = time.Since(t0).Seconds() / float64(b)
 	// Decoding and resizing an image of the first set (once per image:
 	// the study's sets keep the resized pictures).
