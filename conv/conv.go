@@ -84,9 +84,50 @@ func (f *Filter) Params() Params { return f.p }
 func (f *Filter) packed() *simd.PackedA {
 	f.aOnce.Do(func() {
 		k := f.c * f.kh * f.kw
-		f.a = simd.PackA(f.o, k, f.w, k)
+		f.a = simd.PackA(f.o, k, f.w, k) // f.w is nil only once f.a is set
 	})
 	return f.a
+}
+
+// weights returns the weight [O, C·KH·KW]: the plain slice, or, after
+// ReleaseWeights, the values read back from the packed form.
+func (f *Filter) weights() []float32 {
+	if f.w != nil {
+		return f.w
+	}
+	return f.packed().Unpack()
+}
+
+// Prepare builds now the form of the weights that Forward uses on inputs
+// of h×w pixels under the current algorithm (the packed im2col matrix,
+// or the Winograd transform when weights are kept), so that the first
+// Forward does not. It must not run concurrently with Forward.
+func (f *Filter) Prepare(h, w int) {
+	oh, ow := f.p.OutSize(h, w, f.kh, f.kw)
+	switch {
+	case oh <= 0 || ow <= 0:
+	case f.useWinograd(oh, ow):
+		if keepU.Load() {
+			f.winograd()
+		}
+	case f.useS2D(oh, ow):
+		if keepU.Load() {
+			f.s2d().winograd()
+		}
+	default:
+		f.packed()
+	}
+}
+
+// ReleaseWeights drops the filter's plain copy of its weight when the
+// packed im2col form exists (after Prepare or a Forward that used it), so
+// that the weight is held once. Forms built later (Winograd, space-to-
+// depth) read the values back from the packed form: the same bits. It must
+// not run concurrently with Forward.
+func (f *Filter) ReleaseWeights() {
+	if f.a != nil {
+		f.w = nil
+	}
 }
 
 // OutShape returns the output shape [N, O, OH, OW] for an input shape
@@ -159,6 +200,10 @@ func (f *Filter) ForwardInto(dst, x *tensor.Tensor, ep Epilogue) {
 		return
 	}
 	img := f.c * h * w
+	if n > 1 && hw < batchMaxPixels {
+		f.forwardBatch(out, src, n, h, w, oh, ow, ep)
+		return
+	}
 	one := func(i, threads int) {
 		sep := simd.Epilogue{Bias: ep.Bias, ReLU: ep.ReLU, Gain: ep.Gain}
 		b := newIm2col(f, src[i*img:(i+1)*img], h, w, oh, ow)
@@ -185,6 +230,48 @@ func (f *Filter) ForwardInto(dst, x *tensor.Tensor, ep Epilogue) {
 		return
 	}
 	dynamic(n, t, func(i int) { one(i, 1) })
+}
+
+// batchMaxPixels: outputs of fewer pixels per image (ResNet's 14×14 and
+// 7×7 layers) run as one GEMM over the whole batch. Per image, such a
+// product has too few columns to fill the micro-kernel's strips (49
+// columns are 3 strips of 16 and one of 1) and streams all of A for
+// little work. (A variable so that tests can move it.)
+var batchMaxPixels = 512
+
+// forwardBatch computes the im2col convolution of the whole batch as one
+// product, C [O, N·OH·OW] = W · [cols(x[0]) … cols(x[N-1])], into a
+// scratch matrix whose rows are then scattered to out. Each output value
+// is summed in the same order as by the per-image products (same bits);
+// the recorded means are summed here, per plane.
+func (f *Filter) forwardBatch(out, src []float32, n, h, w, oh, ow int, ep Epilogue) {
+	hw := oh * ow
+	cols := n * hw
+	b := &batchIm2col{im2col: *newIm2col(f, nil, h, w, oh, ow), src: src, img: f.c * h * w, ohw: hw}
+	tmp := tensor.Scratch(f.o, cols) // the GEMM writes every element
+	c := tmp.Data()
+	simd.GemmPackedThreads(0, f.packed(), b, cols, c, cols, simd.Epilogue{Bias: ep.Bias, ReLU: ep.ReLU, Gain: ep.Gain})
+	scatter := func(i int) {
+		for o := 0; o < f.o; o++ {
+			plane := out[(i*f.o+o)*hw : (i*f.o+o+1)*hw]
+			copy(plane, c[o*cols+i*hw:o*cols+(i+1)*hw])
+			if ep.Means != nil {
+				var s float32
+				for _, v := range plane {
+					s += v
+				}
+				ep.Means[i*f.o+o] = s / float32(hw)
+			}
+		}
+	}
+	if t := min(n, simd.Threads()); t > 1 {
+		dynamic(n, t, scatter)
+	} else {
+		for i := 0; i < n; i++ {
+			scatter(i)
+		}
+	}
+	tensor.Recycle(tmp)
 }
 
 // dynamic calls f(0) … f(n-1) on t goroutines that take the next index as

@@ -441,3 +441,81 @@ func TestMisusePanics(t *testing.T) {
 	golden.Panics(t, "conv: ", []string{"[1 1 0 4]", "[2 2]"}, func() { AdaptiveAvgPool2d(tensor.New(1, 1, 0, 4), 2, 2) })
 	golden.Panics(t, "conv: ", []string{"[1 1 4 4]", "[0 2]"}, func() { AdaptiveAvgPool2d(tensor.New(1, 1, 4, 4), 0, 2) })
 }
+
+// TestBatchSameBits checks that the one-GEMM batch path (outputs under
+// batchMaxPixels) gives the per-image path's bits, with bias, gain ReLU
+// and means, on ResNet-like small-output shapes (7×7, 14×14, strided and
+// 1×1, pixel counts that leave ragged strips) at reduced widths.
+func TestBatchSameBits(t *testing.T) { forEachImpl(t, testBatchSameBits) }
+
+func testBatchSameBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	cases := []convCase{
+		{n: 3, c: 40, h: 7, w: 7, o: 70, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1},
+		{n: 4, c: 24, h: 14, w: 14, o: 33, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1},
+		{n: 2, c: 16, h: 14, w: 14, o: 20, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1},
+		{n: 3, c: 18, h: 28, w: 28, o: 17, kh: 1, kw: 1, sh: 2, sw: 2, dh: 1, dw: 1},
+		{n: 5, c: 3, h: 9, w: 11, o: 5, kh: 3, kw: 2, sh: 1, sw: 1, ph: 1, dh: 1, dw: 1},
+	}
+	defer func(v int) { batchMaxPixels = v }(batchMaxPixels)
+	withAlgorithm(t, Im2col, func() {
+		for _, k := range cases {
+			x := randTensor(r, k.n, k.c, k.h, k.w)
+			f := NewFilter(randTensor(r, k.o, k.c, k.kh, k.kw), k.params())
+			gain := randTensor(r, k.o).Data()
+			run := func(limit int) (*tensor.Tensor, *tensor.Tensor) {
+				batchMaxPixels = limit
+				ep := Epilogue{Bias: randTensorSeed(k.o), ReLU: true, Gain: gain, Means: make([]float32, k.n*k.o)}
+				y := f.Forward(x, ep)
+				return y, tensor.From(ep.Means, k.n, k.o)
+			}
+			want, wantMeans := run(0)
+			got, gotMeans := run(1 << 30)
+			for i, v := range got.Data() {
+				if math.Float32bits(v) != math.Float32bits(want.Data()[i]) {
+					t.Fatalf("%v: batch path %v at %d, per image %v", k, v, i, want.Data()[i])
+				}
+			}
+			golden.Require(t, k.String()+" means", gotMeans, wantMeans, 1e-6)
+		}
+	})
+}
+
+// randTensorSeed is a fixed [o] vector in [-1, 1).
+func randTensorSeed(o int) []float32 {
+	return randTensor(rand.New(rand.NewPCG(9, uint64(o))), o).Data()
+}
+
+// TestReleaseWeights checks that a filter prepared and stripped of its
+// plain weight (ReleaseWeights) computes the same bits as a fresh one,
+// by im2col and, reading its weight back from the packed form, by
+// Winograd and space-to-depth.
+func TestReleaseWeights(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	cases := []convCase{
+		{n: 2, c: 17, h: 12, w: 10, o: 19, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1},
+		{n: 1, c: 3, h: 31, w: 29, o: 20, kh: 11, kw: 11, sh: 4, sw: 4, ph: 2, pw: 2, dh: 1, dw: 1},
+		{n: 2, c: 8, h: 9, w: 9, o: 5, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1},
+	}
+	for _, k := range cases {
+		x := randTensor(r, k.n, k.c, k.h, k.w)
+		w := randTensor(r, k.o, k.c, k.kh, k.kw)
+		for _, algo := range []Algorithm{Im2col, Winograd} {
+			withAlgorithm(t, algo, func() {
+				want := NewFilter(w, k.params()).Forward(x, Epilogue{})
+				f := NewFilter(w, k.params())
+				withAlgorithm(t, Im2col, func() { f.Prepare(k.h, k.w) })
+				f.ReleaseWeights()
+				if f.w != nil {
+					t.Fatalf("%v: the weight is still held after ReleaseWeights", k)
+				}
+				got := f.Forward(x, Epilogue{})
+				for i, v := range got.Data() {
+					if math.Float32bits(v) != math.Float32bits(want.Data()[i]) {
+						t.Fatalf("%v %v: %v at %d, fresh filter %v", k, algo, v, i, want.Data()[i])
+					}
+				}
+			})
+		}
+	}
+}

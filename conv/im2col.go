@@ -36,28 +36,61 @@ func newIm2col(f *Filter, x []float32, h, w, oh, ow int) *im2col {
 // per element), and the stride-1 interior is a run of contiguous copies,
 // one per strip crossed.
 func (b *im2col) PackB(dst []float32, k0, kc, j0, nc, nr int) {
-	rows := b.rows[k0 : k0+kc]
-	stride := kc * nr // distance between strips
+	clearTail(dst, kc, nc, nr)
+	b.pack(dst, b.x, k0, kc, j0, nc, nr, 0)
+}
+
+// clearTail zeroes the columns past nc of the last strip of a packed B
+// panel of kc rows.
+func clearTail(dst []float32, kc, nc, nr int) {
 	if rem := nc % nr; rem != 0 {
+		stride := kc * nr
 		last := dst[nc/nr*stride : (nc/nr+1)*stride]
 		for p := 0; p < kc; p++ {
 			clear(last[p*nr+rem : (p+1)*nr])
 		}
 	}
+}
+
+// pack writes columns j0..j0+nc-1 of image x's B into the packed panel
+// from panel column c0 on (PackB without the tail, at an offset).
+func (b *im2col) pack(dst, x []float32, k0, kc, j0, nc, nr, c0 int) {
+	rows := b.rows[k0 : k0+kc]
+	stride := kc * nr // distance between strips
 	oh, ow := j0/b.ow, j0%b.ow
-	for c := 0; c < nc; {
-		n := min(nc-c, b.ow-ow)
-		b.segment(dst, rows, c/nr, c%nr, n, nr, stride, oh*b.sh, ow*b.sw)
+	for c := c0; c < c0+nc; {
+		n := min(c0+nc-c, b.ow-ow)
+		b.segment(dst, x, rows, c/nr, c%nr, n, nr, stride, oh*b.sh, ow*b.sw)
 		c += n
 		ow = 0
 		oh++
 	}
 }
 
+// batchIm2col is the simd.BPacker of a whole batch: the images' im2col
+// matrices side by side, B [C·KH·KW, N·OH·OW], column i·OH·OW + j being
+// column j of image i.
+type batchIm2col struct {
+	im2col
+	src      []float32 // the batch [N,C,H,W]
+	img, ohw int       // C·H·W and OH·OW
+}
+
+// PackB implements simd.BPacker.
+func (b *batchIm2col) PackB(dst []float32, k0, kc, j0, nc, nr int) {
+	clearTail(dst, kc, nc, nr)
+	for c := 0; c < nc; {
+		i, j := (j0+c)/b.ohw, (j0+c)%b.ohw
+		m := min(nc-c, b.ohw-j)
+		b.pack(dst, b.src[i*b.img:(i+1)*b.img], k0, kc, j, m, nr, c)
+		c += m
+	}
+}
+
 // segment fills n columns, starting at column q of strip s, for every row,
 // for n consecutive output pixels of one output row whose windows start
-// at input (ih0, iw0).
-func (b *im2col) segment(dst []float32, rows []rowOff, s, q, n, nr, stride, ih0, iw0 int) {
+// at input (ih0, iw0) of image x.
+func (b *im2col) segment(dst, x []float32, rows []rowOff, s, q, n, nr, stride, ih0, iw0 int) {
 	h, w, sw, plane := b.h, b.w, b.sw, b.plane
 	for p, r := range rows {
 		c := cursor{off: s*stride + p*nr + q, room: nr - q}
@@ -66,7 +99,7 @@ func (b *im2col) segment(dst []float32, rows []rowOff, s, q, n, nr, stride, ih0,
 			c.zeros(dst, n, nr, stride)
 			continue
 		}
-		row := b.x[int(r.c)*plane+ih*w : int(r.c)*plane+(ih+1)*w]
+		row := x[int(r.c)*plane+ih*w : int(r.c)*plane+(ih+1)*w]
 		iw := iw0 + int(r.dw)
 		// Columns t in [lo, hi) read row[iw + t·sw]; the rest are padding.
 		lo, hi := 0, n

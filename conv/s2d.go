@@ -40,7 +40,7 @@ func (f *Filter) s2d() *Filter {
 	f.s2dOnce.Do(func() {
 		s := f.p.Stride[0]
 		k := f.c * f.kh * f.kw
-		w := f.w
+		w := f.weights()
 		cs := f.c * s * s
 		w2 := tensor.New(f.o, cs, 3, 3)
 		d := w2.Data()

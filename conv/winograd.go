@@ -236,6 +236,7 @@ func (f *Filter) transformWeights() *winoWeights {
 	buf := make([]float32, n2*size)
 	w := make([]float32, r2*size)
 	panels := (o + mr - 1) / mr
+	fw := f.weights()
 	parallel(panels, r2*mr*c, func(p int) {
 		base := p * mr * c
 		for r := 0; r < mr; r++ {
@@ -248,7 +249,7 @@ func (f *Filter) transformWeights() *winoWeights {
 					}
 					continue
 				}
-				g := f.w[(oo*c+cc)*r2 : (oo*c+cc)*r2+r2]
+				g := fw[(oo*c+cc)*r2 : (oo*c+cc)*r2+r2]
 				for k, v := range g {
 					w[k*size+at] = v
 				}

@@ -25,7 +25,10 @@ type convOp struct {
 	bias      []float32      // [O]
 }
 
-func newConvOp(w *tensor.Tensor, bias []float32, groups int, g convGeom) *convOp {
+// newConvOp compiles the convolution for inputs of h×w pixels: each
+// filter's packed form (or Winograd transform) is built now, and a filter
+// that runs by im2col keeps its weight only in packed form.
+func newConvOp(w *tensor.Tensor, bias []float32, groups int, g convGeom, h, wd int) *convOp {
 	s := w.Shape()
 	op := &convOp{o: s[0], groups: groups, kh: s[2], kw: s[3], g: g, bias: bias,
 		even: g.pads[0] == g.pads[2] && g.pads[1] == g.pads[3]}
@@ -41,7 +44,14 @@ func newConvOp(w *tensor.Tensor, bias []float32, groups int, g convGeom) *convOp
 	per := s[1] * s[2] * s[3]
 	for i := 0; i < groups; i++ {
 		wg := tensor.From(w.Data()[i*og*per:(i+1)*og*per], og, s[1], s[2], s[3])
-		op.filters = append(op.filters, conv.NewFilterShared(wg, p))
+		f := conv.NewFilterShared(wg, p)
+		if !op.even {
+			f.Prepare(h+g.pads[0]+g.pads[2], wd+g.pads[1]+g.pads[3])
+		} else {
+			f.Prepare(h, wd)
+		}
+		f.ReleaseWeights()
+		op.filters = append(op.filters, f)
 	}
 	return op
 }

@@ -34,6 +34,23 @@ type Net struct {
 	// shapes is each value's shape at the declared input shape (nil
 	// for a constant), for Cut.
 	shapes [][]int
+	mem    memPlan
+	// weights are the initializers that compiled steps copied (Conv and
+	// Gemm weights), which LoadNet releases.
+	weights []*Tensor
+}
+
+// memPlan says when Forward may hand a value's buffer back to
+// tensor.Scratch. Views (Identity, Dropout, Flatten, Reshape) share their
+// input's buffer, so a buffer belongs to its root value and dies after the
+// last step that reads the root or any view of it.
+type memPlan struct {
+	root []int   // each value's root: itself, or the root of the value it views
+	free [][]int // roots whose buffers are dead after each step
+	// reuse[i] is the input of step i (0 or 1) whose buffer the step may
+	// overwrite with its output, or -1: that input's root dies at step i
+	// and the step has a runInPlace.
+	reuse []int
 }
 
 // Unit is one ReLU of a Net: its channels are the "neurons" recorded and
@@ -62,6 +79,13 @@ type step struct {
 	ins  []int
 	out  int
 	run  func(ins []*tensor.Tensor) *tensor.Tensor
+	// view: run returns ins[0] or a view of its buffer (an alias, Flatten,
+	// Reshape).
+	view bool
+	// runInPlace, when set, is run writing its output into the buffer of
+	// ins[k] (same shape as the output), which nothing reads afterwards.
+	// It gives the same bits as run.
+	runInPlace func(ins []*tensor.Tensor, k int) *tensor.Tensor
 }
 
 // builder holds what NewNet knows while compiling.
@@ -89,7 +113,11 @@ func NewNet(m *Model) (*Net, error) {
 	return n, nil
 }
 
-// LoadNet is LoadFile followed by NewNet; errors name the file.
+// LoadNet is LoadFile followed by NewNet; errors name the file. To save
+// memory, the Model it returns in Net.Model has the data of the Conv and
+// Gemm/MatMul weight initializers released (their Floats are nil: the Net
+// holds those weights in its own forms); use LoadFile and NewNet to keep
+// them.
 func LoadNet(path string) (*Net, error) {
 	m, err := LoadFile(path)
 	if err != nil {
@@ -99,6 +127,12 @@ func LoadNet(path string) (*Net, error) {
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %s: %w", path, err)
 	}
+	// The Net holds the weights in its own forms (folded, packed); the
+	// decoded copies would only double the memory.
+	for _, t := range n.weights {
+		t.Floats = nil
+	}
+	n.weights = nil
 	return n, nil
 }
 
@@ -184,7 +218,51 @@ func newNet(m *Model) (*Net, error) {
 	for v, s := range b.shapes {
 		net.shapes[v] = s
 	}
+	net.mem = planMemory(net)
 	return net, nil
+}
+
+// planMemory finds each value's root buffer, the step after which each
+// root is dead, and the inputs that in-place steps may overwrite. The
+// graph input's buffer (the caller's) and the output's are never freed.
+func planMemory(net *Net) memPlan {
+	p := memPlan{root: make([]int, net.nvals), free: make([][]int, len(net.steps)), reuse: make([]int, len(net.steps))}
+	for v := range p.root {
+		p.root[v] = v
+	}
+	def := make([]int, net.nvals) // the step that writes each value
+	for i, st := range net.steps {
+		def[st.out] = i
+		if st.view {
+			p.root[st.out] = p.root[st.ins[0]]
+		}
+	}
+	dies := make([]int, net.nvals) // per root: the last step reading it or a view
+	for v := range dies {
+		dies[v] = -1
+	}
+	for v := range net.last {
+		r := p.root[v]
+		dies[r] = max(dies[r], net.last[v], def[v])
+	}
+	keep := func(r int) bool { return r == p.root[net.input] || r == p.root[net.output] }
+	for i, st := range net.steps {
+		if r := st.out; p.root[r] == r && !keep(r) && dies[r] >= 0 {
+			p.free[dies[r]] = append(p.free[dies[r]], r)
+		}
+		p.reuse[i] = -1
+		if st.runInPlace == nil || len(st.ins) != 2 {
+			continue
+		}
+		r0, r1 := p.root[st.ins[0]], p.root[st.ins[1]]
+		for k, r := range []int{r0, r1} {
+			if r0 != r1 && dies[r] == i && !keep(r) {
+				p.reuse[i] = k
+				break
+			}
+		}
+	}
+	return p
 }
 
 // elems returns the element count of shape, false past 2^31.
@@ -293,6 +371,7 @@ func (b *builder) emit(n *Node, ins []int, out string, shape []int, run func([]*
 // alias makes value out the same tensor as value in.
 func (b *builder) alias(n *Node, in int, out string) {
 	b.emit(n, []int{in}, out, b.shapes[in], func(x []*tensor.Tensor) *tensor.Tensor { return x[0] })
+	b.net.steps[len(b.net.steps)-1].view = true
 }
 
 // unit registers a ReLU unit written by node n to value out.
@@ -426,11 +505,14 @@ func (n *Net) forward(x *tensor.Tensor, keep bool) (*tensor.Tensor, []*tensor.Te
 	}
 	vals := make([]*tensor.Tensor, n.nvals)
 	vals[n.input] = x
-	var unitVals map[int]bool
+	// A dead value's buffer goes back to tensor.Scratch for later steps
+	// (and later calls) to reuse, unless ForwardUnits returns it.
+	var unitVals, keptRoot map[int]bool
 	if keep {
-		unitVals = map[int]bool{}
+		unitVals, keptRoot = map[int]bool{}, map[int]bool{}
 		for _, v := range n.uvals {
 			unitVals[v] = true
+			keptRoot[n.mem.root[v]] = true
 		}
 	}
 	ins := make([]*tensor.Tensor, 0, 8)
@@ -439,11 +521,24 @@ func (n *Net) forward(x *tensor.Tensor, keep bool) (*tensor.Tensor, []*tensor.Te
 		for _, v := range st.ins {
 			ins = append(ins, vals[v])
 		}
-		vals[st.out] = st.run(ins)
+		if k := n.mem.reuse[i]; k >= 0 && !keptRoot[n.mem.root[st.ins[k]]] {
+			vals[st.out] = st.runInPlace(ins, k)
+		} else {
+			vals[st.out] = st.run(ins)
+		}
 		for _, v := range st.ins {
-			if n.last[v] == i && v != n.input && !unitVals[v] {
-				vals[v] = nil
+			if n.last[v] == i && n.mem.root[v] != v && !unitVals[v] {
+				vals[v] = nil // a view; its root goes below
 			}
+		}
+		for _, r := range n.mem.free[i] {
+			if keptRoot[r] {
+				continue
+			}
+			if t := vals[r]; t != nil && !t.SharesData(vals[st.out]) {
+				tensor.Recycle(t)
+			}
+			vals[r] = nil
 		}
 	}
 	var units []*tensor.Tensor

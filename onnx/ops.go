@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/emosel/emosel/conv"
+	"github.com/emosel/emosel/internal/simd"
 	"github.com/emosel/emosel/nn"
 	"github.com/emosel/emosel/tensor"
 )
@@ -259,6 +261,7 @@ func (b *builder) conv(n *Node) error {
 		return err
 	}
 	w := slices.Clone(wt.Floats)
+	b.net.weights = append(b.net.weights, wt)
 	bias = slices.Clone(bias)
 	if bias == nil {
 		bias = make([]float32, o)
@@ -280,7 +283,7 @@ func (b *builder) conv(n *Node) error {
 		b.done[bn] = true
 		out = bn.Outputs[0]
 	}
-	op := newConvOp(tensor.From(w, ws...), bias, int(group), g)
+	op := newConvOp(tensor.From(w, ws...), bias, int(group), g, xs[2], xs[3])
 	shape := []int{xs[0], o, oh, ow}
 	// Fuse a Relu that alone reads the output.
 	if r := b.only(out); r != nil && r.OpType == "Relu" {
@@ -420,18 +423,119 @@ func (b *builder) add(n *Node) error {
 	if !slices.Equal(xs, ys) {
 		return errf(ErrUnsupported, "Add of %v and %v (broadcasting is not supported)", xs, ys)
 	}
-	b.emit(n, []int{x, y}, n.Outputs[0], xs, func(in []*tensor.Tensor) *tensor.Tensor {
+	out := n.Outputs[0]
+	var relu *nn.ReLU
+	// Fuse a Relu that alone reads the sum (a ResNet block's end).
+	if r := b.only(out); r != nil && r.OpType == "Relu" && len(xs) >= 2 {
+		b.done[r] = true
+		out = r.Outputs[0]
+		relu = b.unit(r, out, xs)
+	}
+	check := func(in []*tensor.Tensor) {
 		if !in[0].SameShape(in[1]) {
 			panic(fmt.Sprintf("onnx: node %s adds %v and %v", n, in[0].Shape(), in[1].Shape()))
 		}
-		out := tensor.Scratch(in[0].Shape()...)
-		a, c, d := in[0].Data(), in[1].Data(), out.Data()
-		for i := range d {
-			d[i] = a[i] + c[i]
-		}
-		return out
+	}
+	b.emit(n, []int{x, y}, out, xs, func(in []*tensor.Tensor) *tensor.Tensor {
+		check(in)
+		return addReLU(tensor.Scratch(in[0].Shape()...), in[0], in[1], relu)
 	})
+	b.net.steps[len(b.net.steps)-1].runInPlace = func(in []*tensor.Tensor, k int) *tensor.Tensor {
+		check(in)
+		return addReLU(tensor.From(in[k].Data(), in[k].Shape()...), in[0], in[1], relu)
+	}
 	return nil
+}
+
+// addParallelMin is the fewest values an Add splits over the threads.
+const addParallelMin = 1 << 16
+
+// addReLU writes a + b into dst (which may share a's or b's buffer), then,
+// when r is not nil, applies r as nn.ReLU.Forward does (the same bits,
+// and the same recorded means): [N,C,...] + [N,C,...] -> [N,C,...].
+func addReLU(dst, a, b *tensor.Tensor, r *nn.ReLU) *tensor.Tensor {
+	shape := a.Shape()
+	var n, c, hw int
+	if r != nil {
+		n, c = shape[0], shape[1]
+		if n*c > 0 {
+			hw = a.Len() / (n * c)
+		}
+		if r.Gain != nil && len(r.Gain) != c {
+			panic(fmt.Sprintf("onnx: ReLU gain has %d channels, input %v has %d", len(r.Gain), shape, c))
+		}
+	}
+	var means []float32
+	if r != nil && r.Record != nil {
+		means = make([]float32, n*c)
+	}
+	x, y, d := a.Data(), b.Data(), dst.Data()
+	// run computes values [lo, hi), whole planes when r is set.
+	run := func(lo, hi int) {
+		dd, xx, yy := d[lo:hi], x[lo:hi], y[lo:hi]
+		for i := range dd {
+			dd[i] = xx[i] + yy[i]
+		}
+		if r == nil {
+			return
+		}
+		if r.Gain == nil {
+			simd.ScaleReLU(dd, dd, 1)
+		}
+		for p := lo / max(hw, 1); p < hi/max(hw, 1); p++ {
+			pl := d[p*hw : (p+1)*hw]
+			if r.Gain != nil {
+				simd.ScaleReLU(pl, pl, 1+r.Gain[p%c])
+			}
+			if means != nil {
+				means[p] = float32(sum64(pl) / float64(hw))
+			}
+		}
+	}
+	total := len(d)
+	t := min(simd.Threads(), max(1, total/addParallelMin))
+	unit := 1
+	if r != nil {
+		unit = hw
+		t = min(t, n*c)
+	}
+	if t <= 1 || unit == 0 {
+		run(0, total)
+	} else {
+		units := total / unit
+		var wg sync.WaitGroup
+		for w := 0; w < t; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				run(w*units/t*unit, (w+1)*units/t*unit)
+			}(w)
+		}
+		wg.Wait()
+	}
+	if means != nil {
+		r.Record(tensor.From(means, n, c))
+	}
+	return dst
+}
+
+// sum64 is nn's sum of x in float64 (four running sums over x[j], j ≡
+// 0..3 mod 4, added pairwise, then the tail), so that a fused ReLU records
+// the same means as nn.ReLU.
+func sum64(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	for len(x) >= 4 {
+		s0 += float64(x[0])
+		s1 += float64(x[1])
+		s2 += float64(x[2])
+		s3 += float64(x[3])
+		x = x[4:]
+	}
+	t := (s0 + s1) + (s2 + s3)
+	for _, v := range x {
+		t += float64(v)
+	}
+	return t
 }
 
 func (b *builder) concat(n *Node) error {
@@ -568,6 +672,7 @@ func (b *builder) flatten(n *Node) error {
 	b.emit(n, []int{x}, n.Outputs[0], []int{xs[0], inner}, func(in []*tensor.Tensor) *tensor.Tensor {
 		return in[0].Reshape(in[0].Dim(0), inner)
 	})
+	b.net.steps[len(b.net.steps)-1].view = true
 	return nil
 }
 
@@ -636,6 +741,7 @@ func (b *builder) reshape(n *Node) error {
 		s := append([]int{in[0].Dim(0)}, rest...)
 		return in[0].Reshape(s...)
 	})
+	b.net.steps[len(b.net.steps)-1].view = true
 	return nil
 }
 
@@ -668,6 +774,7 @@ func (b *builder) gemm(n *Node) error {
 	}
 	// nn.Linear holds W as [M,K].
 	w := tensor.From(slices.Clone(bt.Floats), int(bt.Dims[0]), int(bt.Dims[1]))
+	b.net.weights = append(b.net.weights, bt)
 	if !transB {
 		w = w.Transpose2D()
 	}

@@ -84,6 +84,22 @@ func WrapPackedA(m, k, mr int, data []float32) *PackedA {
 	return p
 }
 
+// Unpack returns A [M,K] row-major, read back from the packed values:
+// the same bits as the matrix PackA was given.
+func (p *PackedA) Unpack() []float32 {
+	l := (*p.layouts.Load())[0]
+	m, k, mr := p.M, p.K, l.mr
+	a := make([]float32, m*k)
+	for i := 0; i < m; i++ {
+		panel := l.data[(i/mr)*mr*k:]
+		row := a[i*k : (i+1)*k]
+		for q := range row {
+			row[q] = panel[q*mr+i%mr]
+		}
+	}
+	return a
+}
+
 // packAPanel writes one micro-panel: dst[p*mr+i] = row(i)[p] for the h
 // rows present, zero for the mr-h rows past the end of A.
 func packAPanel(dst []float32, mr, k, h int, row func(i int) []float32) {

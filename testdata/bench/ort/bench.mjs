@@ -1,5 +1,7 @@
-// onnxruntime-node timing for testdata/bench/ort/run.sh:
+// onnxruntime-node timing for testdata/bench/ort/run.sh and run_cnn.sh:
 //   node bench.mjs DIR full=16 conv1_2=14 ...
+//   node bench.mjs DIR resnet50=16 mobilenet_v2=16
+// (a name without an entry in shapes takes [3,224,224]);
 // graph optimisation "all", 2 intra-op threads, sequential execution;
 // prints the median of 3 timed runs after one warm-up, in img/s.
 import * as ort from "onnxruntime-node";
@@ -20,12 +22,13 @@ for (const c of cases) {
     interOpNumThreads: 1,
     executionMode: "sequential",
   });
-  const dims = [batch, ...shapes[name]];
+  const shape = shapes[name] ?? [3, 224, 224];
+  const dims = [batch, ...shape];
   const n = dims.reduce((a, v) => a * v, 1);
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = Math.random() * 2 - 1;
   const x = new ort.Tensor("float32", data, dims);
-  await s.run({ x: new ort.Tensor("float32", data.subarray(0, n / batch), [1, ...shapes[name]]) });
+  await s.run({ x: new ort.Tensor("float32", data.subarray(0, n / batch), [1, ...shape]) });
   const ts = [];
   for (let r = 0; r < 3; r++) {
     const t = process.hrtime.bigint();
