@@ -241,7 +241,7 @@ func TestSyntheticClasses(t *testing.T) {
 	if err := WriteSyntheticClasses(dir, "k4", names, 40, 7, 16); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []Design{{Label: "category"}, {Rating: "rating", Cuts: []float64{3, 5, 7}}} {
+	for _, d := range []Design{{Label: "category"}, {Rating: "arousal", Cuts: []float64{3, 5, 7}}} {
 		l, err := Load(dir, Config{Design: d})
 		if err != nil {
 			t.Fatal(err)

@@ -20,9 +20,9 @@ import (
 // and demonstrations.
 //
 // Its ratings.csv has the columns file, category (the class name) and
-// rating, a number drawn uniformly within the category's bin of the 1–9
+// arousal, a rating drawn uniformly within the category's bin of the 1–9
 // scale cut into K equal bins, so the label design Label "category" and
-// the rating design Rating "rating" with cuts 1+8i/K (i = 1 … K-1) give the
+// the rating design Rating "arousal" with cuts 1+8i/K (i = 1 … K-1) give the
 // same classes. The set is under the label design with Names classes;
 // like a loaded one it has no valence column, so its Valence and Rating
 // are NaN (load it with the rating design to get the ratings). Categories are balanced (the remainder going to the first ones)
@@ -48,7 +48,7 @@ func SyntheticClasses(name string, classes []string, n int, seed uint64, size in
 	}
 	width := max(4, len(strconv.Itoa(n-1)))
 	var csv bytes.Buffer
-	csv.WriteString("file,category,rating\n")
+	csv.WriteString("file,category,arousal\n")
 	set := &Set{
 		Name:       name,
 		Thresholds: DefaultThresholds,
