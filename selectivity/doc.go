@@ -115,4 +115,16 @@
 // than two sets for Analyze or Overlaps, sets whose units differ, Record
 // with a nil model or set, an empty set or a negative batch size, Permute
 // with fewer than one permutation.
+//
+// # K categories
+//
+// IndexK, ResultK and SelectionK are the same analysis for any design of
+// K ≥ 2 classes (stimuli.Design): d′ of one class against the mean of the
+// others over the pooled sqrt(Σσ²/(K−1)), equal to Eq 5 bit for bit at
+// K = 3; the preferred class; a one-way ANOVA per channel (FTail) with
+// Benjamini–Hochberg q-values (BH); and three criteria for selective
+// channels (Criterion): the SI percentile (BySI, the paper's), the
+// FDR-corrected ANOVA (ByANOVA) and Nasr et al.'s (2019) uncorrected
+// ANOVA p < 0.01 with the preferred class (ByNasr). OverlapsK compares the
+// selections of two or more sets per class with the exact chance model.
 package selectivity

@@ -32,6 +32,22 @@
 // (so its order matches the images fed to a network) and every analysis in
 // package selectivity excludes them.
 //
+// # Designs
+//
+// Config.Design gives K ≥ 2 categories another way (Design, ParseDesign):
+// cuts on any numeric rating column (arousal cut at 3.5 and 6 into low,
+// middle and high), or a categorical column whose values name the
+// categories (face, object). Every set then has Classes, the K names, and
+// each Image a Class (an index into them, or Unclassified) and a Rating;
+// under the default design Classes are pleasant, neutral, unpleasant and
+// Class is the Category, so the paper's analysis is one design among
+// others. SameClasses checks that the sets of a study share their
+// categories. SyntheticClasses draws K-category sets whose categories
+// differ in mean luminance, with both a label and a rating column. Design
+// errors name the file, line and column:
+//
+//	sets/faces/ratings.csv:7: column "category": "scene" is not one of the categories ["face" "object"]
+//
 // Set.Hash identifies a set's content (ratings file and image bytes) for
 // caching; Synthetic and WriteSynthetic make deterministic procedural sets
 // whose categories differ in luminance and spatial frequency, cleanly for

@@ -34,6 +34,13 @@ type Image struct {
 	Valence  float64  // rating on the set's own scale
 	Category Category // from the category column, else from the thresholds
 	Line     int      // line of the ratings file that described it
+	// Class is the image's category under the set's Design, an index into
+	// Set.Classes, or Unclassified. Under the default design it is the
+	// Category (Unknown is Unclassified).
+	Class int
+	// Rating is the design's rating (the valence under the default and
+	// label designs; NaN where the set has no such column).
+	Rating float64
 }
 
 // Set is a loaded stimulus set.
@@ -44,6 +51,8 @@ type Set struct {
 	Thresholds Thresholds // thresholds that classified the images
 	Images     []Image    // kept rows, in file order
 	Skipped    []BadRow   // rows left out because Config.SkipBad was set
+	Design     Design     // as in Config, with the names filled in
+	Classes    []string   // the design's K category names, Image.Class indexes it
 
 	ratings []byte            // raw ratings file, hashed by Hash
 	mem     map[string][]byte // image bytes of an in-memory set, by File
@@ -60,6 +69,9 @@ type Config struct {
 	// SkipBad skips bad rows, listing them in Set.Skipped, instead of
 	// failing.
 	SkipBad bool
+	// Design gives the categories another way than valence thresholds; the
+	// zero value is the paper's valence design.
+	Design Design
 }
 
 // BadRow is a ratings row that could not be used. It is an error whose
@@ -143,9 +155,20 @@ func Load(dir string, cfg Config) (*Set, error) {
 		name = filepath.Base(dir)
 	}
 	set := &Set{Name: name, Dir: dir, Ratings: path, Thresholds: th, ratings: raw}
+	if !cfg.Design.IsDefault() {
+		if err := cfg.Design.check(); err != nil {
+			return nil, err
+		}
+		set.Design = cfg.Design.withNames()
+		if err := set.parseDesign(raw, oasis, cfg.SkipBad); err != nil {
+			return nil, err
+		}
+		return set, nil
+	}
 	if err := set.parse(raw, oasis, cfg.SkipBad); err != nil {
 		return nil, err
 	}
+	set.defaultClasses()
 	return set, nil
 }
 
@@ -246,36 +269,7 @@ func (s *Set) parse(raw []byte, oasis, skipBad bool) error {
 		img := Image{Line: line}
 
 		// The image file.
-		name := strings.TrimSpace(rec[fileCol])
-		if oasis {
-			if name == "" {
-				why = append(why, "theme is empty")
-			} else {
-				img.File = name + ".jpg"
-			}
-		} else {
-			img.File = name
-			if name == "" {
-				why = append(why, "file name is empty")
-			}
-		}
-		if img.File != "" {
-			local := filepath.FromSlash(img.File)
-			key := filepath.Clean(local)
-			switch first, dup := seen[key]; {
-			case !filepath.IsLocal(local):
-				why = append(why, fmt.Sprintf("file %q is not a path inside %s", img.File, s.Dir))
-			case dup:
-				why = append(why, fmt.Sprintf("file %q is listed again (first on line %d)", img.File, first))
-			default:
-				seen[key] = line
-				p, reason := s.find(local, oasis)
-				if reason != "" {
-					why = append(why, reason)
-				}
-				img.Path = p
-			}
-		}
+		why = s.imageFile(&img, rec[fileCol], oasis, seen, why)
 
 		// The valence.
 		cell := strings.TrimSpace(rec[valCol])
@@ -314,6 +308,43 @@ func (s *Set) parse(raw []byte, oasis, skipBad bool) error {
 		return fmt.Errorf("%w: %s has no usable image rows (%d bad)", ErrRatings, path, len(bad))
 	}
 	return nil
+}
+
+// imageFile sets img.File and img.Path from the file (or OASIS theme) cell
+// and appends to why the reasons it is unusable. seen maps cleaned names
+// to the line they were first seen on.
+func (s *Set) imageFile(img *Image, cell string, oasis bool, seen map[string]int, why []string) []string {
+	name := strings.TrimSpace(cell)
+	if oasis {
+		if name == "" {
+			why = append(why, "theme is empty")
+		} else {
+			img.File = name + ".jpg"
+		}
+	} else {
+		img.File = name
+		if name == "" {
+			why = append(why, "file name is empty")
+		}
+	}
+	if img.File != "" {
+		local := filepath.FromSlash(img.File)
+		key := filepath.Clean(local)
+		switch first, dup := seen[key]; {
+		case !filepath.IsLocal(local):
+			why = append(why, fmt.Sprintf("file %q is not a path inside %s", img.File, s.Dir))
+		case dup:
+			why = append(why, fmt.Sprintf("file %q is listed again (first on line %d)", img.File, first))
+		default:
+			seen[key] = img.Line
+			p, reason := s.find(local, oasis)
+			if reason != "" {
+				why = append(why, reason)
+			}
+			img.Path = p
+		}
+	}
+	return why
 }
 
 // find returns the path of image file name (already localised) and "" or
@@ -391,8 +422,21 @@ func (s *Set) Open(i int) (io.ReadCloser, error) {
 // thresholds and every skipped row.
 func (s *Set) Report() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d images (%v); thresholds low %g high %g band %g",
-		s.Name, len(s.Images), s.Counts(), s.Thresholds.Low, s.Thresholds.High, s.Thresholds.Band)
+	if s.Design.IsDefault() {
+		fmt.Fprintf(&b, "%s: %d images (%v); thresholds low %g high %g band %g",
+			s.Name, len(s.Images), s.Counts(), s.Thresholds.Low, s.Thresholds.High, s.Thresholds.Band)
+	} else {
+		counts := s.ClassCounts()
+		parts := make([]string, len(counts))
+		for i, n := range counts {
+			name := "unknown"
+			if i < len(s.Classes) {
+				name = s.Classes[i]
+			}
+			parts[i] = fmt.Sprintf("%s %d", name, n)
+		}
+		fmt.Fprintf(&b, "%s: %d images (%s); design %v", s.Name, len(s.Images), strings.Join(parts, ", "), s.Design)
+	}
 	if len(s.Skipped) > 0 {
 		fmt.Fprintf(&b, "; %d rows skipped:", len(s.Skipped))
 		for _, r := range s.Skipped {

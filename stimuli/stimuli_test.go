@@ -257,10 +257,10 @@ func TestLoadOASIS(t *testing.T) {
 		t.Errorf("thresholds %+v ratings %q", s.Thresholds, s.Ratings)
 	}
 	want := []Image{
-		{"Acorns 1.jpg", filepath.Join(dir, "Images", "Acorns 1.jpg"), 4.6862745, Neutral, 2},
-		{"Baby 3.jpg", filepath.Join(dir, "Images", "Baby 3.jpg"), 6.2, Pleasant, 3},
-		{"Fire 9.jpg", filepath.Join(dir, "Fire 9.jpg"), 1.9, Unpleasant, 4},
-		{"Dog 2.jpg", filepath.Join(dir, "images", "Dog 2.jpg"), 3.5, Neutral, 5},
+		{"Acorns 1.jpg", filepath.Join(dir, "Images", "Acorns 1.jpg"), 4.6862745, Neutral, 2, int(Neutral), 4.6862745},
+		{"Baby 3.jpg", filepath.Join(dir, "Images", "Baby 3.jpg"), 6.2, Pleasant, 3, int(Pleasant), 6.2},
+		{"Fire 9.jpg", filepath.Join(dir, "Fire 9.jpg"), 1.9, Unpleasant, 4, int(Unpleasant), 1.9},
+		{"Dog 2.jpg", filepath.Join(dir, "images", "Dog 2.jpg"), 3.5, Neutral, 5, int(Neutral), 3.5},
 	}
 	if !slices.Equal(s.Images, want) {
 		t.Errorf("images\n%+v\nwant\n%+v", s.Images, want)

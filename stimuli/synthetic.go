@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 )
 
 // Synthetic returns an in-memory set of n procedurally drawn size×size gray
@@ -89,15 +88,7 @@ func SyntheticOverlap(name string, n int, seed uint64, size int) *Set {
 
 // synthetic is Synthetic (overlap false) or SyntheticOverlap.
 func synthetic(name string, n int, seed uint64, size int, overlap bool) *Set {
-	if n < 1 {
-		panic(fmt.Sprintf("stimuli: Synthetic needs n >= 1 images, got %d", n))
-	}
-	if size < 8 || size > 4096 {
-		panic(fmt.Sprintf("stimuli: Synthetic image size %d is outside 8..4096", size))
-	}
-	if name == "" || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" || name == "." || name == ".." {
-		panic(fmt.Sprintf("stimuli: Synthetic set name %q must be letters, digits, '.', '_' or '-'", name))
-	}
+	checkSynthetic(name, n, size)
 
 	master := newRNG(seed)
 	cats := make([]Category, n)
@@ -147,6 +138,7 @@ func synthetic(name string, n int, seed uint64, size int, overlap bool) *Set {
 		set.mem[file] = buf.Bytes()
 	}
 	set.ratings = csv.Bytes()
+	set.defaultClasses()
 	return set
 }
 

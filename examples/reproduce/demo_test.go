@@ -15,8 +15,9 @@ import (
 // it exists to show: readouts below ceiling, selective neurons for every
 // emotion in both sets, an attention gain and a lesion drop in Table 1
 // for at least two emotions per set, selective lesions worse than random
-// ones, and top-N histograms that differ by emotion. It takes about a
-// minute of CPU.
+// ones, and top-N histograms that differ by emotion. Its golden subtest
+// holds the outputs byte-identical to the committed default study
+// (golden_test.go). It takes about a minute of CPU.
 func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the full demonstration takes about a minute of CPU")
@@ -32,6 +33,7 @@ func TestDemo(t *testing.T) {
 	ps := cmd.ProcessState
 	t.Logf("demonstration: %.1fs wall, %.1fs user+sys CPU", time.Since(t0).Seconds(), (ps.UserTime() + ps.SystemTime()).Seconds())
 	checkOutputs(t, out)
+	t.Run("golden", func(t *testing.T) { checkGolden(t, out) })
 	table := func(rel string) []map[string]string {
 		t.Helper()
 		head, rows, err := readCSV(filepath.Join(out, rel))

@@ -131,6 +131,8 @@ type options struct {
 	mem                               int64
 	an                                cli.AnalysisFlags
 	readout                           cli.ReadoutFlags
+	design                            cli.DesignFlags
+	synthetic                         string
 	set                               map[string]bool // flags given on the command line
 	args                              []string        // the command line, for the report
 	stall                             string          // EMOSEL_REPRODUCE_STALL, for the tests
@@ -184,6 +186,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	o.an.Register(fs)
 	fs.StringVar(&o.fig2, "fig2", "", "layers shown in Fig 2, comma-separated (default: the paper's early, middle and deep layer)")
 	o.readout.Register(fs)
+	o.design.Register(fs)
+	fs.StringVar(&o.synthetic, "synthetic-classes", "", "instead of -sets, draw two synthetic sets (stimuli.SyntheticClasses, 96 images) of these comma-separated\ncategories into -out/stimuli; their ratings.csv has the columns file, category and arousal")
 	fs.StringVar(&o.features, "features", manipulate.DefaultFeatures, "the readout's input: a unit's post-ReLU output")
 	fs.Int64Var(&o.mem, "mem", manipulate.DefaultBudget>>20, "memory for cached activations of the manipulation, in MiB")
 	fs.IntVar(&o.permutations, "permutations", 0, "also test each cross-set overlap against this many label shuffles (e.g. 1000)")

@@ -158,6 +158,9 @@ func (r *runner) stage(name, key string, inputs any, outputs []string, run func(
 
 // run runs the study as the flags say.
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	if !o.design.IsDefault() || o.synthetic != "" {
+		return runK(ctx, o, stderr)
+	}
 	p, err := resolve(o)
 	if err != nil {
 		return err

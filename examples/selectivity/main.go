@@ -67,6 +67,8 @@ type options struct {
 	top, batch, permutations, size    int
 	fig2                              string
 	an                                cli.AnalysisFlags
+	design                            cli.DesignFlags
+	synthetic                         string
 
 	// For tests: the model builder (nil means cli.Model).
 	newModel func(arch, weights string, seed uint64) (*nn.Model, error)
@@ -105,6 +107,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.Uint64Var(&o.controlSeed, "control-seed", 0, "seed of the random control network (default -seed + 1)")
 	fs.BoolVar(&o.control, "control", true, "also analyse a randomly initialised network (Fig 3)")
 	o.an.Register(fs)
+	o.design.Register(fs)
+	fs.StringVar(&o.synthetic, "synthetic-classes", "", "instead of -sets, draw two synthetic sets (stimuli.SyntheticClasses, 96 images) of these comma-separated\ncategories into -out/stimuli; their ratings.csv has the columns file, category and arousal")
 	fs.Float64Var(&o.low, "low", stimuli.DefaultThresholds.Low, "valence below which an image is unpleasant (1-9 scale; rescaled to 1-7 for OASIS)")
 	fs.Float64Var(&o.high, "high", stimuli.DefaultThresholds.High, "valence above which an image is pleasant (1-9 scale; rescaled for OASIS)")
 	fs.Float64Var(&o.band, "band", 0, "exclude valences within this distance of either threshold as unknown (the paper's soft thresholds: 0.5)")
@@ -201,6 +205,27 @@ func (o options) config() (selectivity.StudyConfig, imagenet.Config, error) {
 }
 
 func run(ctx context.Context, o options, stderr io.Writer) error {
+	if o.synthetic != "" {
+		if o.sets != "" {
+			return fmt.Errorf("%w: -synthetic-classes and -sets are exclusive", cli.ErrUsage)
+		}
+		if o.out == "" {
+			return fmt.Errorf("%w: -out is required", cli.ErrUsage)
+		}
+		names := strings.Split(o.synthetic, ",")
+		if _, err := stimuli.ParseDesign("", "", "category", o.synthetic); err != nil || len(names) < 2 {
+			return fmt.Errorf("%w: -synthetic-classes %q: want two or more category names (%v)", cli.ErrUsage, o.synthetic, err)
+		}
+		var dirs []string
+		for i, name := range []string{"synth1", "synth2"} {
+			dir := filepath.Join(o.out, "stimuli", name)
+			if err := stimuli.WriteSyntheticClasses(dir, name, names, 96, uint64(20240301+i), max(o.size, 32)); err != nil {
+				return err
+			}
+			dirs = append(dirs, name+"="+dir)
+		}
+		o.sets = strings.Join(dirs, ",")
+	}
 	specs, err := parseSets(o.sets)
 	if err != nil {
 		return err
@@ -210,6 +235,9 @@ func run(ctx context.Context, o options, stderr io.Writer) error {
 		if o.size, _, err = cli.ONNXFlags(o.weights, o.size, imagenet.DefaultSize, ""); err != nil {
 			return err
 		}
+	}
+	if !o.design.IsDefault() {
+		return runK(ctx, o, specs, stderr)
 	}
 	acfg, pre, err := o.config()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/emosel/emosel/nn"
 	"github.com/emosel/emosel/selectivity"
+	"github.com/emosel/emosel/stimuli"
 )
 
 // AnalysisFlags are the selectivity analysis's flags, shared by the
@@ -88,4 +89,45 @@ func (r ReadoutFlags) Config(epochs int) (nn.TrainConfig, error) {
 // training (Adam, lr 1e-3, batch 128).
 func (r ReadoutFlags) IsDefault() bool {
 	return r.Optimizer == "adam" && r.LR == 1e-3 && r.Momentum == 0 && r.Batch == 128
+}
+
+// DesignFlags choose the stimulus design and the criterion for selective
+// channels, shared by the commands that load stimulus sets.
+type DesignFlags struct {
+	Rating, Thresholds, Label, Categories string
+	Select                                string
+	Alpha                                 float64
+}
+
+// Register defines -rating, -thresholds, -label, -categories, -select and
+// -alpha on fs.
+func (d *DesignFlags) Register(fs *flag.FlagSet) {
+	fs.StringVar(&d.Rating, "rating", "", "design: cut this numeric ratings.csv column (e.g. arousal) at -thresholds into categories\n(default: the paper's valence design with -low/-high)")
+	fs.StringVar(&d.Thresholds, "thresholds", "", "design: ascending cuts of -rating, comma-separated (e.g. 3.5,6: low, middle, high)")
+	fs.StringVar(&d.Label, "label", "", "design: take the categories from this ratings.csv column (e.g. category: face, object)")
+	fs.StringVar(&d.Categories, "categories", "", "design: category names in order, comma-separated (default: low/middle/high for -rating,\nthe sorted values for -label)")
+	fs.StringVar(&d.Select, "select", "si", "selective channels: si (top -keep by SI, the paper's), anova (one-way ANOVA, BH FDR -alpha)\nor nasr (ANOVA p < -alpha uncorrected, Nasr et al. 2019)")
+	fs.Float64Var(&d.Alpha, "alpha", 0, "level of -select anova (default 0.05 FDR) or nasr (default 0.01)")
+}
+
+// Design checks the flags and returns the design and criterion.
+func (d DesignFlags) Design() (stimuli.Design, selectivity.Criterion, error) {
+	des, err := stimuli.ParseDesign(d.Rating, d.Thresholds, d.Label, d.Categories)
+	if err != nil {
+		return des, 0, Usagef("%v", err)
+	}
+	crit, err := selectivity.ParseCriterion(d.Select)
+	if err != nil {
+		return des, 0, Usagef("%v", err)
+	}
+	if !(d.Alpha >= 0 && d.Alpha < 1) {
+		return des, 0, Usagef("-alpha %v, want a level in (0, 1)", d.Alpha)
+	}
+	return des, crit, nil
+}
+
+// IsDefault reports whether the flags ask for the paper's design and
+// criterion.
+func (d DesignFlags) IsDefault() bool {
+	return d.Rating == "" && d.Thresholds == "" && d.Label == "" && d.Categories == "" && d.Select == "si" && d.Alpha == 0
 }
