@@ -104,7 +104,7 @@ func BenchmarkWinogradWeights(b *testing.B) {
 	f := NewFilter(w, Square(1, 1, 1))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		f.transformWeights()
+		f.transformWeights(false)
 	}
 	b.ReportMetric(float64(512*512*b.N)/b.Elapsed().Seconds()/1e6, "Mkernel/s")
 }

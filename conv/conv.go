@@ -25,6 +25,7 @@ type Filter struct {
 
 	wg     *winoWeights // U, built on first Winograd use when kept
 	wgOnce sync.Once
+	dropU  bool // KeepWinograd(false): U is built per call
 
 	s2dF    *Filter // the space-to-depth equivalent (s2d.go), built on first use
 	s2dOnce sync.Once
@@ -107,12 +108,12 @@ func (f *Filter) Prepare(h, w int) {
 	switch {
 	case oh <= 0 || ow <= 0:
 	case f.useWinograd(oh, ow):
-		if keepU.Load() {
+		if f.keepsU() {
 			f.winograd()
 		}
 	case f.useS2D(oh, ow):
-		if keepU.Load() {
-			f.s2d().winograd()
+		if s := f.s2d(); s.keepsU() {
+			s.winograd()
 		}
 	default:
 		f.packed()

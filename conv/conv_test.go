@@ -519,3 +519,46 @@ func TestReleaseWeights(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepWinograd checks that a filter that builds its Winograd
+// transform per call (KeepWinograd(false), in recycled buffers, so also
+// on a second call) gives the bits of one that keeps it, by Winograd and
+// by space-to-depth, and that it holds no transform between calls.
+func TestKeepWinograd(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	cases := []convCase{
+		{n: 3, c: 17, h: 14, w: 13, o: 21, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1},
+		{n: 1, c: 3, h: 31, w: 29, o: 20, kh: 11, kw: 11, sh: 4, sw: 4, ph: 2, pw: 2, dh: 1, dw: 1},
+	}
+	withAlgorithm(t, Winograd, func() {
+		for _, k := range cases {
+			x := randTensor(r, k.n, k.c, k.h, k.w)
+			w := randTensor(r, k.o, k.c, k.kh, k.kw)
+			ep := func() Epilogue {
+				return Epilogue{Bias: randTensorSeed(k.o), ReLU: true, Means: make([]float32, k.n*k.o)}
+			}
+			e := ep()
+			want := NewFilter(w, k.params()).Forward(x, e)
+			f := NewFilter(w, k.params())
+			f.Prepare(k.h, k.w)
+			f.KeepWinograd(false)
+			for pass := 0; pass < 2; pass++ {
+				e2 := ep()
+				got := f.Forward(x, e2)
+				for i, v := range got.Data() {
+					if math.Float32bits(v) != math.Float32bits(want.Data()[i]) {
+						t.Fatalf("%v pass %d: %v at %d, kept U gives %v", k, pass, v, i, want.Data()[i])
+					}
+				}
+				for i, v := range e2.Means {
+					if v != e.Means[i] {
+						t.Fatalf("%v pass %d: mean %d is %v, kept U gives %v", k, pass, i, v, e.Means[i])
+					}
+				}
+			}
+			if f.wg != nil || f.s2dF != nil && f.s2dF.wg != nil {
+				t.Fatalf("%v: the filter holds U", k)
+			}
+		}
+	})
+}

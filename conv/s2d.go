@@ -55,6 +55,7 @@ func (f *Filter) s2d() *Filter {
 			}
 		}
 		f.s2dF = NewFilter(w2, Params{})
+		f.s2dF.dropU = f.dropU
 	})
 	return f.s2dF
 }

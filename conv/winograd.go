@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/emosel/emosel/internal/simd"
+	"github.com/emosel/emosel/tensor"
 )
 
 // Algorithm chooses how a Filter computes a convolution.
@@ -174,11 +175,46 @@ func KeepsWinogradWeights() bool { return keepU.Load() }
 // not kept, built now (and garbage after the call, so that it never
 // outlives the layer that needs it).
 func (f *Filter) winograd() *winoWeights {
-	if keepU.Load() {
-		f.wgOnce.Do(func() { f.wg = f.transformWeights() })
+	if f.keepsU() {
+		f.wgOnce.Do(func() { f.wg, _ = f.transformWeights(false) })
 		return f.wg
 	}
-	return f.transformWeights()
+	u, _ := f.transformWeights(false)
+	return u
+}
+
+// winogradCall returns U for one Forward and a function that releases it
+// after the call: the kept U, or, when the filter does not keep it, one
+// built now in a buffer from tensor.Scratch that release hands back (so
+// that a network that builds every layer's U in every pass reuses the
+// same memory instead of making garbage).
+func (f *Filter) winogradCall() (*winoWeights, func()) {
+	if f.keepsU() {
+		return f.winograd(), func() {}
+	}
+	u, buf := f.transformWeights(true)
+	return u, func() { tensor.Recycle(buf) }
+}
+
+// keepsU says whether the filter keeps U: KeepWinogradWeights, unless
+// KeepWinograd(false) was called on it.
+func (f *Filter) keepsU() bool { return keepU.Load() && !f.dropU }
+
+// KeepWinograd(false) makes this filter build its Winograd transform U in
+// every Winograd Forward, in recycled memory, instead of keeping it (4×
+// a 3×3 weight's memory); KeepWinograd(true) restores the default, which
+// follows KeepWinogradWeights. The outputs are the same bits either way.
+// At batch 16 the transform costs about 1% of the convolution (it is
+// O·C·324 flops against the convolution's 18·O·C·OH·OW·N). It must not
+// run concurrently with Forward.
+func (f *Filter) KeepWinograd(keep bool) {
+	f.dropU = !keep
+	if f.s2dF != nil {
+		f.s2dF.KeepWinograd(keep)
+	}
+	if !keep {
+		f.wg, f.wgOnce = nil, sync.Once{}
+	}
 }
 
 // wgKron returns kron(G, G), n²×r² with n = r + 3, for the r-tap kernel
@@ -228,13 +264,23 @@ var wgT3, wgT5 = wgKron(3), wgKron(5)
 // the GEMM, as one product U = kron(G,G)·W: W [9, ⌈O/MR⌉·MR·C] holds the
 // kernels with its columns in the packed order of U, so that row ξ of the
 // product is U[ξ] packed.
-func (f *Filter) transformWeights() *winoWeights {
+//
+// With scratch, U's buffer comes from tensor.Scratch and is returned for
+// the caller to recycle; otherwise the returned tensor is nil.
+func (f *Filter) transformWeights(scratch bool) (*winoWeights, *tensor.Tensor) {
 	o, c := f.o, f.c
 	mr, size := simd.PackedALayout(o, c)
 	r2 := f.kh * f.kw // 9 or 25 taps
 	n2 := (f.kh + 3) * (f.kh + 3)
-	buf := make([]float32, n2*size)
-	w := make([]float32, r2*size)
+	var bt, wt *tensor.Tensor
+	var buf, w []float32
+	if scratch { // both are overwritten entirely
+		bt, wt = tensor.Scratch(n2*size), tensor.Scratch(r2*size)
+		buf, w = bt.Data(), wt.Data()
+		defer tensor.Recycle(wt)
+	} else {
+		buf, w = make([]float32, n2*size), make([]float32, r2*size)
+	}
 	panels := (o + mr - 1) / mr
 	fw := f.weights()
 	parallel(panels, r2*mr*c, func(p int) {
@@ -267,7 +313,7 @@ func (f *Filter) transformWeights() *winoWeights {
 	for xi := range u {
 		u[xi] = simd.WrapPackedA(panels*mr, c, mr, buf[xi*size:(xi+1)*size])
 	}
-	return &u
+	return &u, bt
 }
 
 // winoGeom is the tiling of one call: images of h×w (padded by ph, pw)
@@ -384,7 +430,8 @@ func (f *Filter) winoGeom(h, w, oh, ow int) winoGeom {
 
 // forwardWinogradGeom is forwardWinograd on the tiling g.
 func (f *Filter) forwardWinogradGeom(out, src []float32, n int, g winoGeom, ep Epilogue) {
-	u := f.winograd()
+	u, release := f.winogradCall()
+	defer release()
 	oh, ow := g.oh, g.ow
 	rows := n * g.ty
 	per := chunkRows(rows, max(1, winoChunk(g.nn, f.c, f.o)/g.tx), g.tx, simd.Threads()) // tile rows per chunk

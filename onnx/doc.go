@@ -63,6 +63,11 @@
 // the GEMM's epilogue when a Relu alone reads the Conv); uneven pads as an
 // explicit zero border first; a grouped convolution as one conv.Filter per
 // group; a depthwise one (one input channel per group) as a direct loop.
+// An Add whose sum a Relu alone reads runs that ReLU in its loop, writing
+// over an input nothing reads afterwards. Forward hands each dead value's
+// buffer back to tensor.Scratch; filters are packed at load and keep the
+// weight once (a Winograd filter builds its transform in every call), and
+// LoadNet drops the decoded Conv and Gemm weights from its Model.
 // Pooling follows PyTorch where ONNX leaves room: in ceil mode a window
 // may not start in the trailing padding, and count_include_pad counts the
 // padding but not a window's overhang past it.
