@@ -320,7 +320,8 @@ type TwoWayCount struct {
 	Interaction int // category × factor
 	// CategoryOnly counts channels with a category effect and neither a
 	// factor effect nor an interaction; Stronger, channels with a category
-	// effect whose partial η² exceeds the factor's.
+	// effect whose partial η² exceeds the factor's (or the factor's is
+	// undefined).
 	CategoryOnly, Stronger int
 }
 

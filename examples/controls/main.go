@@ -96,7 +96,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("controls", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.study, "study", defaultStudy, "output directory of examples/reproduce: its manifest.json, recordings and readout scores are used")
-	fs.StringVar(&o.out, "out", "", "output directory (default STUDY/controls)")
+	fs.StringVar(&o.out, "out", "", "output directory; empty means STUDY/controls")
 	fs.StringVar(&o.factor, "factor", "", "second factor of the two-way ANOVA: a column of each set's ratings file (or of\n-factor-file), matched case-insensitively, e.g. content; or random:K, K random\nlevels per image (a null factor). Default content, or random:3 for the\ndemonstration's synthetic sets")
 	fs.StringVar(&o.factorFiles, "factor-file", "", "NAME=CSV[,NAME=CSV...]: read set NAME's factor from CSV (columns file and the\n-factor column, joined on file) instead of its ratings file")
 	fs.Float64Var(&o.fdr, "fdr", 0.05, "false discovery rate of the Benjamini-Hochberg correction (per set, layer and term)")
