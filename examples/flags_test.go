@@ -48,7 +48,7 @@ func helpFlags(t *testing.T, bin, cmd string) (map[string]flagInfo, string) {
 	return flags, string(out)
 }
 
-var commands = []string{"classify", "extract", "selectivity", "manipulate", "reproduce"}
+var commands = []string{"classify", "extract", "selectivity", "manipulate", "reproduce", "controls"}
 
 // TestFlagVocabulary builds every command and checks, from their -h:
 // help text in ASCII (so that every value shown can be pasted back);
@@ -60,7 +60,7 @@ var commands = []string{"classify", "extract", "selectivity", "manipulate", "rep
 // selectivity and manipulate that is not about chaining them.
 func TestFlagVocabulary(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds five commands")
+		t.Skip("builds six commands")
 	}
 	bin := t.TempDir()
 	args := []string{"build", "-o", bin + string(os.PathSeparator)}

@@ -28,6 +28,12 @@
 //     are pure helpers for comparing layers and networks (pretrained
 //     against random weights); Top and Gather give a neuron's top images and
 //     their valences (Fig 2, bottom).
+//   - TwoWayANOVA runs, per channel, a two-way ANOVA of the responses on
+//     the category and a second factor (e.g. object, scene or people
+//     content; S1 Text, Figs L–M) with Type II sums of squares;
+//     TwoWayTable.Q corrects each term with BH across channels and
+//     TwoWayTable.Count counts the channels whose category effect survives
+//     the second factor.
 //
 // # Recording
 //
