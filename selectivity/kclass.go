@@ -380,53 +380,9 @@ func OverlapsK(chance Chance, sels ...*SelectionK) []OverlapK {
 			panic(fmt.Sprintf("selectivity: OverlapsK of selections with %d/%d and %d/%d channels/classes", c, k, len(s.Kept), len(s.Selective)))
 		}
 	}
-	if chance != ChanceAll && chance != ChanceValid {
-		panic(fmt.Sprintf("selectivity: unknown %v", chance))
+	views := make([]selView, len(sels))
+	for q, s := range sels {
+		views[q] = selView{valid: s.Valid, selective: s.Selective}
 	}
-	valid := make([]bool, c)
-	pop := 0
-	for i := range valid {
-		valid[i] = true
-		for _, s := range sels {
-			valid[i] = valid[i] && s.Valid[i]
-		}
-		if valid[i] {
-			pop++
-		}
-	}
-	if chance == ChanceAll {
-		pop = c
-	}
-	out := make([]OverlapK, k)
-	for e := range k {
-		o := OverlapK{Class: e, Population: pop, N: make([]int, len(sels))}
-		for q, s := range sels {
-			for _, i := range s.Selective[e] {
-				if chance == ChanceAll || valid[i] {
-					o.N[q]++
-				}
-			}
-		}
-		for _, i := range sels[0].Selective[e] {
-			in := true
-			for _, s := range sels[1:] {
-				if _, found := slices.BinarySearch(s.Selective[e], i); !found {
-					in = false
-					break
-				}
-			}
-			if in {
-				o.Channels = append(o.Channels, i)
-			}
-		}
-		if pop > 0 {
-			o.Expected = float64(pop)
-			for _, n := range o.N {
-				o.Expected *= float64(n) / float64(pop)
-			}
-		}
-		o.P = IntersectTail(pop, o.N, len(o.Channels))
-		out[e] = o
-	}
-	return out
+	return overlaps(chance, c, k, views)
 }

@@ -214,6 +214,30 @@ func Overlaps(chance Chance, sels ...*Selection) [stimuli.NumEmotions]Overlap {
 			panic(fmt.Sprintf("selectivity: Overlaps of selections with %d and %d channels", c, len(s.Kept)))
 		}
 	}
+	views := make([]selView, len(sels))
+	for q, s := range sels {
+		views[q] = selView{valid: s.Valid, selective: s.Selective[:]}
+	}
+	var out [stimuli.NumEmotions]Overlap
+	for e, o := range overlaps(chance, c, int(stimuli.NumEmotions), views) {
+		out[e] = Overlap{Emotion: stimuli.Category(e), Channels: o.Channels, Population: o.Population,
+			N: o.N, N1: o.N[0], N2: o.N[1], Expected: o.Expected, P: o.P}
+	}
+	return out
+}
+
+// selView is what overlaps reads of a selection: which channels are valid
+// and, per class, the selective channels in ascending order.
+type selView struct {
+	valid     []bool
+	selective [][]int
+}
+
+// overlaps is the shared core of Overlaps and OverlapsK: for each of k
+// classes, the channels selective in every one of sels (c channels each),
+// the per-set counts within the population chance chooses, the expected
+// overlap of independent draws of those sizes and its upper tail.
+func overlaps(chance Chance, c, k int, sels []selView) []OverlapK {
 	if chance != ChanceAll && chance != ChanceValid {
 		panic(fmt.Sprintf("selectivity: unknown %v", chance))
 	}
@@ -222,7 +246,7 @@ func Overlaps(chance Chance, sels ...*Selection) [stimuli.NumEmotions]Overlap {
 	for i := range valid {
 		valid[i] = true
 		for _, s := range sels {
-			valid[i] = valid[i] && s.Valid[i]
+			valid[i] = valid[i] && s.valid[i]
 		}
 		if valid[i] {
 			pop++
@@ -231,21 +255,20 @@ func Overlaps(chance Chance, sels ...*Selection) [stimuli.NumEmotions]Overlap {
 	if chance == ChanceAll {
 		pop = c
 	}
-	var out [stimuli.NumEmotions]Overlap
-	for e := range stimuli.NumEmotions {
-		o := Overlap{Emotion: e, Population: pop, N: make([]int, len(sels))}
-		for k, s := range sels {
-			for _, i := range s.Selective[e] {
+	out := make([]OverlapK, k)
+	for e := range k {
+		o := OverlapK{Class: e, Population: pop, N: make([]int, len(sels))}
+		for q, s := range sels {
+			for _, i := range s.selective[e] {
 				if chance == ChanceAll || valid[i] {
-					o.N[k]++
+					o.N[q]++
 				}
 			}
 		}
-		o.N1, o.N2 = o.N[0], o.N[1]
-		for _, i := range sels[0].Selective[e] {
+		for _, i := range sels[0].selective[e] {
 			in := true
 			for _, s := range sels[1:] {
-				if _, found := slices.BinarySearch(s.Selective[e], i); !found {
+				if _, found := slices.BinarySearch(s.selective[e], i); !found {
 					in = false
 					break
 				}
@@ -260,11 +283,8 @@ func Overlaps(chance Chance, sels ...*Selection) [stimuli.NumEmotions]Overlap {
 				o.Expected *= float64(n) / float64(pop)
 			}
 		}
-		if len(sels) == 2 {
-			o.P = UpperTail(pop, o.N1, o.N2, len(o.Channels))
-		} else {
-			o.P = IntersectTail(pop, o.N, len(o.Channels))
-		}
+		// For two sets IntersectTail is UpperTail.
+		o.P = IntersectTail(pop, o.N, len(o.Channels))
 		out[e] = o
 	}
 	return out
