@@ -1,13 +1,6 @@
 package manipulate
 
-import (
-	"fmt"
-	"math"
-	"slices"
-
-	"github.com/emosel/emosel/stimuli"
-	"github.com/emosel/emosel/tensor"
-)
+import "github.com/emosel/emosel/stimuli"
 
 // Split holds the image indices of a train/val/test split, each list in
 // ascending order.
@@ -33,35 +26,12 @@ func Stratify(labels []stimuli.Category, seed uint64) Split {
 // stratified too. Images labelled Unknown are in no split. It panics if
 // the fractions are negative or do not sum to 1.
 func StratifyFractions(labels []stimuli.Category, f [3]float64, seed uint64) Split {
-	if f[0] < 0 || f[1] < 0 || f[2] < 0 || math.Abs(f[0]+f[1]+f[2]-1) > 1e-9 {
-		panic(fmt.Sprintf("manipulate: split fractions %v must be non-negative and sum to 1", f))
-	}
-	rng := tensor.NewRNG(seed)
-	var s Split
-	for c := range stimuli.NumEmotions {
-		var idx []int
-		for i, l := range labels {
-			if l == c {
-				idx = append(idx, i)
-			}
-		}
-		n := len(idx)
-		perm := rng.Perm(n)
-		a := int(math.Round(f[0] * float64(n)))
-		b := int(math.Round((f[0] + f[1]) * float64(n)))
-		for j, p := range perm {
-			switch {
-			case j < a:
-				s.Train = append(s.Train, idx[p])
-			case j < b:
-				s.Val = append(s.Val, idx[p])
-			default:
-				s.Test = append(s.Test, idx[p])
-			}
+	classes := make([]int, len(labels))
+	for i, l := range labels {
+		classes[i] = int(l)
+		if l >= stimuli.NumEmotions {
+			classes[i] = -1 // Unknown: in no split
 		}
 	}
-	slices.Sort(s.Train)
-	slices.Sort(s.Val)
-	slices.Sort(s.Test)
-	return s
+	return StratifyK(classes, int(stimuli.NumEmotions), f, seed)
 }
