@@ -73,7 +73,7 @@ func MaxPool2d(x *tensor.Tensor, p Pool) *tensor.Tensor {
 	sh, sw, ph, pw := p.Stride[0], p.Stride[1], p.Pad[0], p.Pad[1]
 	dh, dw, kh, kw := p.Dilation[0], p.Dilation[1], p.Kernel[0], p.Kernel[1]
 	inf := float32(math.Inf(-1))
-	parallel(in[0]*in[1], oh*ow*kh*kw, func(pl int) {
+	Parallel(in[0]*in[1], oh*ow*kh*kw, func(pl int) {
 		plane := src[pl*h*w : (pl+1)*h*w]
 		o := dst[pl*oh*ow : (pl+1)*oh*ow]
 		if dh == 1 && dw == 1 {
@@ -187,9 +187,11 @@ func maxPoolPlane(o, plane, rest []float32, h, w, oh, ow int, p Pool) {
 
 var colPool = sync.Pool{New: func() any { return new([]float32) }}
 
-// parallel calls f(0) … f(n-1), spread over simd.Threads() goroutines when
-// the work (n items of cost each) is large enough to pay for them.
-func parallel(n, cost int, f func(i int)) {
+// Parallel calls f(0) … f(n-1), spread over simd.Threads() goroutines when
+// the work (n items of cost each) is large enough to pay for them, in
+// contiguous blocks (one per goroutine). The onnx package splits its
+// depthwise convolution with it too.
+func Parallel(n, cost int, f func(i int)) {
 	t := min(n, simd.Threads())
 	if t <= 1 || n*cost < 1<<16 {
 		for i := 0; i < n; i++ {

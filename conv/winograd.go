@@ -283,7 +283,7 @@ func (f *Filter) transformWeights(scratch bool) (*winoWeights, *tensor.Tensor) {
 	}
 	panels := (o + mr - 1) / mr
 	fw := f.weights()
-	parallel(panels, r2*mr*c, func(p int) {
+	Parallel(panels, r2*mr*c, func(p int) {
 		base := p * mr * c
 		for r := 0; r < mr; r++ {
 			oo := p*mr + r

@@ -2,10 +2,8 @@ package onnx
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/emosel/emosel/conv"
-	"github.com/emosel/emosel/internal/simd"
 	"github.com/emosel/emosel/nn"
 	"github.com/emosel/emosel/tensor"
 )
@@ -152,7 +150,7 @@ func (op *convOp) depthwise(x *tensor.Tensor, r *nn.ReLU) *tensor.Tensor {
 	k := op.kh * op.kw
 	// One output plane per task, over the threads: each value is computed
 	// alone, so the bits do not depend on the split.
-	parallel(n*op.o, oh*ow*k, func(pl int) {
+	conv.Parallel(n*op.o, oh*ow*k, func(pl int) {
 		i, o := pl/op.o, pl%op.o
 		plane := src[(i*c+o/mult)*h*w : (i*c+o/mult+1)*h*w]
 		wt := op.w[o*k : (o+1)*k]
@@ -185,29 +183,6 @@ func (op *convOp) depthwise(x *tensor.Tensor, r *nn.ReLU) *tensor.Tensor {
 		}
 	})
 	return y
-}
-
-// parallel calls f(0) … f(n-1) over simd.Threads() goroutines, in
-// contiguous blocks, when the work (n items of cost each) pays for them.
-func parallel(n, cost int, f func(i int)) {
-	t := min(n, simd.Threads())
-	if t <= 1 || n*cost < 1<<16 {
-		for i := 0; i < n; i++ {
-			f(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < t; w++ {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				f(i)
-			}
-		}(w*n/t, (w+1)*n/t)
-	}
-	wg.Wait()
 }
 
 // channelMeans returns the [N,C] spatial means of [N,C,H,W], summed in
