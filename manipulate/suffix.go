@@ -504,13 +504,21 @@ func Features(ctx context.Context, m *nn.Model, features string, imgs Images, id
 	if budget <= 0 {
 		budget = DefaultBudget
 	}
+	// A chunk's forward to the features, [n,dim], and how many images
+	// a chunk may hold.
+	var forward func(x *tensor.Tensor) *tensor.Tensor
+	var chunk, dim int
 	if m.Graph != nil {
-		return graphFeatures(ctx, m.Graph.Cut(features, features), f.Channels, imgs, idx, budget, progress)
+		cut := m.Graph.Cut(features, features)
+		forward, dim = cut.Features, f.Channels
+		chunk = int(max(1, min(budget/(4*int64(2*cut.Peak())), 4096)))
+	} else {
+		tr := TraceNet(m.Net, imgs.Shape())
+		end := f.ReLU + 1
+		forward = func(x *tensor.Tensor) *tensor.Tensor { return m.Net.ForwardRange(0, end, x) }
+		dim = tr.size(f.ReLU)
+		chunk = int(max(1, min(budget/(4*int64(2*tr.peak(-1, end))), 4096)))
 	}
-	tr := TraceNet(m.Net, imgs.Shape())
-	end := f.ReLU + 1
-	chunk := int(max(1, min(budget/(4*int64(2*tr.peak(-1, end))), 4096)))
-	dim := tr.size(f.ReLU)
 	out := tensor.New(len(idx), dim)
 	for c0 := 0; c0 < len(idx); c0 += chunk {
 		c1 := min(c0+chunk, len(idx))
@@ -521,30 +529,7 @@ func Features(ctx context.Context, m *nn.Model, features string, imgs Images, id
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		y := m.Net.ForwardRange(0, end, x)
-		copy(out.Data()[c0*dim:c1*dim], y.Data())
-		if progress != nil {
-			progress(c1 - c0)
-		}
-	}
-	return out, nil
-}
-
-// graphFeatures is Features for a graph model, through cut's Features
-// ([N,dim]).
-func graphFeatures(ctx context.Context, cut nn.Cut, dim int, imgs Images, idx []int, budget int64, progress func(int)) (*tensor.Tensor, error) {
-	chunk := int(max(1, min(budget/(4*int64(2*cut.Peak())), 4096)))
-	out := tensor.New(len(idx), dim)
-	for c0 := 0; c0 < len(idx); c0 += chunk {
-		c1 := min(c0+chunk, len(idx))
-		x, err := imgs.Load(ctx, idx[c0:c1])
-		if err != nil {
-			return nil, err
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		copy(out.Data()[c0*dim:c1*dim], cut.Features(x).Data())
+		copy(out.Data()[c0*dim:c1*dim], forward(x).Data())
 		if progress != nil {
 			progress(c1 - c0)
 		}
