@@ -152,11 +152,19 @@ func (f *Filter) OutShape(in []int) []int {
 // a plain ReLU; NaN stays NaN); then, if Means is non-nil, the GEMM sums
 // y per output row and Means[n·O+o] is set to image n's spatial mean of
 // channel o (its previous contents are ignored).
+//
+// Post, when set, is then called once per image i with that image's
+// finished output y = dst[i·O·OH·OW : (i+1)·O·OH·OW], which it may
+// rewrite (Means are those of the values before it), from the goroutine
+// that computed the image, while the image is still in cache: onnx fuses
+// a residual Add+ReLU there. Calls for different images may run
+// concurrently.
 type Epilogue struct {
 	Bias  []float32 // [O] or nil
 	ReLU  bool
 	Gain  []float32 // [O] or nil; requires ReLU
 	Means []float32 // [N·O] or nil: output, the mean of y over OH·OW
+	Post  func(i int, y []float32)
 }
 
 // Forward convolves x with the filter and applies ep:
@@ -192,12 +200,20 @@ func (f *Filter) ForwardInto(dst, x *tensor.Tensor, ep Epilogue) {
 	}
 	hw := oh * ow
 	src, out := x.Data(), dst.Data()
+	post := func() {
+		if ep.Post == nil {
+			return
+		}
+		forImages(n, func(i int) { ep.Post(i, out[i*f.o*hw:(i+1)*f.o*hw]) })
+	}
 	if f.useWinograd(oh, ow) {
 		f.forwardWinograd(out, src, n, h, w, oh, ow, ep)
+		post()
 		return
 	}
 	if f.useS2D(oh, ow) {
 		f.forwardS2D(out, src, n, h, w, oh, ow, ep)
+		post()
 		return
 	}
 	img := f.c * h * w
@@ -205,9 +221,17 @@ func (f *Filter) ForwardInto(dst, x *tensor.Tensor, ep Epilogue) {
 		f.forwardBatch(out, src, n, h, w, oh, ow, ep)
 		return
 	}
+	pointwise := f.kh == 1 && f.kw == 1 && f.p.Stride == [2]int{1, 1} && f.p.Pad == [2]int{}
 	one := func(i, threads int) {
 		sep := simd.Epilogue{Bias: ep.Bias, ReLU: ep.ReLU, Gain: ep.Gain}
-		b := newIm2col(f, src[i*img:(i+1)*img], h, w, oh, ow)
+		var b simd.BPacker
+		if pointwise {
+			// B is the image itself, [C, H·W]: packed as a dense
+			// matrix (and prefetched), with no im2col cursor.
+			b = simd.DenseB{Data: src[i*img : (i+1)*img], Ld: hw}
+		} else {
+			b = newIm2col(f, src[i*img:(i+1)*img], h, w, oh, ow)
+		}
 		c := out[i*f.o*hw : (i+1)*f.o*hw]
 		if ep.Means != nil {
 			sep.RowSums = ep.Means[i*f.o : (i+1)*f.o]
@@ -216,6 +240,9 @@ func (f *Filter) ForwardInto(dst, x *tensor.Tensor, ep Epilogue) {
 		simd.GemmPackedThreads(threads, f.packed(), b, hw, c, hw, sep)
 		for o := range sep.RowSums {
 			sep.RowSums[o] /= float32(hw)
+		}
+		if ep.Post != nil {
+			ep.Post(i, c)
 		}
 	}
 	// A batch runs its images in parallel, one single-threaded product
@@ -264,15 +291,23 @@ func (f *Filter) forwardBatch(out, src []float32, n, h, w, oh, ow int, ep Epilog
 				ep.Means[i*f.o+o] = s / float32(hw)
 			}
 		}
-	}
-	if t := min(n, simd.Threads()); t > 1 {
-		dynamic(n, t, scatter)
-	} else {
-		for i := 0; i < n; i++ {
-			scatter(i)
+		if ep.Post != nil {
+			ep.Post(i, out[i*f.o*hw:(i+1)*f.o*hw])
 		}
 	}
+	forImages(n, scatter)
 	tensor.Recycle(tmp)
+}
+
+// forImages calls f(0) … f(n-1) on up to simd.Threads() goroutines.
+func forImages(n int, f func(i int)) {
+	if t := min(n, simd.Threads()); t > 1 {
+		dynamic(n, t, f)
+		return
+	}
+	for i := 0; i < n; i++ {
+		f(i)
+	}
 }
 
 // dynamic calls f(0) … f(n-1) on t goroutines that take the next index as

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 
 	"github.com/emosel/emosel/internal/golden"
@@ -112,9 +113,11 @@ func TestForwardMatchesDirect(t *testing.T) { forEachImpl(t, testForwardMatchesD
 func testForwardMatchesDirect(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	cases := randomCases(r, 300)
-	// Fixed cases: the contiguous 1×1 path, AlexNet-like and VGG-like.
+	// Fixed cases: the contiguous 1×1 path (in the batch GEMM, and per
+	// image as a dense B), AlexNet-like and VGG-like.
 	cases = append(cases,
 		convCase{n: 2, c: 5, h: 6, w: 7, o: 3, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1},
+		convCase{n: 2, c: 19, h: 24, w: 25, o: 9, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1},
 		convCase{n: 1, c: 3, h: 31, w: 29, o: 4, kh: 11, kw: 11, sh: 4, sw: 4, ph: 2, pw: 2, dh: 1, dw: 1},
 		convCase{n: 1, c: 4, h: 9, w: 9, o: 5, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1},
 	)
@@ -479,6 +482,66 @@ func testBatchSameBits(t *testing.T) {
 			golden.Require(t, k.String()+" means", gotMeans, wantMeans, 1e-6)
 		}
 	})
+}
+
+// TestPost checks Epilogue.Post on every path (per-image im2col, the
+// per-image dense 1×1, the batch GEMM, Winograd, space-to-depth): it is
+// called once per image with that image's part of the output after the
+// rest of the epilogue, what it writes is the result, and the means are
+// those of the values before it.
+func TestPost(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	cases := []struct {
+		k    convCase
+		algo Algorithm
+	}{
+		{convCase{n: 3, c: 5, h: 24, w: 24, o: 6, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1}, Im2col},
+		{convCase{n: 3, c: 7, h: 24, w: 23, o: 6, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1}, Im2col},
+		{convCase{n: 4, c: 7, h: 14, w: 14, o: 9, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1}, Im2col},
+		{convCase{n: 2, c: 16, h: 12, w: 12, o: 16, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1}, Winograd},
+		{convCase{n: 2, c: 4, h: 21, w: 21, o: 16, kh: 11, kw: 11, sh: 4, sw: 4, ph: 2, pw: 2, dh: 1, dw: 1}, Winograd},
+	}
+	for _, c := range cases {
+		k := c.k
+		withAlgorithm(t, c.algo, func() {
+			f := NewFilter(randTensor(r, k.o, k.c, k.kh, k.kw), k.params())
+			if a := f.AlgorithmFor(k.h, k.w); a != c.algo {
+				t.Fatalf("%v runs by %v, want %v", k, a, c.algo)
+			}
+			x := randTensor(r, k.n, k.c, k.h, k.w)
+			bias := randTensorSeed(k.o)
+			wantMeans := make([]float32, k.n*k.o)
+			want := f.Forward(x, Epilogue{Bias: bias, ReLU: true, Means: wantMeans})
+			per := want.Len() / k.n
+			for i := range want.Data() {
+				want.Data()[i] = 2*want.Data()[i] + float32(i/per)
+			}
+			got := tensor.New(want.Shape()...)
+			calls := make([]atomic.Int32, k.n)
+			means := make([]float32, k.n*k.o)
+			f.ForwardInto(got, x, Epilogue{Bias: bias, ReLU: true, Means: means, Post: func(i int, y []float32) {
+				calls[i].Add(1)
+				if len(y) != per || &y[0] != &got.Data()[i*per] {
+					t.Errorf("%v: Post(%d) got %d values at another place than image %d's output", k, i, len(y), i)
+					return
+				}
+				for j := range y {
+					y[j] = 2*y[j] + float32(i)
+				}
+			}})
+			for i := range calls {
+				if n := calls[i].Load(); n != 1 {
+					t.Fatalf("%v: Post called %d times for image %d", k, n, i)
+				}
+			}
+			for i, v := range got.Data() {
+				if math.Float32bits(v) != math.Float32bits(want.Data()[i]) {
+					t.Fatalf("%v (%v): %v at %d, want %v", k, c.algo, v, i, want.Data()[i])
+				}
+			}
+			golden.Require(t, k.String()+" means", tensor.From(means, k.n, k.o), tensor.From(wantMeans, k.n, k.o), 0)
+		})
+	}
 }
 
 // randTensorSeed is a fixed [o] vector in [-1, 1).

@@ -183,7 +183,7 @@ func LoadRandom(path string, seed uint64) (*Net, error) {
 		return nil, err
 	}
 	m.Randomize(seed)
-	n, err := newNet(m)
+	n, err := newNet(m, false)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %s: %w", path, err)
 	}

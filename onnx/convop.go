@@ -97,6 +97,46 @@ func (op *convOp) forward(x *tensor.Tensor, r *nn.ReLU) *tensor.Tensor {
 	return y
 }
 
+// outShape is the output shape for input x.
+func (op *convOp) outShape(x *tensor.Tensor) []int {
+	s := x.Shape()
+	if !op.even {
+		s[2] += op.g.pads[0] + op.g.pads[2]
+		s[3] += op.g.pads[1] + op.g.pads[3]
+	}
+	return op.filters[0].OutShape(s)
+}
+
+// forwardAdd computes relu(conv(x) + skip) as addReLU(conv(x), skip, r)
+// would (r may be nil: the sum alone), image by image as the
+// convolution finishes each; only for groups = 1.
+func (op *convOp) forwardAdd(x, skip *tensor.Tensor, r *nn.ReLU) *tensor.Tensor {
+	if r != nil && r.Gain != nil && len(r.Gain) != op.o {
+		panic(fmt.Sprintf("onnx: ReLU gain has %d channels, convolution has %d", len(r.Gain), op.o))
+	}
+	if !op.even {
+		x = padPlanes(x, op.g.pads, 0)
+		defer tensor.Recycle(x) // only this call reads it
+	}
+	y := tensor.Scratch(op.filters[0].OutShape(x.Shape())...) // every value is written
+	n := y.Dim(0)
+	hw := y.Len() / (n * op.o)
+	var means []float32
+	if r != nil && r.Record != nil {
+		means = make([]float32, n*op.o)
+	}
+	d, s := y.Data(), skip.Data()
+	per := op.o * hw
+	ep := conv.Epilogue{Bias: op.bias, Post: func(i int, _ []float32) {
+		addReLURange(d, d, s, i*per, (i+1)*per, op.o, hw, r, means)
+	}}
+	op.filters[0].ForwardInto(y, x, ep)
+	if means != nil {
+		r.Record(tensor.From(means, n, op.o))
+	}
+	return y
+}
+
 // grouped runs each group's filter on its slice of the input channels.
 func (op *convOp) grouped(x *tensor.Tensor, ep conv.Epilogue) *tensor.Tensor {
 	s := x.Shape()

@@ -102,8 +102,9 @@ func TestAddReLU(t *testing.T) {
 }
 
 // TestLoadNetReleases checks that LoadNet drops the decoded Conv and Gemm
-// weights from its Model (and nothing else), and that its Net computes
-// the bits of NewNet on a Model that keeps them.
+// weights from its Model (and nothing else), that its Net computes the
+// bits of NewNet on a Model that keeps them, and that NewNet does not
+// change the Model's weights.
 func TestLoadNetReleases(t *testing.T) {
 	path := filepath.Join(fixtureDir, "resnet18.onnx")
 	net, err := LoadNet(path)
@@ -138,9 +139,20 @@ func TestLoadNetReleases(t *testing.T) {
 	if released == 0 {
 		t.Fatal("no weights released")
 	}
-	for _, init := range m.Graph.Initializers {
+	// LoadNet folds and packs its weights in place; NewNet must leave
+	// the caller's model as it was decoded.
+	m0, err := LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, init := range m.Graph.Initializers {
 		if init.Floats == nil && init.Ints == nil && init.Len() > 0 {
 			t.Errorf("NewNet released %s", init.Name)
+		}
+		for j, v := range init.Floats {
+			if math.Float32bits(v) != math.Float32bits(m0.Graph.Initializers[i].Floats[j]) {
+				t.Fatalf("NewNet changed %s[%d] from %v to %v", init.Name, j, m0.Graph.Initializers[i].Floats[j], v)
+			}
 		}
 	}
 	x := readNpy(t, filepath.Join(fixtureDir, "resnet18.x.npy"))

@@ -100,13 +100,22 @@ type builder struct {
 	done   map[*Node]bool     // nodes absorbed into an earlier step
 	err    error              // the first value too large, from emit
 	net    *Net
+	// own: the caller (LoadNet) releases the Conv weights after
+	// compiling, so a weight that one node alone reads may be folded
+	// and packed in place instead of copied first.
+	own bool
+}
+
+// owns reports whether the builder may overwrite initializer t's data.
+func (b *builder) owns(t *Tensor) bool {
+	return b.own && len(b.users[t.Name]) == 1 && !b.outs[t.Name]
 }
 
 // NewNet compiles m's graph. The graph must have one data input with a
 // declared shape [N,C,H,W] or [N,F] (N may be symbolic) and one output.
 // Errors wrap ErrFormat or ErrUnsupported and name the node.
 func NewNet(m *Model) (*Net, error) {
-	n, err := newNet(m)
+	n, err := newNet(m, false)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
@@ -123,7 +132,7 @@ func LoadNet(path string) (*Net, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := newNet(m)
+	n, err := newNet(m, true)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %s: %w", path, err)
 	}
@@ -136,11 +145,13 @@ func LoadNet(path string) (*Net, error) {
 	return n, nil
 }
 
-func newNet(m *Model) (*Net, error) {
+// newNet compiles m; with own, m's Conv weights may be overwritten (see
+// builder.own).
+func newNet(m *Model, own bool) (*Net, error) {
 	g := m.Graph
 	b := &builder{m: m, g: g, index: map[string]int{}, shapes: map[int][]int{},
 		consts: map[int]*Tensor{}, users: map[string][]*Node{}, outs: map[string]bool{},
-		done: map[*Node]bool{}, net: &Net{Model: m}}
+		done: map[*Node]bool{}, net: &Net{Model: m}, own: own}
 	for _, t := range g.Initializers {
 		b.consts[b.value(t.Name)] = t
 	}

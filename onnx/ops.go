@@ -260,7 +260,10 @@ func (b *builder) conv(n *Node) error {
 	if err != nil {
 		return err
 	}
-	w := slices.Clone(wt.Floats)
+	w := wt.Floats
+	if !b.owns(wt) {
+		w = slices.Clone(w) // folding and packing must not change the model
+	}
 	b.net.weights = append(b.net.weights, wt)
 	bias = slices.Clone(bias)
 	if bias == nil {
@@ -285,6 +288,9 @@ func (b *builder) conv(n *Node) error {
 	}
 	op := newConvOp(tensor.From(w, ws...), bias, int(group), g, xs[2], xs[3])
 	shape := []int{xs[0], o, oh, ow}
+	if ok, err := b.convAdd(n, op, x, out, shape); ok || err != nil {
+		return err
+	}
 	// Fuse a Relu that alone reads the output.
 	if r := b.only(out); r != nil && r.OpType == "Relu" {
 		b.done[r] = true
@@ -294,6 +300,47 @@ func (b *builder) conv(n *Node) error {
 	}
 	b.emit(n, []int{x}, out, shape, func(in []*tensor.Tensor) *tensor.Tensor { return op.forward(in[0], nil) })
 	return nil
+}
+
+// convAdd fuses the Add that alone reads a convolution's output, and the
+// Relu that alone reads the sum (a ResNet block's end), into the
+// convolution's step, when the Add's other operand is already computed:
+// each image's sum (and ReLU, gain and recording) is taken as soon as
+// the GEMM has written that image's output, while it is in cache,
+// instead of in a pass of its own over the batch. The values are those of
+// the Conv, Add and Relu steps it replaces, bit for bit. It reports
+// whether it fused.
+func (b *builder) convAdd(n *Node, op *convOp, x int, out string, shape []int) (bool, error) {
+	a := b.only(out)
+	if a == nil || a.OpType != "Add" || len(a.Inputs) != 2 || a.Inputs[0] == a.Inputs[1] || op.groups != 1 || op.w != nil {
+		return false, nil
+	}
+	k := 0 // the Add's operand that is the convolution's output
+	if a.Inputs[1] == out {
+		k = 1
+	}
+	sv, ok := b.index[a.Inputs[1-k]]
+	if _, c := b.consts[sv]; !ok || c || b.shapes[sv] == nil {
+		return false, nil // a constant, or not computed yet
+	}
+	if !slices.Equal(b.shapes[sv], shape) {
+		return false, nil // the Add's own step reports it
+	}
+	b.done[a] = true
+	sum := a.Outputs[0]
+	var relu *nn.ReLU
+	if r := b.only(sum); r != nil && r.OpType == "Relu" {
+		b.done[r] = true
+		sum = r.Outputs[0]
+		relu = b.unit(r, sum, shape)
+	}
+	b.emit(n, []int{x, sv}, sum, shape, func(in []*tensor.Tensor) *tensor.Tensor {
+		if !in[1].HasShape(op.outShape(in[0])...) {
+			panic(fmt.Sprintf("onnx: node %s adds %v to a convolution's %v", a, in[1].Shape(), op.outShape(in[0])))
+		}
+		return op.forwardAdd(in[0], in[1], relu)
+	})
+	return true, nil
 }
 
 // bnParams checks a BatchNormalization node's constants (each [c]) and
@@ -470,28 +517,7 @@ func addReLU(dst, a, b *tensor.Tensor, r *nn.ReLU) *tensor.Tensor {
 		means = make([]float32, n*c)
 	}
 	x, y, d := a.Data(), b.Data(), dst.Data()
-	// run computes values [lo, hi), whole planes when r is set.
-	run := func(lo, hi int) {
-		dd, xx, yy := d[lo:hi], x[lo:hi], y[lo:hi]
-		for i := range dd {
-			dd[i] = xx[i] + yy[i]
-		}
-		if r == nil {
-			return
-		}
-		if r.Gain == nil {
-			simd.ScaleReLU(dd, dd, 1)
-		}
-		for p := lo / max(hw, 1); p < hi/max(hw, 1); p++ {
-			pl := d[p*hw : (p+1)*hw]
-			if r.Gain != nil {
-				simd.ScaleReLU(pl, pl, 1+r.Gain[p%c])
-			}
-			if means != nil {
-				means[p] = float32(sum64(pl) / float64(hw))
-			}
-		}
-	}
+	run := func(lo, hi int) { addReLURange(d, x, y, lo, hi, c, hw, r, means) }
 	total := len(d)
 	t := min(simd.Threads(), max(1, total/addParallelMin))
 	unit := 1
@@ -517,6 +543,32 @@ func addReLU(dst, a, b *tensor.Tensor, r *nn.ReLU) *tensor.Tensor {
 		r.Record(tensor.From(means, n, c))
 	}
 	return dst
+}
+
+// addReLURange is addReLU on values [lo, hi) of d = x + y ([N,C,HW]
+// flattened), whole planes of hw values when r is set; means[p] gets
+// plane p's mean when not nil. Each value, and each plane's mean, is
+// computed alone: the bits do not depend on how a caller splits the work.
+func addReLURange(d, x, y []float32, lo, hi, c, hw int, r *nn.ReLU, means []float32) {
+	dd, xx, yy := d[lo:hi], x[lo:hi], y[lo:hi]
+	for i := range dd {
+		dd[i] = xx[i] + yy[i]
+	}
+	if r == nil {
+		return
+	}
+	if r.Gain == nil {
+		simd.ScaleReLU(dd, dd, 1)
+	}
+	for p := lo / max(hw, 1); p < hi/max(hw, 1); p++ {
+		pl := d[p*hw : (p+1)*hw]
+		if r.Gain != nil {
+			simd.ScaleReLU(pl, pl, 1+r.Gain[p%c])
+		}
+		if means != nil {
+			means[p] = float32(sum64(pl) / float64(hw))
+		}
+	}
 }
 
 // sum64 is nn's sum of x in float64 (four running sums over x[j], j ≡

@@ -2,7 +2,9 @@ package tensor
 
 import (
 	"math"
+	"runtime"
 	"testing"
+	"time"
 )
 
 func TestSharesData(t *testing.T) {
@@ -56,9 +58,8 @@ func TestScratchRecycle(t *testing.T) {
 		if debug {
 			n = 10 // every size is recycled in debug mode
 		}
-		// sync.Pool keeps a buffer per processor: when the goroutine
-		// moves between Put and Get the buffer may be missed, so try
-		// until one comes back.
+		// A collection between Recycle and Scratch may age the buffer
+		// out, so try until one comes back.
 		reused := false
 		for try := 0; try < 100 && !reused; try++ {
 			x := New(n)
@@ -88,4 +89,69 @@ func TestScratchRecycle(t *testing.T) {
 			t.Fatalf("debug=%v: Scratch never reused a recycled buffer", debug)
 		}
 	}
+}
+
+// TestScratchFit: a recycled buffer of m floats serves the smallest
+// requests from m/scratchFit to m floats (the tensor has the requested
+// length, the memory is the buffer's), Recycle of that tensor hands the
+// whole buffer back, and requests outside that range get fresh memory.
+// Of two buffers that fit, the smaller is taken.
+func TestScratchFit(t *testing.T) {
+	defer DebugScratch(DebugScratch(false))
+	resetScratch()
+	defer resetScratch()
+	m := 8 * scratchMin
+	big := New(m)
+	p := &big.Data()[0]
+	Recycle(big)
+	if y := Scratch(m + 1); &y.Data()[0] == p {
+		t.Fatalf("a buffer of %d served %d floats", m, m+1)
+	}
+	if y := Scratch(m/scratchFit - 1); &y.Data()[0] == p {
+		t.Fatalf("a buffer of %d served %d floats (more than %d× smaller)", m, m/scratchFit-1, scratchFit)
+	}
+	y := Scratch(2, m/4)
+	if &y.Data()[0] != p || y.Len() != m/2 || !y.HasShape(2, m/4) {
+		t.Fatalf("Scratch(2, %d) of a recycled %d-float buffer: len %d, shape %v, reused %v", m/4, m, y.Len(), y.Shape(), &y.Data()[0] == p)
+	}
+	Recycle(y)
+	if z := Scratch(m); &z.Data()[0] != p || z.Len() != m {
+		t.Fatalf("the whole buffer did not come back after Recycle of a part (len %d)", z.Len())
+	}
+
+	mid := New(2 * scratchMin)
+	q := &mid.Data()[0]
+	Recycle(New(m))
+	Recycle(mid)
+	if y := Scratch(scratchMin + 1); &y.Data()[0] != q {
+		t.Fatalf("Scratch took the larger of two fitting buffers")
+	}
+}
+
+// TestScratchAges: recycled buffers nobody takes are dropped by the
+// garbage collector (within a few collections), so recycling does not pin
+// memory.
+func TestScratchAges(t *testing.T) {
+	resetScratch()
+	defer resetScratch()
+	Recycle(New(scratchMin))
+	for i := 0; i < 100 && scratchLen() > 0; i++ {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	if n := scratchLen(); n > 0 {
+		t.Fatalf("%d recycled buffers survived 100 collections", n)
+	}
+}
+
+func scratchLen() int {
+	scratch.mu.Lock()
+	defer scratch.mu.Unlock()
+	return len(scratch.cur) + len(scratch.old)
+}
+
+func resetScratch() {
+	scratch.mu.Lock()
+	defer scratch.mu.Unlock()
+	scratch.cur, scratch.old = nil, nil
 }

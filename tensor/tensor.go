@@ -10,6 +10,9 @@ import (
 type Tensor struct {
 	shape []int
 	data  []float32
+	// buf is the whole recycled buffer data is a prefix of, when Scratch
+	// made the tensor from one (nil otherwise); Recycle hands it back.
+	buf []float32
 }
 
 // numel returns the element count of shape, panicking on a negative
