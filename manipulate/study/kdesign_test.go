@@ -3,8 +3,8 @@ package study
 import (
 	"bytes"
 	"context"
-	"math"
 	"encoding/csv"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
