@@ -485,8 +485,8 @@ type selectivityInputs struct {
 	Variance string   `json:",omitempty"`
 	Fig2     []string `json:",omitempty"`
 	// A K-category design's and criterion's, empty for the paper's.
-	Design    string `json:",omitempty"`
-	Criterion string `json:",omitempty"`
+	Design    string  `json:",omitempty"`
+	Criterion string  `json:",omitempty"`
 	Alpha     float64 `json:",omitempty"`
 }
 
