@@ -44,7 +44,7 @@ func TestKDesign(t *testing.T) {
 	}
 	from := filepath.Join(root, "selk")
 	err = selstudy.RunK(context.Background(), from, selstudy.KConfig{Sets: sets, Input: imagenet.Config{Size: 64},
-		Networks: []selstudy.Network{{Label: "network", Key: "alexnet", Model: m, Record: selectivity.RecordConfig{Seed: o.seed}}},
+		Networks:  []selstudy.Network{{Label: "network", Key: "alexnet", Model: m, Record: selectivity.RecordConfig{Seed: o.seed}}},
 		Criterion: selectivity.BySI, Keep: selectivity.DefaultKeep})
 	if err != nil {
 		t.Fatal(err)

@@ -98,7 +98,7 @@ func main() {
 	fs.StringVar(&o.threshold, "threshold", "paper", "scope of the threshold search: paper (first set, pleasant, every layer) or all")
 	fs.IntVar(&o.draws, "draws", manipulate.DefaultDraws, "random draws R of as many neurons as the selective set, per layer")
 	fs.StringVar(&o.layers, "layers", "", "comma-separated layers to manipulate (default: every conv layer)")
-	fs.StringVar(&o.stages, "stages", "", "experiments to run: lesion (Fig 6), sweep (Figs 4-5), threshold (Fig 3C; the paper's design only)\n(default: all of them, lesion,sweep under a K-category design)")
+	fs.StringVar(&o.stages, "stages", strings.Join(study.Stages, ","), "experiments to run: lesion (Fig 6), sweep (Figs 4-5), threshold (Fig 3C; the paper's design only:\nthe default means lesion,sweep under a K-category design)")
 	fs.StringVar(&o.removed, "removed", "0:90:10", "threshold search: percentages of lowest-SI neurons removed, LO:HI:STEP or a list")
 	fs.StringVar(&o.features, "features", manipulate.DefaultFeatures, "the readout's input: a unit's post-ReLU output")
 	fs.StringVar(&o.shard, "shard", "", "run shard i of n (0 <= i < n) of the (set, emotion, layer) work, as i/n; default from SLURM_ARRAY_TASK_ID/COUNT")
@@ -167,6 +167,9 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(s
 	read := study.ReadSelectivity
 	if k {
 		read = study.ReadSelectivityK
+		if o.stages == strings.Join(study.Stages, ",") {
+			cfg.Stages = study.KStages // the flag's default
+		}
 		if slices.Contains(cfg.Stages, study.Threshold) {
 			return cli.Usagef("-stages threshold: the threshold search is for the paper's valence design only")
 		}
