@@ -19,6 +19,15 @@
 //	readout.csv    the readouts' val and test F1, macro-F1 and accuracy
 //	fig6, fig4_<set>, fig3c (.svg and .png)
 //
+// Under a K-category design (-rating/-thresholds, -label, -categories or
+// -select as given to the selectivity stage) it reads that stage's K
+// tables (selectivity_k.csv, selective_k.csv) and runs, per set and
+// category, the one-vs-rest readout, the lesion and the attention sweep
+// on the category's selective channels against as many random ones:
+// table1.csv has a row per set and category (its emotion column holds the
+// category), and fig6 a row of panels per category. The threshold search
+// is the paper's design only.
+//
 // Every file is written atomically, and each finished (stage, set,
 // emotion, layer) is kept under -out/units, so an interrupted run resumes
 // where it stopped. -shard i/n (or SLURM_ARRAY_TASK_ID and
@@ -62,6 +71,7 @@ type options struct {
 	merge, estimate, quiet                  bool
 	mem                                     int64
 	readout                                 cli.ReadoutFlags
+	design                                  cli.DesignFlags
 	epochs                                  int
 	args                                    []string
 }
@@ -88,7 +98,7 @@ func main() {
 	fs.StringVar(&o.threshold, "threshold", "paper", "scope of the threshold search: paper (first set, pleasant, every layer) or all")
 	fs.IntVar(&o.draws, "draws", manipulate.DefaultDraws, "random draws R of as many neurons as the selective set, per layer")
 	fs.StringVar(&o.layers, "layers", "", "comma-separated layers to manipulate (default: every conv layer)")
-	fs.StringVar(&o.stages, "stages", strings.Join(study.Stages, ","), "experiments to run: lesion (Fig 6), sweep (Figs 4-5), threshold (Fig 3C)")
+	fs.StringVar(&o.stages, "stages", strings.Join(study.Stages, ","), "experiments to run: lesion (Fig 6), sweep (Figs 4-5), threshold (Fig 3C; the paper's design only:\nthe default means lesion,sweep under a K-category design)")
 	fs.StringVar(&o.removed, "removed", "0:90:10", "threshold search: percentages of lowest-SI neurons removed, LO:HI:STEP or a list")
 	fs.StringVar(&o.features, "features", manipulate.DefaultFeatures, "the readout's input: a unit's post-ReLU output")
 	fs.StringVar(&o.shard, "shard", "", "run shard i of n (0 <= i < n) of the (set, emotion, layer) work, as i/n; default from SLURM_ARRAY_TASK_ID/COUNT")
@@ -97,6 +107,7 @@ func main() {
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output (without a terminal, a line per stage replaces the bars)")
 	fs.Int64Var(&o.mem, "mem", 1024, "memory for cached activations, in MiB")
 	o.readout.Register(fs)
+	o.design.Register(fs)
 	fs.IntVar(&o.epochs, "epochs", 10, "readout training epochs")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: manipulate -from SELDIR -sets NAME=DIR,... -out DIR [flags]\n"+
@@ -143,7 +154,27 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(s
 	if err != nil {
 		return err
 	}
-	from, err := study.ReadSelectivity(o.from)
+	// A K-category design (or another criterion) reads the K tables of
+	// the selectivity stage (selectivity_k.csv, selective_k.csv).
+	if o.design.Select == "" {
+		o.design.Select = "si" // the flag's default
+	}
+	k := !o.design.IsDefault()
+	des, _, err := o.design.Design()
+	if err != nil {
+		return err
+	}
+	read := study.ReadSelectivity
+	if k {
+		read = study.ReadSelectivityK
+		if o.stages == strings.Join(study.Stages, ",") {
+			cfg.Stages = study.KStages // the flag's default
+		}
+		if slices.Contains(cfg.Stages, study.Threshold) {
+			return cli.Usagef("-stages threshold: the threshold search is for the paper's valence design only")
+		}
+	}
+	from, err := read(o.from)
 	if err != nil {
 		return err
 	}
@@ -168,9 +199,12 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(s
 			}
 		}
 	}
-	sets, err := loadSets(o.sets, pre)
+	sets, classes, err := loadSets(o.sets, pre, des)
 	if err != nil {
 		return err
+	}
+	if k {
+		cfg.Classes, cfg.Design = classes, fmt.Sprintf("%v, %s selection", des, o.design.Select)
 	}
 	cfg.Model, cfg.From, cfg.Sets = m, from, sets
 	cfg.ModelID = study.ParamsID(m)
@@ -318,31 +352,37 @@ func parseShard(s string, getenv func(string) string) (int, int, error) {
 	return i, n, nil
 }
 
-// loadSets loads -sets NAME=DIR,... and prepares them for the network.
-func loadSets(spec string, pre imagenet.Config) ([]study.Set, error) {
+// loadSets loads -sets NAME=DIR,... under the design and prepares them
+// for the network; it returns the sets' categories too (the same in every
+// set).
+func loadSets(spec string, pre imagenet.Config, des stimuli.Design) ([]study.Set, []string, error) {
 	var out []study.Set
+	var raw []*stimuli.Set
 	for _, item := range splitList(spec) {
 		name, dir, ok := strings.Cut(item, "=")
 		if !ok {
 			name, dir = filepath.Base(filepath.Clean(item)), item
 		}
 		if name == "" || dir == "" {
-			return nil, cli.Usagef("-sets item %q: want NAME=DIR", item)
+			return nil, nil, cli.Usagef("-sets item %q: want NAME=DIR", item)
 		}
-		set, err := stimuli.Load(dir, stimuli.Config{Name: name})
+		set, err := stimuli.Load(dir, stimuli.Config{Name: name, Design: des})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s, err := study.FromSet(set, pre)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		out = append(out, s)
+		out, raw = append(out, s), append(raw, set)
 	}
 	if len(out) == 0 {
-		return nil, cli.Usagef("-sets names no set")
+		return nil, nil, cli.Usagef("-sets names no set")
 	}
-	return out, nil
+	if err := stimuli.SameClasses(raw); err != nil {
+		return nil, nil, err
+	}
+	return out, raw[0].Classes, nil
 }
 
 // newProgress returns the stage reporter: cli.Progress counting images

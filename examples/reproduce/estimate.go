@@ -180,7 +180,7 @@ func standIn(m *nn.Model, sets []*stimuli.Set) *manstudy.Selectivity {
 	units := m.ConvUnits()
 	for _, u := range units {
 		s.Layers = append(s.Layers, manstudy.Layer{Name: u.Name, Channels: u.Channels})
-		var sel [stimuli.NumEmotions][]int
+		sel := make([][]int, stimuli.NumEmotions)
 		for c := range u.Channels {
 			if (c/3)%15 == 0 {
 				sel[c%3] = append(sel[c%3], c)

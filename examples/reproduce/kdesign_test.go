@@ -1,23 +1,25 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
 // TestKDesign runs reproduce under a four-category label design on
-// synthetic sets: the selectivity stage's K tables appear, with a row per
-// class in overlap_k.csv, and the command says the manipulation is not
-// run for such designs.
+// synthetic sets: every stage runs. The selectivity stage writes its K
+// tables (a row per class in overlap_k.csv) and figures, the
+// manipulation a Table 1 with a row per set and category and its figures,
+// with the progress of each stage; a rerun reuses both stages. A rating
+// without thresholds and the threshold search are refused.
 func TestKDesign(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "k")
-	r := shortRun(t, out, "-synthetic-classes", "dark,dim,light,bright", "-label", "category", "-select", "nasr")
-	if r.code != 0 {
-		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
-	}
-	if !strings.Contains(r.stderr, "runs the\nselectivity stage only") {
-		t.Errorf("stderr does not say the manipulation was not run:\n%s", r.stderr)
+	r := shortRun(t, out, "-synthetic-classes", "dark,dim,light,bright", "-select", "nasr", "-images", "48")
+	for _, want := range []string{"selectivity: done", "manipulate: done", "lesion", "sweep", "a row per set and category"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
 	}
 	head, rows, err := readCSV(filepath.Join(out, "selectivity", "overlap_k.csv"))
 	if err != nil {
@@ -30,8 +32,29 @@ func TestKDesign(t *testing.T) {
 	if head[2] != "class" || len(classes) != 4 || classes["dark"] != classes["bright"] || classes["dark"] == 0 {
 		t.Errorf("overlap_k.csv: header %q, rows per class %v", head, classes)
 	}
+	head, rows, err = readCSV(filepath.Join(out, "manipulate", "table1.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2*4 || head[1] != "emotion" || rows[0][1] != "dark" || rows[7][1] != "bright" {
+		t.Errorf("table1.csv: header %q, %d rows %q", head, len(rows), rows)
+	}
+	for _, f := range []string{"selectivity/tuning_k.svg", "selectivity/si_k.png", "selectivity/overlap_k.svg",
+		"manipulate/fig6.svg", "manipulate/fig4_synth1.svg", "manipulate/lesion.csv", "manipulate/sweep.csv", "manipulate/stats.csv"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("no %s: %v", f, err)
+		}
+	}
+	r = shortRun(t, out, "-synthetic-classes", "dark,dim,light,bright", "-select", "nasr", "-images", "48")
+	if !strings.Contains(r.stderr, "selectivity: reused") || !strings.Contains(r.stderr, "manipulate: reused") {
+		t.Errorf("a rerun does not reuse the stages:\n%s", r.stderr)
+	}
 	r = command(t, nil, "-out", out, "-rating", "arousal")
 	if r.code == 0 || !strings.Contains(r.stderr, `rating "arousal" needs thresholds`) {
 		t.Errorf("-rating without -thresholds: exit %d\n%s", r.code, r.stderr)
+	}
+	r = command(t, nil, "-out", out, "-synthetic-classes", "a,b", "-stages", "lesion,threshold")
+	if r.code == 0 || !strings.Contains(r.stderr, "paper's valence design only") {
+		t.Errorf("-stages threshold under a K design: exit %d\n%s", r.code, r.stderr)
 	}
 }

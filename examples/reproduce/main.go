@@ -67,6 +67,7 @@ import (
 
 	"github.com/emosel/emosel/internal/cli"
 	"github.com/emosel/emosel/manipulate"
+	manstudy "github.com/emosel/emosel/manipulate/study"
 	"github.com/emosel/emosel/nn"
 	"github.com/emosel/emosel/selectivity"
 	"github.com/emosel/emosel/stimuli"
@@ -187,7 +188,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.fig2, "fig2", "", "layers shown in Fig 2, comma-separated (default: the paper's early, middle and deep layer)")
 	o.readout.Register(fs)
 	o.design.Register(fs)
-	fs.StringVar(&o.synthetic, "synthetic-classes", "", "instead of -sets, draw two synthetic sets (stimuli.SyntheticClasses, 96 images) of these comma-separated\ncategories into -out/stimuli; their ratings.csv has the columns file, category and arousal")
+	fs.StringVar(&o.synthetic, "synthetic-classes", "", "instead of -sets, draw two synthetic sets (stimuli.SyntheticClasses, -images each) of these comma-separated\ncategories into -out/stimuli, differing in mean luminance; their ratings.csv has the columns file, category\nand arousal; without -rating or -label the design is -label category")
 	fs.StringVar(&o.features, "features", manipulate.DefaultFeatures, "the readout's input: a unit's post-ReLU output")
 	fs.Int64Var(&o.mem, "mem", manipulate.DefaultBudget>>20, "memory for cached activations of the manipulation, in MiB")
 	fs.IntVar(&o.permutations, "permutations", 0, "also test each cross-set overlap against this many label shuffles (e.g. 1000)")
@@ -327,6 +328,48 @@ type plan struct {
 	analysis    selectivity.StudyConfig
 	train       nn.TrainConfig
 	controlSeed uint64 // the random control's seed
+	// k is a K-category design (-rating, -label, -synthetic-classes) or
+	// another criterion (-select): the selectivity stage is
+	// selectivity/study.RunK and the manipulation has a task per class.
+	k       bool
+	design  stimuli.Design
+	crit    selectivity.Criterion
+	classes []string // -synthetic-classes
+}
+
+// resolveDesign reads the design flags: a K-category design, or
+// -synthetic-classes (a label design of those names, unless -rating or
+// -label says otherwise).
+func (p *plan) resolveDesign() error {
+	o := p.o
+	if o.design.IsDefault() && o.synthetic == "" {
+		return nil
+	}
+	p.k = true
+	var err error
+	if p.design, p.crit, err = o.design.Design(); err != nil {
+		return err
+	}
+	if o.synthetic != "" {
+		if o.sets != "" {
+			return cli.Usagef("-synthetic-classes and -sets are exclusive")
+		}
+		p.classes = splitList(o.synthetic)
+		des, err := stimuli.ParseDesign("", "", "category", strings.Join(p.classes, ","))
+		if err != nil || len(p.classes) < 2 {
+			return cli.Usagef("-synthetic-classes %q: want two or more category names (%v)", o.synthetic, err)
+		}
+		if p.design.IsDefault() {
+			p.design = des
+		}
+	}
+	if !o.set["stages"] {
+		p.stages = manstudy.KStages
+	}
+	if slices.Contains(p.stages, manstudy.Threshold) {
+		return cli.Usagef("-stages threshold: the threshold search is for the paper's valence design only")
+	}
+	return nil
 }
 
 // resolve checks the flags and fills in the defaults.
@@ -532,6 +575,9 @@ func resolve(o options) (*plan, error) {
 		p.top = max(1, o.images/demoTopPart)
 	}
 	p.th = stimuli.Thresholds{Low: o.low, High: o.high, Band: o.band}
+	if err := p.resolveDesign(); err != nil {
+		return nil, err
+	}
 	p.controlSeed = o.seed + 1
 	if o.set["control-seed"] {
 		p.controlSeed = o.controlSeed

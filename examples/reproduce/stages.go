@@ -158,9 +158,6 @@ func (r *runner) stage(name, key string, inputs any, outputs []string, run func(
 
 // run runs the study as the flags say.
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
-	if !o.design.IsDefault() || o.synthetic != "" {
-		return runK(ctx, o, stderr)
-	}
 	p, err := resolve(o)
 	if err != nil {
 		return err
@@ -181,7 +178,14 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 	}
 	if p.demo && !o.estimate {
-		fmt.Fprint(r.log, banner(p))
+		if p.classes != nil {
+			fmt.Fprint(r.log, bannerK(p))
+		} else {
+			fmt.Fprint(r.log, banner(p))
+		}
+	}
+	if p.k && (o.estimate || p.shards > 1 || o.merge) {
+		return cli.Usagef("-estimate, -shard and -merge are for the paper's valence design; a K-category design runs in one go")
 	}
 	if r.pre, err = cli.Resize(o.resize); err != nil {
 		return err
@@ -200,7 +204,8 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			Sets         []string
 			Images, Size int
 			Seed         uint64
-		}{stageFormat, demoGenerator, demoSets, o.images, p.size, demoSetSeed}
+			Classes      []string `json:",omitempty"` // -synthetic-classes
+		}{stageFormat, demoGenerator, demoSets, o.images, p.size, demoSetSeed, p.classes}
 		var outputs []string
 		for _, s := range p.sets {
 			rel, _ := filepath.Rel(o.out, s.dir)
@@ -210,6 +215,12 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			for k, s := range p.sets {
 				if err := os.RemoveAll(s.dir); err != nil {
 					return err
+				}
+				if p.classes != nil {
+					if err := stimuli.WriteSyntheticClasses(s.dir, s.name, p.classes, o.images, demoSetSeed+uint64(k), p.size); err != nil {
+						return err
+					}
+					continue
 				}
 				if err := stimuli.WriteSyntheticOverlap(s.dir, s.name, o.images, demoSetSeed+uint64(k), p.size); err != nil {
 					return err
@@ -261,6 +272,9 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	if p.shards > 1 || p.until == stageManipulate {
 		return nil
+	}
+	if p.k {
+		return r.doneK()
 	}
 	t0 := time.Now()
 	if err := r.report(); err != nil {
@@ -344,7 +358,7 @@ func layersText(p *plan) string {
 // loadSets loads the sets and computes their content hashes.
 func (r *runner) loadSets() error {
 	for _, s := range r.p.sets {
-		set, err := selstudy.LoadSet(s.name, s.dir, r.p.th, r.p.o.skipBad)
+		set, err := selstudy.LoadDesign(s.name, s.dir, r.p.design, r.p.th, r.p.o.skipBad)
 		if err != nil {
 			return err
 		}
@@ -353,8 +367,15 @@ func (r *runner) loadSets() error {
 			return fmt.Errorf("set %s: %w", s.name, err)
 		}
 		lh := sha256.New()
-		for _, l := range set.Labels() {
-			lh.Write([]byte{byte(l)})
+		if r.p.k {
+			for _, c := range set.ClassLabels() {
+				lh.Write([]byte{byte(c + 1)})
+			}
+			lh.Write([]byte(strings.Join(set.Classes, "\x00")))
+		} else {
+			for _, l := range set.Labels() {
+				lh.Write([]byte{byte(l)})
+			}
 		}
 		r.sets = append(r.sets, set)
 		r.inputs = append(r.inputs, setInput{Name: s.name, Dir: s.dir, Hash: h, Labels: hex.EncodeToString(lh.Sum(nil))[:24],
@@ -463,6 +484,10 @@ type selectivityInputs struct {
 	Chance   string   `json:",omitempty"`
 	Variance string   `json:",omitempty"`
 	Fig2     []string `json:",omitempty"`
+	// A K-category design's and criterion's, empty for the paper's.
+	Design    string  `json:",omitempty"`
+	Criterion string  `json:",omitempty"`
+	Alpha     float64 `json:",omitempty"`
 }
 
 func (r *runner) selectivityInputs() selectivityInputs {
@@ -477,6 +502,9 @@ func (r *runner) selectivityInputs() selectivityInputs {
 	}
 	if o.fig2 != "" {
 		in.Fig2 = splitList(o.fig2)
+	}
+	if r.p.k {
+		in.Design, in.Criterion, in.Alpha = r.p.design.String(), r.p.crit.String(), o.design.Alpha
 	}
 	for i := range in.Sets {
 		in.Sets[i].Dir = "" // where the set lives does not matter
@@ -498,38 +526,27 @@ func (r *runner) selectivity(ctx context.Context) error {
 	r.keys[stageSelectivity] = key
 	outputs := []string{filepath.Join(selectivityDir, selstudy.SelectivityFile), filepath.Join(selectivityDir, selstudy.SelectiveFile),
 		filepath.Join(selectivityDir, selstudy.OverlapFile)}
+	if r.p.k {
+		outputs = []string{filepath.Join(selectivityDir, selstudy.KSelectivityFile), filepath.Join(selectivityDir, selstudy.KSelectiveFile),
+			filepath.Join(selectivityDir, selstudy.KOverlapFile)}
+	}
 	return r.stage(stageSelectivity, key, in, outputs, func() error {
 		if r.p.shards > 1 {
 			return cli.Usagef("-shard: the selectivity stage is not done (or its settings changed): run the same command\n" +
 				"with -until selectivity instead of -shard once, then the shards")
 		}
-		m, err := r.mainModel()
+		m, nets, err := r.networks()
 		if err != nil {
 			return err
 		}
-		main := selstudy.Network{Label: "pretrained", Model: m, Key: r.cacheKey(o.weights, o.seed)}
-		if o.weights != "" {
-			main.About = fmt.Sprintf("%s with weights %s (sha256 %s)", o.model, o.weights, r.weights[:16])
-			main.Record = selectivity.RecordConfig{Weights: filepath.Base(o.weights)}
-		} else {
-			main.Label = fmt.Sprintf("random init (seed %d)", o.seed)
-			main.About = fmt.Sprintf("%s WITHOUT trained weights: a random initialisation from seed %d stands in for the pretrained network", o.model, o.seed)
-			main.Record = selectivity.RecordConfig{Seed: o.seed}
-		}
-		nets := []selstudy.Network{main}
-		if o.control {
-			c, err := r.build("", r.p.controlSeed)
-			if err != nil {
-				return err
-			}
-			r.limitMemory(c)
-			nets = append(nets, selstudy.Network{
-				Label:  fmt.Sprintf("random (seed %d)", r.p.controlSeed),
-				About:  fmt.Sprintf("%s random initialisation from seed %d (control)", o.model, r.p.controlSeed),
-				Key:    r.cacheKey("", r.p.controlSeed),
-				Model:  c,
-				Record: selectivity.RecordConfig{Seed: r.p.controlSeed},
+		if r.p.k {
+			err := selstudy.RunK(ctx, r.path(selectivityDir), selstudy.KConfig{
+				Sets: r.sets, Networks: nets, Input: r.pre, Index: r.p.analysis.Index, Criterion: r.p.crit,
+				Keep: r.p.analysis.Keep, Alpha: o.design.Alpha, Chance: r.p.analysis.Chance, Top: r.p.top, Batch: o.batch,
+				Log: indent{r.log}, Progress: r.prog,
 			})
+			r.limitMemory()
+			return err
 		}
 		cfg := selstudy.Config{Sets: r.sets, Networks: nets, Input: r.pre, Resize: o.resize, Analysis: r.p.analysis,
 			Top: r.p.top, Batch: o.batch, Permutations: o.permutations, Seed: o.seed, Progress: r.prog, Log: indent{r.log}}
@@ -546,6 +563,41 @@ func (r *runner) selectivity(ctx context.Context) error {
 		fmt.Fprint(indent{r.log}, res.Summary())
 		return nil
 	})
+}
+
+// networks builds the selectivity stage's networks: the one under study
+// (returned first, also alone), then the random control if asked.
+func (r *runner) networks() (*nn.Model, []selstudy.Network, error) {
+	o := r.p.o
+	m, err := r.mainModel()
+	if err != nil {
+		return nil, nil, err
+	}
+	main := selstudy.Network{Label: "pretrained", Model: m, Key: r.cacheKey(o.weights, o.seed)}
+	if o.weights != "" {
+		main.About = fmt.Sprintf("%s with weights %s (sha256 %s)", o.model, o.weights, r.weights[:16])
+		main.Record = selectivity.RecordConfig{Weights: filepath.Base(o.weights)}
+	} else {
+		main.Label = fmt.Sprintf("random init (seed %d)", o.seed)
+		main.About = fmt.Sprintf("%s WITHOUT trained weights: a random initialisation from seed %d stands in for the pretrained network", o.model, o.seed)
+		main.Record = selectivity.RecordConfig{Seed: o.seed}
+	}
+	nets := []selstudy.Network{main}
+	if o.control {
+		c, err := r.build("", r.p.controlSeed)
+		if err != nil {
+			return nil, nil, err
+		}
+		r.limitMemory(c)
+		nets = append(nets, selstudy.Network{
+			Label:  fmt.Sprintf("random (seed %d)", r.p.controlSeed),
+			About:  fmt.Sprintf("%s random initialisation from seed %d (control)", o.model, r.p.controlSeed),
+			Key:    r.cacheKey("", r.p.controlSeed),
+			Model:  c,
+			Record: selectivity.RecordConfig{Seed: r.p.controlSeed},
+		})
+	}
+	return m, nets, nil
 }
 
 // indent prefixes every line written with two spaces.
@@ -648,6 +700,7 @@ func (r *runner) config(m *nn.Model, from *manstudy.Selectivity) (manstudy.Confi
 		Readout: r.p.train,
 		Shard:   r.p.shard, Shards: r.p.shards,
 		ThresholdAll: r.p.o.threshold == "all",
+		Classes:      classes(r.p, r.sets), Design: design(r.p),
 	}, nil
 }
 
@@ -689,7 +742,11 @@ func (r *runner) manipulate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		from, err := manstudy.ReadSelectivity(r.path(selectivityDir))
+		read := manstudy.ReadSelectivity
+		if r.p.k {
+			read = manstudy.ReadSelectivityK
+		}
+		from, err := read(r.path(selectivityDir))
 		if err != nil {
 			return err
 		}

@@ -31,14 +31,9 @@ func runK(ctx context.Context, o options, specs []setSpec, stderr io.Writer) err
 	}
 	var sets []*stimuli.Set
 	for _, sp := range specs {
-		var set *stimuli.Set
-		if des.IsDefault() {
-			set, err = study.LoadSet(sp.name, sp.dir, stimuli.Thresholds{Low: o.low, High: o.high, Band: o.band}, o.skipBad)
-		} else {
-			set, err = stimuli.Load(sp.dir, stimuli.Config{Name: sp.name, Design: des, SkipBad: o.skipBad})
-		}
+		set, err := study.LoadDesign(sp.name, sp.dir, des, stimuli.Thresholds{Low: o.low, High: o.high, Band: o.band}, o.skipBad)
 		if err != nil {
-			return fmt.Errorf("set %s: %w", sp.name, err)
+			return err
 		}
 		sets = append(sets, set)
 	}

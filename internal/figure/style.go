@@ -75,6 +75,26 @@ var Palette = []color.NRGBA{
 	{0x99, 0x66, 0x00, 0xff},
 }
 
+// Categories colours the classes of a K-category design (up to eight,
+// then again from the first): Okabe–Ito's colours, readable with
+// colour-blindness, ordered so that neighbours contrast, with its yellow
+// darkened to read on white. Gray stays for controls.
+var Categories = []color.NRGBA{
+	{0x00, 0x72, 0xb2, 0xff}, // blue
+	{0xd5, 0x5e, 0x00, 0xff}, // vermillion
+	{0x00, 0x9e, 0x73, 0xff}, // bluish green
+	{0xcc, 0x79, 0xa7, 0xff}, // reddish purple
+	{0xe6, 0x9f, 0x00, 0xff}, // orange
+	{0x56, 0xb4, 0xe9, 0xff}, // sky blue
+	{0x99, 0x66, 0x00, 0xff}, // brown (darkened yellow)
+	{0x00, 0x00, 0x00, 0xff}, // black
+}
+
+// Category returns the colour of class i of a K-category design.
+func Category(i int) color.NRGBA {
+	return Categories[((i%len(Categories))+len(Categories))%len(Categories)]
+}
+
 // Set returns the colour of the i-th set.
 func Set(i int) color.NRGBA { return Palette[((i%len(Palette))+len(Palette))%len(Palette)] }
 

@@ -57,6 +57,15 @@ func (r *results) layerNames() []string {
 	return n
 }
 
+// colour is the colour of category ei: its emotion's, or under a
+// K-category design its class's (figure.Category).
+func (r *results) colour(ei int) color.Color {
+	if r.Manifest.Design != "" {
+		return figure.Category(ei)
+	}
+	return emotionColour(r.Manifest.Emotions[ei])
+}
+
 // emotionColour is the colour of the named emotion (figure.Studied for a
 // name stimuli does not know).
 func emotionColour(name string) color.Color {
@@ -197,10 +206,17 @@ func meanSD(x []float64) (float64, float64) {
 	return mu, math.Sqrt(ss / n)
 }
 
-// fig6 is the lesion figure: rows are sets, columns emotions.
+// fig6 is the lesion figure: rows are sets, columns emotions; under a
+// K-category design (up to eight classes and more) rows are the classes
+// and columns the sets, so that panels keep their width.
 func (r *results) fig6(base string) error {
 	man := r.Manifest
-	plots := make([][]*plot.Plot, len(man.Sets))
+	k := man.Design != ""
+	rows := len(man.Sets)
+	if k {
+		rows = len(man.Emotions)
+	}
+	plots := make([][]*plot.Plot, rows)
 	legend := true
 	for si, set := range man.Sets {
 		for ei, e := range man.Emotions {
@@ -208,7 +224,7 @@ func (r *results) fig6(base string) error {
 			les := r.Lesion[si][ei]
 			d := comparison{title: title("lesion", set.Name, e, orig), ylabel: "F1 change (%)", names: r.layerNames(),
 				orig: orig, sel: make([]float64, len(les)), rnd: make([][]float64, len(les)), extreme: make([]bool, len(les)),
-				colour: emotionColour(e)}
+				colour: r.colour(ei)}
 			for li, l := range les {
 				f := scores(l.Test)
 				d.sel[li] = change(f[0], orig)
@@ -222,10 +238,14 @@ func (r *results) fig6(base string) error {
 				return err
 			}
 			legend = legend && !ok
-			plots[si] = append(plots[si], p)
+			if k {
+				plots[ei] = append(plots[ei], p)
+			} else {
+				plots[si] = append(plots[si], p)
+			}
 		}
 	}
-	return figure.SaveTiles(plots, vg.Length(len(man.Sets))*panelRow, base)
+	return figure.SaveTiles(plots, vg.Length(rows)*panelRow, base)
 }
 
 // fig4 is the attention figure of one set (the paper's Fig 4 for IAPS,
@@ -241,7 +261,7 @@ func (r *results) fig4(si int, base string) error {
 		swp := r.Sweep[si][ei]
 		d := comparison{title: title("attention", set.Name, e, orig), ylabel: "F1 change at best α (%)", names: r.layerNames(),
 			orig: orig, sel: make([]float64, len(swp)), rnd: make([][]float64, len(swp)), extreme: make([]bool, len(swp)),
-			colour: emotionColour(e)}
+			colour: r.colour(ei)}
 		for li, s := range swp {
 			d.sel[li] = change(s.Curves[0].BestTest().F1(), orig)
 			for _, cv := range s.Curves[1:] {

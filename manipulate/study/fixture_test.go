@@ -20,8 +20,11 @@ import (
 
 // tinyModel is a reduced VGG-16 (4…32 channels, fc6/fc7 of 64) with
 // PyTorch's default init of fc6 and fc7, for 32×32 images.
-func tinyModel() *nn.Model {
-	m := vgg.New(vgg.Config{Width: 1.0 / 16, Hidden: 64, Classes: 10}, tensor.NewRNG(3))
+func tinyModel() *nn.Model { return tinyModelOf(vgg.Config{Width: 1.0 / 16, Hidden: 64, Classes: 10}) }
+
+// tinyModelOf is tinyModel's network at another width.
+func tinyModelOf(c vgg.Config) *nn.Model {
+	m := vgg.New(c, tensor.NewRNG(3))
 	rng := tensor.NewRNG(4)
 	for _, name := range []string{"fc6", "fc7"} {
 		u, _ := m.Unit(name)

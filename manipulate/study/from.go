@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/emosel/emosel/nn"
+	selstudy "github.com/emosel/emosel/selectivity/study"
 	"github.com/emosel/emosel/stimuli"
 )
 
@@ -35,9 +36,14 @@ type Selectivity struct {
 	// by channel. Channels without an SI have NaN and stimuli.Unknown.
 	SI        [][][]float64
 	Preferred [][][]stimuli.Category
-	// Selective holds, per layer (indexed like Layers) and emotion, the
-	// cross-set selective channels, ascending.
-	Selective [][stimuli.NumEmotions][]int
+	// Selective holds, per layer (indexed like Layers) and emotion (or
+	// class of Classes), the cross-set selective channels, ascending.
+	Selective [][][]int
+	// Classes names the categories of a K-category design
+	// (ReadSelectivityK), in the order of Selective's classes; nil for
+	// the paper's three emotions. A K design's Preferred is nil: the
+	// threshold search, its only reader, is the paper's design only.
+	Classes []string
 	// Hash is the SHA-256 of the two files' bytes, for fingerprints.
 	Hash string
 }
@@ -66,29 +72,97 @@ const maxCSV = 1 << 30
 // and every set must have every layer. Errors name the file and line and
 // wrap ErrFrom.
 func ReadSelectivity(dir string) (*Selectivity, error) {
+	return read(dir, emotionDesign)
+}
+
+// ReadSelectivityK reads the output of a K-category selectivity stage
+// (selectivity/study.RunK): dir/selectivity_k.csv (header network, set,
+// layer, channel, mean_<class>…, si, preferred, …) and dir/selective_k.csv
+// (header network, layer, channel, class), keeping the rows of the
+// network under study (the first network of selectivity_k.csv). The
+// classes are the mean_<class> columns, in order. Errors name the file
+// and line and wrap ErrFrom.
+func ReadSelectivityK(dir string) (*Selectivity, error) {
+	return read(dir, kDesign)
+}
+
+// Files of a K-category selectivity output (selectivity/study.RunK).
+const (
+	KSelectivityFile = selstudy.KSelectivityFile
+	KSelectiveFile   = selstudy.KSelectiveFile
+)
+
+// design says how a selectivity output's files name the categories.
+type design struct {
+	selectivity, selective string // the files
+	classCol               string // the selective file's category column
+	network                bool   // the files have a network column
+	// classes returns the category names from the selectivity file's
+	// header (nil: the emotions).
+	classes func(head []string) ([]string, error)
+}
+
+var (
+	emotionDesign = design{selectivity: SelectivityFile, selective: SelectiveFile, classCol: "emotion", classes: func([]string) ([]string, error) { return nil, nil }}
+	kDesign       = design{selectivity: KSelectivityFile, selective: KSelectiveFile, classCol: "class", network: true, classes: func(head []string) ([]string, error) {
+		var out []string
+		for _, h := range head {
+			if c, ok := strings.CutPrefix(strings.TrimSpace(h), "mean_"); ok && c != "" {
+				out = append(out, c)
+			}
+		}
+		if len(out) < 2 {
+			return nil, fmt.Errorf("header names %d categories (mean_<class> columns), want 2 or more", len(out))
+		}
+		return out, nil
+	}}
+)
+
+// read reads a selectivity output's two files.
+func read(dir string, d design) (*Selectivity, error) {
 	s := &Selectivity{Dir: dir}
 	h := sha256.New()
-	path := filepath.Join(dir, SelectivityFile)
+	path := filepath.Join(dir, d.selectivity)
 	raw, err := readBounded(path)
 	if err != nil {
 		return nil, err
 	}
 	h.Write(raw)
-	if err := s.parseSelectivity(path, raw); err != nil {
+	network, err := s.parseSelectivity(path, raw, d)
+	if err != nil {
 		return nil, err
 	}
-	path2 := filepath.Join(dir, SelectiveFile)
+	path2 := filepath.Join(dir, d.selective)
 	raw2, err := readBounded(path2)
 	if err != nil {
 		return nil, err
 	}
 	h.Write([]byte{0})
 	h.Write(raw2)
-	if err := s.parseSelective(path2, raw2); err != nil {
+	if err := s.parseSelective(path2, raw2, d, network); err != nil {
 		return nil, err
 	}
 	s.Hash = hex.EncodeToString(h.Sum(nil))
 	return s, nil
+}
+
+// class returns the index of a category name: an emotion, or one of
+// s.Classes.
+func (s *Selectivity) class(name string) (int, bool) {
+	if s.Classes == nil {
+		e, err := stimuli.ParseCategory(name)
+		return int(e), err == nil && e < stimuli.NumEmotions
+	}
+	i := slices.Index(s.Classes, name)
+	return i, i >= 0
+}
+
+// classList names the categories for an error message.
+func (s *Selectivity) classList() string {
+	if s.Classes == nil {
+		return "pleasant, neutral or unpleasant"
+	}
+	return strings.Join(s.Classes, ", ")
 }
 
 func readBounded(path string) ([]byte, error) {
@@ -109,6 +183,7 @@ func readBounded(path string) ([]byte, error) {
 
 // table is a CSV file with a header, read row by row.
 type table struct {
+	head []string
 	path string
 	r    *csv.Reader
 	col  map[string]int
@@ -126,7 +201,7 @@ func newTable(path string, raw []byte, need ...string) (*table, error) {
 		}
 		return nil, fmt.Errorf("%w: %s: %w", ErrFrom, path, err)
 	}
-	t := &table{path: path, r: r, col: map[string]int{}}
+	t := &table{head: slices.Clone(head), path: path, r: r, col: map[string]int{}}
 	for i, name := range head {
 		t.col[strings.ToLower(strings.TrimSpace(name))] = i
 	}
@@ -157,48 +232,71 @@ func (t *table) errorf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s:%d: %s", ErrFrom, t.path, t.line, fmt.Sprintf(format, args...))
 }
 
-func (s *Selectivity) parseSelectivity(path string, raw []byte) error {
-	t, err := newTable(path, raw, "set", "layer", "channel", "si", "preferred")
-	if err != nil {
-		return err
+// parseSelectivity reads the selectivity file. Under a K design it
+// keeps the rows of the first network and returns its name.
+func (s *Selectivity) parseSelectivity(path string, raw []byte, d design) (string, error) {
+	need := []string{"set", "layer", "channel", "si", "preferred"}
+	if d.network {
+		need = append(need, "network")
 	}
+	t, err := newTable(path, raw, need...)
+	if err != nil {
+		return "", err
+	}
+	if s.Classes, err = d.classes(t.head); err != nil {
+		return "", fmt.Errorf("%w: %s:1: %w", ErrFrom, path, err)
+	}
+	network := ""
 	setIdx, layerIdx := map[string]int{}, map[string]int{}
 	type cell struct {
 		si   float64
-		pref stimuli.Category
+		pref int // −1: none
 		line int
 	}
 	cells := map[[2]int]map[int]cell{}
 	for {
 		rec, err := t.next()
 		if err != nil {
-			return err
+			return "", err
 		}
 		if rec == nil {
 			break
 		}
+		if d.network {
+			n := t.get(rec, "network")
+			if network == "" {
+				network = n
+			}
+			if n != network {
+				continue // a control network
+			}
+		}
 		set, layer := t.get(rec, "set"), t.get(rec, "layer")
 		if set == "" || layer == "" {
-			return t.errorf("empty set or layer")
+			return "", t.errorf("empty set or layer")
 		}
 		ch, err := strconv.Atoi(t.get(rec, "channel"))
 		if err != nil || ch < 0 {
-			return t.errorf("channel %q is not a non-negative integer", t.get(rec, "channel"))
+			return "", t.errorf("channel %q is not a non-negative integer", t.get(rec, "channel"))
 		}
 		si, err := strconv.ParseFloat(t.get(rec, "si"), 64)
 		if err != nil {
-			return t.errorf("si %q is not a number", t.get(rec, "si"))
+			return "", t.errorf("si %q is not a number", t.get(rec, "si"))
 		}
-		pref := stimuli.Unknown
-		switch p := strings.ToLower(t.get(rec, "preferred")); p {
+		pref := -1
+		switch p := t.get(rec, "preferred"); strings.ToLower(p) {
 		case "", "none", "unknown", "nan":
 		default:
-			if pref, err = stimuli.ParseCategory(p); err != nil {
-				return t.errorf("preferred %q is not pleasant, neutral, unpleasant or empty", p)
+			if s.Classes == nil {
+				p = strings.ToLower(p)
+			}
+			var ok bool
+			if pref, ok = s.class(p); !ok {
+				return "", t.errorf("preferred %q is not %s or empty", p, s.classList())
 			}
 		}
-		if pref == stimuli.Unknown || math.IsNaN(si) || math.IsInf(si, 0) {
-			si, pref = math.NaN(), stimuli.Unknown
+		if pref < 0 || math.IsNaN(si) || math.IsInf(si, 0) {
+			si, pref = math.NaN(), -1
 		}
 		si2, ok := setIdx[set]
 		if !ok {
@@ -217,33 +315,37 @@ func (s *Selectivity) parseSelectivity(path string, raw []byte) error {
 			cells[k] = map[int]cell{}
 		}
 		if prev, dup := cells[k][ch]; dup {
-			return t.errorf("set %s layer %s channel %d is listed twice (also line %d)", set, layer, ch, prev.line)
+			return "", t.errorf("set %s layer %s channel %d is listed twice (also line %d)", set, layer, ch, prev.line)
 		}
 		cells[k][ch] = cell{si, pref, t.line}
 	}
 	if len(s.Sets) == 0 {
-		return fmt.Errorf("%w: %s has no rows", ErrFrom, path)
+		return "", fmt.Errorf("%w: %s has no rows", ErrFrom, path)
 	}
 	s.SI = make([][][]float64, len(s.Sets))
-	s.Preferred = make([][][]stimuli.Category, len(s.Sets))
+	if s.Classes == nil {
+		s.Preferred = make([][][]stimuli.Category, len(s.Sets))
+	}
 	for li := range s.Layers {
 		for si2, set := range s.Sets {
 			cs := cells[[2]int{si2, li}]
 			if len(cs) == 0 {
-				return fmt.Errorf("%w: %s: set %s has no rows for layer %s", ErrFrom, path, set, s.Layers[li].Name)
+				return "", fmt.Errorf("%w: %s: set %s has no rows for layer %s", ErrFrom, path, set, s.Layers[li].Name)
 			}
 			if s.Layers[li].Channels == 0 {
 				s.Layers[li].Channels = len(cs)
 			}
 			if len(cs) != s.Layers[li].Channels {
-				return fmt.Errorf("%w: %s: layer %s has %d channels in set %s and %d in set %s",
+				return "", fmt.Errorf("%w: %s: layer %s has %d channels in set %s and %d in set %s",
 					ErrFrom, path, s.Layers[li].Name, len(cs), set, s.Layers[li].Channels, s.Sets[0])
 			}
 		}
 	}
 	for si2 := range s.Sets {
 		s.SI[si2] = make([][]float64, len(s.Layers))
-		s.Preferred[si2] = make([][]stimuli.Category, len(s.Layers))
+		if s.Preferred != nil {
+			s.Preferred[si2] = make([][]stimuli.Category, len(s.Layers))
+		}
 		for li, l := range s.Layers {
 			cs := cells[[2]int{si2, li}]
 			vals := make([]float64, l.Channels)
@@ -251,23 +353,42 @@ func (s *Selectivity) parseSelectivity(path string, raw []byte) error {
 			for c := range l.Channels {
 				v, ok := cs[c]
 				if !ok {
-					return fmt.Errorf("%w: %s: set %s layer %s lists %d channels but not channel %d",
+					return "", fmt.Errorf("%w: %s: set %s layer %s lists %d channels but not channel %d",
 						ErrFrom, path, s.Sets[si2], l.Name, l.Channels, c)
 				}
-				vals[c], prefs[c] = v.si, v.pref
+				vals[c], prefs[c] = v.si, stimuli.Unknown
+				if v.pref >= 0 {
+					prefs[c] = stimuli.Category(v.pref)
+				}
 			}
-			s.SI[si2][li], s.Preferred[si2][li] = vals, prefs
+			s.SI[si2][li] = vals
+			if s.Preferred != nil {
+				s.Preferred[si2][li] = prefs
+			}
 		}
 	}
-	return nil
+	return network, nil
 }
 
-func (s *Selectivity) parseSelective(path string, raw []byte) error {
-	t, err := newTable(path, raw, "layer", "channel", "emotion")
+// parseSelective reads the selective file: under a K design the rows of
+// network only.
+func (s *Selectivity) parseSelective(path string, raw []byte, d design, network string) error {
+	need := []string{"layer", "channel", d.classCol}
+	if network != "" {
+		need = append(need, "network")
+	}
+	t, err := newTable(path, raw, need...)
 	if err != nil {
 		return err
 	}
-	s.Selective = make([][stimuli.NumEmotions][]int, len(s.Layers))
+	k := int(stimuli.NumEmotions)
+	if s.Classes != nil {
+		k = len(s.Classes)
+	}
+	s.Selective = make([][][]int, len(s.Layers))
+	for li := range s.Selective {
+		s.Selective[li] = make([][]int, k)
+	}
 	seen := map[string]int{}
 	for {
 		rec, err := t.next()
@@ -277,18 +398,25 @@ func (s *Selectivity) parseSelective(path string, raw []byte) error {
 		if rec == nil {
 			break
 		}
+		if network != "" && t.get(rec, "network") != network {
+			continue
+		}
 		layer := t.get(rec, "layer")
 		li := s.layer(layer)
 		if li < 0 {
-			return t.errorf("layer %q is not in %s", layer, SelectivityFile)
+			return t.errorf("layer %q is not in %s", layer, d.selectivity)
 		}
 		ch, err := strconv.Atoi(t.get(rec, "channel"))
 		if err != nil || ch < 0 || ch >= s.Layers[li].Channels {
 			return t.errorf("channel %q is not in [0, %d) for layer %s", t.get(rec, "channel"), s.Layers[li].Channels, layer)
 		}
-		e, err := stimuli.ParseCategory(t.get(rec, "emotion"))
-		if err != nil || e >= stimuli.NumEmotions {
-			return t.errorf("emotion %q is not pleasant, neutral or unpleasant", t.get(rec, "emotion"))
+		name := t.get(rec, d.classCol)
+		if s.Classes == nil {
+			name = strings.ToLower(name)
+		}
+		e, ok := s.class(name)
+		if !ok {
+			return t.errorf("%s %q is not %s", d.classCol, t.get(rec, d.classCol), s.classList())
 		}
 		key := fmt.Sprintf("%s/%d", layer, ch)
 		if prev, dup := seen[key]; dup {
@@ -351,8 +479,9 @@ func (s *Selectivity) layerNames() string {
 	return strings.Join(names, ", ")
 }
 
-// Units returns the cross-set selective channels of layer for emotion e.
-func (s *Selectivity) Units(layer string, e stimuli.Category) []int {
+// Units returns the cross-set selective channels of layer for emotion
+// (or class) e.
+func (s *Selectivity) Units(layer string, e int) []int {
 	return slices.Clone(s.Selective[s.layer(layer)][e])
 }
 

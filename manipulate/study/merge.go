@@ -112,7 +112,8 @@ func load(dir string, man Manifest) (*results, error) {
 	var missing []string
 	for _, set := range man.Sets {
 		var ro []readoutFile
-		les, swp, thr := make([][]*manipulate.LesionResult, 3), make([][]*manipulate.SweepResult, 3), make([][]*manipulate.ThresholdResult, 3)
+		k := len(man.Emotions)
+		les, swp, thr := make([][]*manipulate.LesionResult, k), make([][]*manipulate.SweepResult, k), make([][]*manipulate.ThresholdResult, k)
 		for ei, e := range man.Emotions {
 			var f readoutFile
 			err := readJSON(readoutPath(dir, set.Name, e), &f)

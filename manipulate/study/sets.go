@@ -19,13 +19,15 @@ import (
 )
 
 // FromSet returns a loaded stimulus set, preprocessed by pre, as a study
-// Set; its Hash is the set's content hash (stimuli.Set.Hash).
+// Set: its emotion Labels and its design's Classes (which a study under
+// a K-category design reads); its Hash is the set's content hash
+// (stimuli.Set.Hash).
 func FromSet(set *stimuli.Set, pre imagenet.Config) (Set, error) {
 	h, err := set.Hash()
 	if err != nil {
 		return Set{}, err
 	}
-	return Set{Name: set.Name, Images: SetImages(set, pre), Labels: set.Labels(), Hash: h}, nil
+	return Set{Name: set.Name, Images: SetImages(set, pre), Labels: set.Labels(), Classes: set.ClassLabels(), Hash: h}, nil
 }
 
 // SetImages returns set's images, decoded and preprocessed by pre

@@ -1,6 +1,7 @@
 package study
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -32,6 +34,9 @@ const (
 // Stages lists every experiment in the order a study runs them.
 var Stages = []string{Lesion, Sweep, Threshold}
 
+// KStages are the experiments of a K-category design.
+var KStages = []string{Lesion, Sweep}
+
 // DefaultRemoved are the SI thresholds of the threshold search (Fig 3C):
 // the lowest 0%, 10%, …, 90% removed.
 func DefaultRemoved() []float64 { return manipulate.Grid(0, 0.9, 0.1) }
@@ -40,8 +45,12 @@ func DefaultRemoved() []float64 { return manipulate.Grid(0, 0.9, 0.1) }
 type Set struct {
 	Name   string
 	Images manipulate.Images
-	Labels []stimuli.Category // one per image
-	Hash   string             // identifies the content, e.g. stimuli.Set.Hash
+	Labels []stimuli.Category // one per image (the paper's design)
+	// Classes holds, under a K-category design (Config.Classes), each
+	// image's class in 0..K−1, or −1 for an image in no class; Labels is
+	// then unused.
+	Classes []int
+	Hash    string // identifies the content, e.g. stimuli.Set.Hash
 }
 
 // Config describes a study. Model, Sets and From are required.
@@ -54,8 +63,19 @@ type Config struct {
 	From           *Selectivity
 	// Layers to manipulate; nil means every conv unit of the model.
 	Layers []string
-	// Stages to run; nil means all (Stages).
+	// Stages to run; nil means all (Stages), or KStages under a
+	// K-category design.
 	Stages []string
+	// Classes names the categories of a K-category design (K ≥ 2, as
+	// stimuli.Set.Classes), whose labels are each Set's Classes and whose
+	// selective channels From gives per class (ReadSelectivityK); nil
+	// means the paper's three emotions. Each class is a one-vs-rest
+	// readout task, its units (set, class, layer) run the lesion and the
+	// attention sweep like an emotion's; the threshold search is the
+	// paper's design only. Design describes how the classes were made
+	// (stimuli.Design's String); it enters the fingerprint.
+	Classes []string
+	Design  string
 	// Exp configures the experiments; its Seed is replaced by Seed.
 	Exp manipulate.Config
 	// Readout configures the readouts' training.
@@ -108,7 +128,11 @@ type Manifest struct {
 	Search      string         `json:"search"`
 	Layers      []Layer        `json:"layers"`
 	Stages      []string       `json:"stages"`
-	Emotions    []string       `json:"emotions"`
+	// Emotions names the categories: the paper's three emotions, or the
+	// classes of a K-category design (described by Design, empty for the
+	// paper's).
+	Emotions []string `json:"emotions"`
+	Design   string   `json:"design,omitempty"`
 	// ThresholdScope is ScopePaper or ScopeAll (see Config.ThresholdAll).
 	ThresholdScope string `json:"threshold_scope"`
 }
@@ -134,9 +158,9 @@ const (
 // Unit is one (set, emotion, layer) of a study: the grain of sharding and
 // resuming.
 type Unit struct {
-	Set     int // index into Config.Sets
-	Emotion stimuli.Category
-	Layer   int // index into the study's layers
+	Set     int              // index into Config.Sets
+	Emotion stimuli.Category // the emotion, or a K design's class index
+	Layer   int              // index into the study's layers
 }
 
 // Study is a configured study bound to its output directory.
@@ -148,10 +172,11 @@ type Study struct {
 	units    []Unit // every unit, canonical order
 	mine     []Unit // this shard's
 	splits   []manipulate.Split
-	sel      [][stimuli.NumEmotions][]int // [layer][emotion], from From
-	flops    []float64                    // suffix FLOPs per image per layer
-	prefix   []float64                    // prefix FLOPs per image per layer
-	features float64                      // FLOPs per image of a full forward
+	labels   [][]int   // per set, each image's class (−1: none)
+	sel      [][][]int // [layer][emotion or class], from From
+	flops    []float64 // suffix FLOPs per image per layer
+	prefix   []float64 // prefix FLOPs per image per layer
+	features float64   // FLOPs per image of a full forward
 }
 
 // Open checks cfg against its selectivity output and dir, and returns the
@@ -169,12 +194,33 @@ func Open(dir string, cfg Config) (*Study, error) {
 	if cfg.Shard < 0 || cfg.Shard >= cfg.Shards {
 		return nil, fmt.Errorf("study: shard %d/%d: want 0 ≤ i < n", cfg.Shard, cfg.Shards)
 	}
+	all := Stages
+	if cfg.Classes != nil {
+		all = KStages
+		if len(cfg.Classes) < 2 || len(cfg.Classes) > 255 {
+			return nil, fmt.Errorf("study: a K-category design has %d classes, want 2 to 255", len(cfg.Classes))
+		}
+		for _, c := range cfg.Classes {
+			if !validName(c) {
+				return nil, fmt.Errorf("study: class name %q must be letters, digits, '.', '_' or '-'", c)
+			}
+		}
+		if !slices.Equal(cfg.From.Classes, cfg.Classes) {
+			return nil, fmt.Errorf("%w: %s has the classes %q, the sets %q", ErrFrom, cfg.From.Dir, cfg.From.Classes, cfg.Classes)
+		}
+	} else if cfg.From.Classes != nil {
+		return nil, fmt.Errorf("%w: %s is of a K-category design (%s); give the study its Classes",
+			ErrFrom, cfg.From.Dir, strings.Join(cfg.From.Classes, ", "))
+	}
 	if cfg.Stages == nil {
-		cfg.Stages = Stages
+		cfg.Stages = all
 	}
 	for _, st := range cfg.Stages {
-		if !slices.Contains(Stages, st) {
-			return nil, fmt.Errorf("study: unknown stage %q (want %s)", st, strings.Join(Stages, ", "))
+		if !slices.Contains(all, st) {
+			if st == Threshold {
+				return nil, fmt.Errorf("study: the threshold search is for the paper's design only (want %s)", strings.Join(all, ", "))
+			}
+			return nil, fmt.Errorf("study: unknown stage %q (want %s)", st, strings.Join(all, ", "))
 		}
 	}
 	var stages []string // in the canonical order, once each
@@ -210,8 +256,17 @@ func Open(dir string, cfg Config) (*Study, error) {
 		if slices.Contains(names[:i], s.Name) {
 			return nil, fmt.Errorf("study: set %q given twice", s.Name)
 		}
-		if len(s.Labels) != s.Images.Len() {
-			panic(fmt.Sprintf("study: set %s has %d labels for %d images", s.Name, len(s.Labels), s.Images.Len()))
+		if n := len(s.Labels); cfg.Classes != nil {
+			if len(s.Classes) != s.Images.Len() {
+				panic(fmt.Sprintf("study: set %s has %d classes for %d images", s.Name, len(s.Classes), s.Images.Len()))
+			}
+			for j, c := range s.Classes {
+				if c >= len(cfg.Classes) {
+					return nil, fmt.Errorf("study: set %s: image %d has class %d of %d", s.Name, j, c, len(cfg.Classes))
+				}
+			}
+		} else if n != s.Images.Len() {
+			panic(fmt.Sprintf("study: set %s has %d labels for %d images", s.Name, n, s.Images.Len()))
 		}
 		names[i] = s.Name
 	}
@@ -238,8 +293,8 @@ func Open(dir string, cfg Config) (*Study, error) {
 	for _, l := range cfg.Layers {
 		u, _ := cfg.Model.Unit(l)
 		s.layers = append(s.layers, Layer{Name: l, Channels: u.Channels})
-		var sel [stimuli.NumEmotions][]int
-		for e := range stimuli.NumEmotions {
+		sel := make([][]int, s.classes())
+		for e := range sel {
 			sel[e] = cfg.From.Units(l, e)
 		}
 		s.sel = append(s.sel, sel)
@@ -249,7 +304,19 @@ func Open(dir string, cfg Config) (*Study, error) {
 		s.features = c.Full
 	}
 	for _, set := range cfg.Sets {
-		split := manipulate.Stratify(set.Labels, manipulate.Derive(cfg.Seed, "split", set.Name))
+		labels := set.Classes
+		if cfg.Classes == nil {
+			labels = make([]int, len(set.Labels))
+			for i, l := range set.Labels {
+				labels[i] = int(l)
+				if l >= stimuli.NumEmotions {
+					labels[i] = -1
+				}
+			}
+		}
+		s.labels = append(s.labels, labels)
+		// At K = 3 with the emotions as classes StratifyK is Stratify.
+		split := manipulate.StratifyK(labels, s.classes(), manipulate.DefaultFractions, manipulate.Derive(cfg.Seed, "split", set.Name))
 		for _, part := range [][]int{split.Train, split.Val, split.Test} {
 			if len(part) == 0 {
 				return nil, fmt.Errorf("study: set %s is too small: a train, val or test split is empty", set.Name)
@@ -262,7 +329,7 @@ func Open(dir string, cfg Config) (*Study, error) {
 		return nil, err
 	}
 	for si := range cfg.Sets {
-		for e := range stimuli.NumEmotions {
+		for e := range stimuli.Category(s.classes()) {
 			for li := range s.layers {
 				s.units = append(s.units, Unit{Set: si, Emotion: e, Layer: li})
 			}
@@ -300,10 +367,23 @@ func (s *Study) manifest() Manifest {
 		Readout: c.Readout.WithDefaults(), Draws: c.Exp.Draws, Alphas: c.Exp.Alphas, Refine: c.Exp.Refine,
 		Removed: c.Removed, Search: searchName(c.Exp),
 	}
+	if c.Classes != nil {
+		// A K design's classes and description enter the fingerprint; the
+		// paper's manifest is unchanged (no design, the emotions added
+		// after).
+		m.Design = c.Design
+		if m.Design == "" {
+			m.Design = "classes"
+		}
+		m.Emotions = slices.Clone(c.Classes)
+	}
 	m.Readout.Seed = 0 // derived per readout from Seed
 	for _, set := range c.Sets {
 		lh := sha256.New()
-		for _, l := range set.Labels {
+		for i, l := range set.Labels {
+			if c.Classes != nil {
+				l = stimuli.Category(set.Classes[i] + 1) // −1 → 0
+			}
 			lh.Write([]byte{byte(l)})
 		}
 		m.Sets = append(m.Sets, ManifestSet{Name: set.Name, Hash: set.Hash, Images: set.Images.Len(),
@@ -318,10 +398,29 @@ func (s *Study) manifest() Manifest {
 	if c.ThresholdAll {
 		m.ThresholdScope = ScopeAll
 	}
-	for e := range stimuli.NumEmotions {
-		m.Emotions = append(m.Emotions, e.String())
+	if c.Classes == nil {
+		for e := range stimuli.NumEmotions {
+			m.Emotions = append(m.Emotions, e.String())
+		}
 	}
 	return m
+}
+
+// classes returns the number of categories: the emotions' or the K
+// design's.
+func (s *Study) classes() int {
+	if s.cfg.Classes != nil {
+		return len(s.cfg.Classes)
+	}
+	return int(stimuli.NumEmotions)
+}
+
+// className names category e.
+func (s *Study) className(e stimuli.Category) string {
+	if s.cfg.Classes != nil {
+		return s.cfg.Classes[e]
+	}
+	return e.String()
 }
 
 // bind checks the directory's manifest against s's, or writes it.
@@ -404,7 +503,7 @@ func (s *Study) Mine() []Unit { return slices.Clone(s.mine) }
 
 // Name returns "set/emotion/layer".
 func (s *Study) Name(u Unit) string {
-	return s.cfg.Sets[u.Set].Name + "/" + u.Emotion.String() + "/" + s.layers[u.Layer].Name
+	return s.cfg.Sets[u.Set].Name + "/" + s.className(u.Emotion) + "/" + s.layers[u.Layer].Name
 }
 
 // Assign splits work items of the given costs into n shards: longest
@@ -563,7 +662,7 @@ type readoutFile struct {
 // done reports whether a stage's unit has a finished file of this study.
 func (s *Study) done(stage string, u Unit) bool {
 	var f unitFile
-	err := readJSON(unitPath(s.dir, stage, s.cfg.Sets[u.Set].Name, u.Emotion.String(), s.layers[u.Layer].Name), &f)
+	err := readJSON(unitPath(s.dir, stage, s.cfg.Sets[u.Set].Name, s.className(u.Emotion), s.layers[u.Layer].Name), &f)
 	return err == nil && f.Fingerprint == s.man.Fingerprint
 }
 
@@ -662,7 +761,7 @@ func (s *Study) Run(ctx context.Context, p Progress) error {
 	for k := range need {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b [2]int) int { return (a[0]-b[0])*8 + a[1] - b[1] })
+	slices.SortFunc(keys, func(a, b [2]int) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
 	for _, k := range keys {
 		t, err := s.task(ctx, k[0], stimuli.Category(k[1]), feats[k[0]])
 		if err != nil {
@@ -693,7 +792,7 @@ func (s *Study) Run(ctx context.Context, p Progress) error {
 
 func (s *Study) readoutDone(u Unit) bool {
 	var f readoutFile
-	err := readJSON(readoutPath(s.dir, s.cfg.Sets[u.Set].Name, u.Emotion.String()), &f)
+	err := readJSON(readoutPath(s.dir, s.cfg.Sets[u.Set].Name, s.className(u.Emotion)), &f)
 	return err == nil && f.Fingerprint == s.man.Fingerprint
 }
 
@@ -708,7 +807,7 @@ func (s *Study) runFeatures(ctx context.Context, p Progress, need map[[2]int]boo
 	var todo []int
 	total := 0
 	for si := range s.cfg.Sets {
-		if !need[[2]int{si, 0}] && !need[[2]int{si, 1}] && !need[[2]int{si, 2}] {
+		if !slices.ContainsFunc(slices.Collect(maps.Keys(need)), func(k [2]int) bool { return k[0] == si }) {
 			continue
 		}
 		if x, err := npy.ReadFile(s.featuresPath(si)); err == nil && x.Rank() == 2 && x.Dim(0) == s.cfg.Sets[si].Images.Len() {
@@ -753,8 +852,17 @@ func labelled(sp manipulate.Split) int { return len(sp.Train) + len(sp.Val) + le
 // task trains the readout of a set and emotion and records its summary.
 func (s *Study) task(ctx context.Context, si int, e stimuli.Category, feats *tensor.Tensor) (*manipulate.Task, error) {
 	set := s.cfg.Sets[si]
-	t, err := manipulate.NewTask(ctx, set.Name, set.Images, set.Labels, feats, s.splits[si], e, s.cfg.Readout,
-		manipulate.Derive(s.cfg.Seed, "readout", set.Name, e.String()))
+	name := s.className(e)
+	seed := manipulate.Derive(s.cfg.Seed, "readout", set.Name, name)
+	var t *manipulate.Task
+	var err error
+	if s.cfg.Classes == nil {
+		t, err = manipulate.NewTask(ctx, set.Name, set.Images, set.Labels, feats, s.splits[si], e, s.cfg.Readout, seed)
+	} else {
+		// The task's name seeds its random draws: set/class, so that each
+		// class draws its own.
+		t, err = manipulate.NewTaskK(ctx, set.Name+"/"+name, set.Images, set.Classes, int(e), feats, s.splits[si], s.cfg.Readout, seed)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -766,9 +874,9 @@ func (s *Study) task(ctx context.Context, si int, e stimuli.Category, feats *ten
 			losses[i] = -1 // JSON has no NaN; a diverged readout shows as −1
 		}
 	}
-	f := readoutFile{Fingerprint: s.man.Fingerprint, Set: set.Name, Emotion: e.String(),
+	f := readoutFile{Fingerprint: s.man.Fingerprint, Set: set.Name, Emotion: name,
 		Train: len(s.splits[si].Train), Val: val, Test: test, Losses: losses}
-	return t, writeJSON(readoutPath(s.dir, set.Name, e.String()), f)
+	return t, writeJSON(readoutPath(s.dir, set.Name, name), f)
 }
 
 // runUnit runs one stage's unit and writes its file.
@@ -784,7 +892,7 @@ func (s *Study) runUnit(ctx context.Context, stage string, u Unit, t *manipulate
 			acc -= float64(whole)
 		}
 	}
-	f := unitFile{Fingerprint: s.man.Fingerprint, Stage: stage, Set: set, Emotion: u.Emotion.String(), Layer: l.Name}
+	f := unitFile{Fingerprint: s.man.Fingerprint, Stage: stage, Set: set, Emotion: s.className(u.Emotion), Layer: l.Name}
 	var err error
 	sel := s.sel[u.Layer][u.Emotion]
 	switch stage {
@@ -799,5 +907,5 @@ func (s *Study) runUnit(ctx context.Context, stage string, u Unit, t *manipulate
 	if err != nil {
 		return err
 	}
-	return writeJSON(unitPath(s.dir, stage, set, u.Emotion.String(), l.Name), f)
+	return writeJSON(unitPath(s.dir, stage, set, s.className(u.Emotion), l.Name), f)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/emosel/emosel/imagenet"
 	"github.com/emosel/emosel/internal/atomicfile"
 	"github.com/emosel/emosel/selectivity"
+	"github.com/emosel/emosel/selectivity/plots"
 	"github.com/emosel/emosel/stimuli"
 )
 
@@ -32,6 +33,7 @@ type KConfig struct {
 	Top       int // images per exemplar neuron in top_k.csv
 	Batch     int
 	Log       io.Writer
+	Progress  Progress // follows each recording that runs a forward, if not nil
 }
 
 // K-design output files, in the output directory.
@@ -42,6 +44,12 @@ const (
 	KTopFile         = "top_k.csv"
 )
 
+// KFigures are the figures RunK draws (SVG and PNG) for the network under
+// study: each class's exemplar tuning (plots.TuningK), the mean SI per
+// layer and class (plots.SIK) and the cross-set overlap counts against
+// chance (plots.CountsK).
+var KFigures = []string{"tuning_k", "si_k", "overlap_k"}
+
 // RunK records every set on every network (cached in out/cache as Run
 // does), computes IndexK per set and layer, selects by cfg.Criterion and
 // compares the selections across sets per class. It writes
@@ -51,6 +59,8 @@ const (
 //	overlap_k.csv     network,layer,class,n_<set>…,channels,observed,expected,p
 //	top_k.csv         network,set,layer,class,channel,rank,image,file,class_of_image,rating:
 //	                  the Top images of each class's exemplar (highest-SI) neuron and their ratings
+//
+// and the KFigures of the network under study (the first).
 func RunK(ctx context.Context, out string, cfg KConfig) error {
 	if len(cfg.Sets) < 2 || len(cfg.Networks) < 1 {
 		return fmt.Errorf("study: a K-category study needs at least two sets and a network, got %d and %d", len(cfg.Sets), len(cfg.Networks))
@@ -75,12 +85,19 @@ func RunK(ctx context.Context, out string, cfg KConfig) error {
 		}
 	}
 	var selRows, selectiveRows, overlapRows, topRows [][]string
-	for _, net := range cfg.Networks {
+	fig := plots.K{Classes: classes, Exemplars: make([]plots.KExemplar, k)}
+	for _, s := range cfg.Sets {
+		fig.Sets = append(fig.Sets, s.Name)
+	}
+	fig.SI, fig.Preferred = make([][][]float64, len(cfg.Sets)), make([][][]int, len(cfg.Sets))
+	bestSI := make([]float64, k) // of each class's exemplar so far
+	for c := range fig.Exemplars {
+		fig.Exemplars[c].Layer = -1
+	}
+	for ni, net := range cfg.Networks {
 		var resp []*selectivity.Responses
 		for _, s := range cfg.Sets {
-			rc := net.Record
-			rc.Batch = cfg.Batch
-			rec, err := selectivity.Record(ctx, net.Model, s, cfg.Input, filepath.Join(out, "cache", s.Name, net.Key), rc)
+			rec, line, err := record(ctx, out, net, s, Config{Input: cfg.Input, Batch: cfg.Batch, Progress: cfg.Progress})
 			if err != nil {
 				return fmt.Errorf("set %s on %s: %w", s.Name, net.Label, err)
 			}
@@ -88,11 +105,12 @@ func RunK(ctx context.Context, out string, cfg KConfig) error {
 			if err != nil {
 				return err
 			}
-			logf("  %s on %s: %d images (%s)\n", s.Name, net.Key, len(s.Images), map[bool]string{true: "cached", false: "recorded"}[rec.Cached])
+			logf("  %s\n", line)
 			resp = append(resp, r)
 		}
 		for u, unit := range resp[0].Units {
 			sels := make([]*selectivity.SelectionK, len(resp))
+			results := make([]*selectivity.ResultK, len(resp))
 			for si, r := range resp {
 				set := r.Set
 				labels := set.ClassLabels()
@@ -101,7 +119,14 @@ func RunK(ctx context.Context, out string, cfg KConfig) error {
 					return fmt.Errorf("set %s layer %s: %w", set.Name, unit, err)
 				}
 				sel := res.Select(cfg.Criterion, cfg.Keep, cfg.Alpha)
-				sels[si] = sel
+				sels[si], results[si] = sel, res
+				if ni == 0 {
+					sis, prefs := make([]float64, len(res.Neurons)), make([]int, len(res.Neurons))
+					for j, n := range res.Neurons {
+						sis[j], prefs[j] = n.SI, n.Preferred
+					}
+					fig.SI[si], fig.Preferred[si] = append(fig.SI[si], sis), append(fig.Preferred[si], prefs)
+				}
 				for j, n := range res.Neurons {
 					row := []string{net.Key, set.Name, unit, strconv.Itoa(j)}
 					for _, v := range n.Mean {
@@ -144,7 +169,31 @@ func RunK(ctx context.Context, out string, cfg KConfig) error {
 					}
 				}
 			}
-			for _, o := range selectivity.OverlapsK(cfg.Chance, sels...) {
+			overlaps := selectivity.OverlapsK(cfg.Chance, sels...)
+			if ni == 0 {
+				fig.Layers = append(fig.Layers, unit)
+				obs, exp := make([]int, k), make([]float64, k)
+				for _, o := range overlaps {
+					obs[o.Class], exp[o.Class] = len(o.Channels), o.Expected
+					// The class's exemplar: its cross-set channel of highest
+					// mean SI over the sets, in any layer.
+					for _, ch := range o.Channels {
+						var si float64
+						for _, r := range results {
+							si += r.Neurons[ch].SI / float64(len(results))
+						}
+						if ex := &fig.Exemplars[o.Class]; ex.Layer < 0 || si > bestSI[o.Class] {
+							bestSI[o.Class] = si
+							ex.Layer, ex.Channel, ex.DPrime = len(fig.Layers)-1, ch, nil
+							for _, r := range results {
+								ex.DPrime = append(ex.DPrime, slices.Clone(r.Neurons[ch].DPrime))
+							}
+						}
+					}
+				}
+				fig.Observed, fig.Expected = append(fig.Observed, obs), append(fig.Expected, exp)
+			}
+			for _, o := range overlaps {
 				row := []string{net.Key, unit, classes[o.Class]}
 				for _, n := range o.N {
 					row = append(row, strconv.Itoa(n))
@@ -190,6 +239,11 @@ func RunK(ctx context.Context, out string, cfg KConfig) error {
 			return cw.Error()
 		})
 		if err != nil {
+			return err
+		}
+	}
+	for i, draw := range []func(plots.K, string) error{plots.TuningK, plots.SIK, plots.CountsK} {
+		if err := draw(fig, filepath.Join(out, KFigures[i])); err != nil {
 			return err
 		}
 	}

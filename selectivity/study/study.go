@@ -238,6 +238,20 @@ func LoadSet(name, dir string, th stimuli.Thresholds, skipBad bool) (*stimuli.Se
 	return set, nil
 }
 
+// LoadDesign loads the set in dir named name under design des: the
+// paper's valence design (des.IsDefault) through LoadSet with th, any
+// other through stimuli.Load. Errors name the set.
+func LoadDesign(name, dir string, des stimuli.Design, th stimuli.Thresholds, skipBad bool) (*stimuli.Set, error) {
+	if des.IsDefault() {
+		return LoadSet(name, dir, th, skipBad)
+	}
+	set, err := stimuli.Load(dir, stimuli.Config{Name: name, Design: des, SkipBad: skipBad})
+	if err != nil {
+		return nil, fmt.Errorf("set %s: %w", name, err)
+	}
+	return set, nil
+}
+
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
