@@ -530,12 +530,8 @@ func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16, nz *uint64) {
 			if !eob {
 				// The r+1-th zero coefficient from k (ZRL: the 16th) is
 				// where v goes; past the last one, the end of the band.
-				zeros := ^*nz & band &^ bitRange(0, k)
-				for ; r > 0; r-- {
-					zeros &= zeros - 1 // stays 0 once 0
-				}
-				if zeros != 0 {
-					end = bits.TrailingZeros64(zeros)
+				if z := selectBit(^*nz&band&^bitRange(0, k), r); z < blockSize {
+					end = z
 				}
 			}
 		}
@@ -579,6 +575,40 @@ func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16, nz *uint64) {
 	}
 	br.acc, br.n = acc, n
 }
+
+// selectBit returns the position of the r-th lowest set bit of x (r = 0
+// for the lowest, r < 128), or 64 if x has no more than r bits set. It
+// does not branch on x or r (broadword select: the set bits are counted
+// per byte, the byte found by comparing the running counts with r, the
+// bit in it by a table).
+func selectBit(x uint64, r int) int {
+	const ones = 0x0101010101010101
+	s := x - (x>>1)&0x5555555555555555
+	s = s&0x3333333333333333 + (s>>2)&0x3333333333333333
+	s = (s + s>>4) & 0x0f0f0f0f0f0f0f0f
+	cum := s * ones // byte i: the bits set in bytes 0..i (at most 64)
+	// The bytes whose running count is at most r, a prefix of them: the
+	// bit sought is in the byte after it.
+	b := uint(bits.OnesCount64((uint64(r)*ones | 0x8080808080808080 - cum) & 0x8080808080808080))
+	before := uint(cum<<8>>(8*b&63)) & 0xff
+	i := uint(x>>(8*b&63))&0xff<<3 | (uint(r)-before)&7
+	return min(int(8*b)+int(selectByte[i&2047]), 64)
+}
+
+// selectByte[v<<3|r] is the position of the r-th lowest set bit of the
+// byte v (0 where v has no more than r set).
+var selectByte = func() (t [256 * 8]uint8) {
+	for v := range 256 {
+		r := 0
+		for p := range 8 {
+			if v>>p&1 != 0 {
+				t[v<<3|r] = uint8(p)
+				r++
+			}
+		}
+	}
+	return t
+}()
 
 // bitRange has bits lo..hi-1 set, 0 <= lo <= hi <= 64.
 func bitRange(lo, hi int) uint64 { return (1<<uint(hi) - 1) &^ (1<<uint(lo) - 1) }
