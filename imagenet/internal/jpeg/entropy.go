@@ -474,28 +474,42 @@ func (sd *scanDecoder) acFirstBlock(coef *[blockSize]int16, nz *uint64) {
 // acRefineBlock decodes a successive-approximation refinement of
 // coefficients Ss..Se of a block (G.1.2.3): one more bit of each
 // coefficient already nonzero, and new coefficients of magnitude 1<<Al
-// placed among the zero ones.
+// placed among the zero ones. The bit buffer is kept in locals (as in
+// sequentialBlock), and the correction bits of each run of nonzero
+// coefficients, consecutive in the stream, are read up to 32 at a time
+// and applied without a branch on their (unpredictable) values.
 func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16, nz *uint64) {
 	s, br, ac := sd.s, &sd.br, sd.ac[0]
 	p1 := int16(1) << s.al
 	m1 := int16(-1) << s.al
 	k, se := s.ss, s.se
 	band := bitRange(k, se+1)
-	if sd.eobrun == 0 {
-		for ; k <= se; k++ {
-			if br.n < 32 {
+	acc, n := br.acc, br.n
+	for {
+		// The symbol: a new coefficient v (0 for ZRL) after r zero ones,
+		// or the end of the band in this block (and an EOB run after it).
+		end := se + 1
+		var v int16
+		eob := sd.eobrun > 0
+		if !eob {
+			if k > se {
+				break
+			}
+			if n < 32 {
+				br.acc, br.n = acc, n
 				br.fill()
+				acc, n = br.acc, br.n
 			}
 			var r int
-			var v int16
-			if e := ac.fast[br.acc>>((br.n-lutBits)&63)&(1<<lutBits-1)]; e&(fastPartial|fastSize) == 1<<fastRS {
+			if e := ac.fast[acc>>((n-lutBits)&63)&(1<<lutBits-1)]; e&(fastPartial|fastSize) == 1<<fastRS {
 				// A new coefficient, ±1<<Al, sign bit included.
-				br.n -= uint(e & fastLen)
+				n -= uint(e & fastLen)
 				r, v = int(e>>(fastRS+4)&15), p1
 				if e < 0 {
 					v = m1
 				}
 			} else {
+				br.acc, br.n = acc, n
 				rs := ac.decode(br)
 				r = int(rs >> 4)
 				if rs&15 != 0 {
@@ -509,32 +523,92 @@ func (sd *scanDecoder) acRefineBlock(coef *[blockSize]int16, nz *uint64) {
 					// RECEIVE(r) more; the rest of this one is refined
 					// below.
 					sd.eobrun = 1<<r + int(br.bits(uint(r)))
-					break
+					eob = true
+				}
+				acc, n = br.acc, br.n
+			}
+			if !eob {
+				// The r+1-th zero coefficient from k (ZRL: the 16th) is
+				// where v goes; past the last one, the end of the band.
+				if z := selectBit(^*nz&band&^bitRange(0, k), r); z < blockSize {
+					end = z
 				}
 			}
-			// Refine the nonzero coefficients up to the r+1-th zero one
-			// (ZRL: the 16th), where v goes, or to the end of the band.
-			zeros := ^*nz & band &^ bitRange(0, k)
-			for ; r > 0 && zeros != 0; r-- {
-				zeros &= zeros - 1
+		}
+		// Refine the nonzero coefficients from k up to end: each takes one
+		// correction bit, and a 1 moves it away from zero by p1 unless that
+		// bit of it is already set.
+		for m := *nz & bitRange(k, end); m != 0; {
+			if n < 32 {
+				br.acc, br.n = acc, n
+				br.fill()
+				acc, n = br.acc, br.n
 			}
-			end := se + 1
-			if zeros != 0 {
-				end = bits.TrailingZeros64(zeros)
+			take := min(uint(bits.OnesCount64(m)), 32)
+			n -= take
+			// The take bits, the first of them at bit 31.
+			chunk := uint32(acc>>(n&63)) << ((32 - take) & 31)
+			for ; take > 0; take-- {
+				z := zigzag[bits.TrailingZeros64(m)&63]
+				c := coef[z]
+				// apply is -1 for a 1 bit where c&p1 is 0, else 0 (Al <=
+				// 13, so c&p1 is 0 or p1 > 0); away is p1 for c > 0, -p1
+				// for c < 0.
+				apply := int16(int32(chunk)>>31) & int16((int32(c&p1)-1)>>31)
+				sign := c >> 15
+				away := (p1 ^ sign) - sign
+				coef[z] = c + away&apply
+				chunk <<= 1
+				m &= m - 1
 			}
-			sd.refineRange(coef, *nz&bitRange(k, end), p1)
-			k = end
-			if v != 0 {
-				coef[coefIndex(k)] = v
-				setNonzero(nz, k, v)
+		}
+		if eob {
+			sd.eobrun--
+			break
+		}
+		k = end
+		if v != 0 {
+			coef[coefIndex(k)] = v
+			setNonzero(nz, k, v)
+		}
+		k++
+	}
+	br.acc, br.n = acc, n
+}
+
+// selectBit returns the position of the r-th lowest set bit of x (r = 0
+// for the lowest, r < 128), or 64 if x has no more than r bits set. It
+// does not branch on x or r (broadword select: the set bits are counted
+// per byte, the byte found by comparing the running counts with r, the
+// bit in it by a table).
+func selectBit(x uint64, r int) int {
+	const ones = 0x0101010101010101
+	s := x - (x>>1)&0x5555555555555555
+	s = s&0x3333333333333333 + (s>>2)&0x3333333333333333
+	s = (s + s>>4) & 0x0f0f0f0f0f0f0f0f
+	cum := s * ones // byte i: the bits set in bytes 0..i (at most 64)
+	// The bytes whose running count is at most r, a prefix of them: the
+	// bit sought is in the byte after it.
+	b := uint(bits.OnesCount64((uint64(r)*ones | 0x8080808080808080 - cum) & 0x8080808080808080))
+	before := uint(cum<<8>>(8*b&63)) & 0xff
+	i := uint(x>>(8*b&63))&0xff<<3 | (uint(r)-before)&7
+	return min(int(8*b)+int(selectByte[i&2047]), 64)
+}
+
+// selectByte[v<<3|r] is the position of the r-th lowest set bit of the
+// byte v (0 where v has no more than r set).
+var selectByte = func() (t [256 * 8]uint8) {
+	for v := range 256 {
+		r := 0
+		for p := range 8 {
+			if v>>p&1 != 0 {
+				t[v<<3|r] = uint8(p)
+				r++
 			}
 		}
 	}
-	if sd.eobrun > 0 {
-		sd.refineRange(coef, *nz&bitRange(k, se+1), p1)
-		sd.eobrun--
-	}
-}
+	return t
+}()
 
 // bitRange has bits lo..hi-1 set, 0 <= lo <= hi <= 64.
 func bitRange(lo, hi int) uint64 { return (1<<uint(hi) - 1) &^ (1<<uint(lo) - 1) }
@@ -547,38 +621,6 @@ func setNonzero(nz *uint64, k int, c int16) {
 		*nz |= bit
 	} else {
 		*nz &^= bit
-	}
-}
-
-// refineRange refines the coefficients at the zig-zag positions set in
-// m, all nonzero, in order, at a refinement scan's bit position
-// p1 = 1<<Al (G.1.2.3): each takes one correction bit, and a 1 moves it
-// away from zero by p1, unless that bit of it is already set. The bits
-// are consecutive in the stream, so they are read up to 32 at a time, and
-// applied without a branch on their (unpredictable) values.
-func (sd *scanDecoder) refineRange(coef *[blockSize]int16, m uint64, p1 int16) {
-	br := &sd.br
-	for m != 0 {
-		if br.n < 32 {
-			br.fill()
-		}
-		take := min(uint(bits.OnesCount64(m)), 32)
-		br.n -= take
-		// The take bits, the first of them at bit 31.
-		chunk := uint32(br.acc>>(br.n&63)) << ((32 - take) & 31)
-		for ; take > 0; take-- {
-			z := zigzag[bits.TrailingZeros64(m)&63]
-			c := coef[z]
-			// apply is -1 for a 1 bit where c&p1 is 0, else 0 (Al <= 13,
-			// so c&p1 is 0 or p1 > 0); away is p1 for c > 0, -p1 for
-			// c < 0.
-			apply := int16(int32(chunk)>>31) & int16((int32(c&p1)-1)>>31)
-			sign := c >> 15
-			away := (p1 ^ sign) - sign
-			coef[z] = c + away&apply
-			chunk <<= 1
-			m &= m - 1
-		}
 	}
 }
 

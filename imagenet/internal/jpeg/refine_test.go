@@ -5,6 +5,7 @@
 package jpeg
 
 import (
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 )
@@ -124,3 +125,32 @@ func TestACRefine(t *testing.T) {
 
 // used is how many bits br has consumed (the data has no 0xFF bytes).
 func used(br *bitReader) int { return 8*br.pos - int(br.n) }
+
+// TestSelectBit checks selectBit against clearing the lowest set bit r
+// times, on random words of every density and on the edge cases.
+func TestSelectBit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	words := []uint64{0, 1, 1 << 63, ^uint64(0), 0x8000000000000001, 0x00FF00FF00FF00FF}
+	for i := 0; i < 20000; i++ {
+		x := rng.Uint64()
+		for j := rng.IntN(4); j > 0; j-- {
+			x &= rng.Uint64() // sparser words too
+		}
+		words = append(words, x)
+	}
+	for _, x := range words {
+		for r := 0; r < 128; r++ {
+			z := x
+			for i := 0; i < r; i++ {
+				z &= z - 1
+			}
+			want := 64
+			if z != 0 {
+				want = bits.TrailingZeros64(z)
+			}
+			if got := selectBit(x, r); got != want {
+				t.Fatalf("selectBit(%#x, %d) = %d, want %d", x, r, got, want)
+			}
+		}
+	}
+}
