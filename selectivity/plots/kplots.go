@@ -37,6 +37,16 @@ type KExemplar struct {
 	DPrime         [][]float64
 }
 
+// drawK lays out one panel per class with kGrid and saves the grid as
+// base.
+func drawK(base string, k int, panel func(c int) (*plot.Plot, error)) error {
+	grid, err := kGrid(k, panel)
+	if err != nil {
+		return fmt.Errorf("plots: %s: %w", base, err)
+	}
+	return save(grid, base, vg.Length(len(grid))*kRow)
+}
+
 // kGrid lays one panel per class out in rows of at most kColumns, so that
 // panels keep their width for any K up to 8 (and beyond); cells after
 // the last class are left blank.
@@ -70,7 +80,7 @@ const kRow = 2.6 * vg.Inch
 // line per set: the K-category Fig 2, top. A class without an exemplar
 // gets an empty panel that says so.
 func TuningK(d K, base string) error {
-	grid, err := kGrid(len(d.Classes), func(c int) (*plot.Plot, error) {
+	return drawK(base, len(d.Classes), func(c int) (*plot.Plot, error) {
 		ex := d.Exemplars[c]
 		if ex.Layer < 0 {
 			return figure.Empty(d.Classes[c], noNeuron), nil
@@ -90,10 +100,6 @@ func TuningK(d K, base string) error {
 		}
 		return p, nil
 	})
-	if err != nil {
-		return fmt.Errorf("plots: %s: %w", base, err)
-	}
-	return save(grid, base, vg.Length(len(grid))*kRow)
 }
 
 // SIK draws, per class, the mean SI of the channels preferring it, layer
@@ -101,7 +107,7 @@ func TuningK(d K, base string) error {
 // of any layer prefers gets an empty panel.
 func SIK(d K, base string) error {
 	x := layerX(len(d.Layers))
-	grid, err := kGrid(len(d.Classes), func(c int) (*plot.Plot, error) {
+	return drawK(base, len(d.Classes), func(c int) (*plot.Plot, error) {
 		p := figure.New(fmt.Sprintf("%s: mean SI of its channels", d.Classes[c]))
 		p.Y.Label.Text = "SI"
 		figure.Nominal(p, d.Layers, true)
@@ -133,10 +139,6 @@ func SIK(d K, base string) error {
 		}
 		return p, nil
 	})
-	if err != nil {
-		return fmt.Errorf("plots: %s: %w", base, err)
-	}
-	return save(grid, base, vg.Length(len(grid))*kRow)
 }
 
 // CountsK draws, per class, the channels selective for it in every set,
@@ -144,7 +146,7 @@ func SIK(d K, base string) error {
 // expectation (gray, dashed), on integer ticks: the K-category Fig 3B.
 func CountsK(d K, base string) error {
 	x := layerX(len(d.Layers))
-	grid, err := kGrid(len(d.Classes), func(c int) (*plot.Plot, error) {
+	return drawK(base, len(d.Classes), func(c int) (*plot.Plot, error) {
 		p := figure.New(fmt.Sprintf("%s: selective in every set", d.Classes[c]))
 		p.Y.Label.Text = "channels"
 		figure.Nominal(p, d.Layers, true)
@@ -164,8 +166,4 @@ func CountsK(d K, base string) error {
 		}
 		return p, nil
 	})
-	if err != nil {
-		return fmt.Errorf("plots: %s: %w", base, err)
-	}
-	return save(grid, base, vg.Length(len(grid))*kRow)
 }
