@@ -33,6 +33,13 @@ func winoCases(r *rand.Rand, n int) []convCase {
 		// chunk sizes in pairs of cases run them with both.
 		{n: 3, c: 5, h: 13, w: 13, o: 6, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, ph: 1, pw: 1},
 		{n: 2, c: 4, h: 12, w: 14, o: 3, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, ph: 0, pw: 2},
+		// At least one whole group of eight tiles wide but not a
+		// multiple of it (the in-place output with a spill into the next
+		// row): 45 (ragged last tile), 56 (VGG's conv3 width over four)
+		// and 62 px wide.
+		{n: 3, c: 3, h: 10, w: 45, o: 4, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, ph: 1, pw: 1},
+		{n: 2, c: 2, h: 13, w: 56, o: 3, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, ph: 1, pw: 1},
+		{n: 2, c: 3, h: 9, w: 64, o: 2, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, ph: 0, pw: 0},
 	}
 	cs = append(cs, cs...)
 	for len(cs) < n {
@@ -121,6 +128,7 @@ func TestWinogradBatchInvariant(t *testing.T) {
 	for _, k := range []convCase{
 		{n: 3, c: 17, h: 29, w: 27, o: 19, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1}, // 8 rows of 7 tiles: chunks of 3 rows straddle images
 		{n: 3, c: 5, h: 13, w: 13, o: 7, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1},   // 4 rows of 4 tiles: pairs, chunks of 6 rows
+		{n: 3, c: 4, h: 11, w: 45, o: 5, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1},   // 3 rows of 12 tiles: the spilling output, chunks split images
 		{n: 3, c: 4, h: 27, w: 27, o: 6, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1},   // F(4×4, 5×5), 7 rows of 7 tiles
 		{n: 3, c: 3, h: 35, w: 39, o: 5, kh: 11, kw: 11, sh: 4, sw: 4, ph: 2, pw: 2, dh: 1, dw: 1}, // space-to-depth
 	} {
