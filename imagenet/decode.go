@@ -92,7 +92,7 @@ func decodeGray(data []byte, name string, limit int) (*image.Gray, error) {
 	if err := checkHeader(data, name, limit); err != nil {
 		return nil, err
 	}
-	g, err := jpeg.DecodeGray(bytes.NewReader(data))
+	g, err := jpeg.DecodeGrayBytes(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %sdecoding JPEG: %v", ErrFormat, prefix(name), err)
 	}
@@ -125,11 +125,11 @@ func decode(data []byte, name string, limit int) (image.Image, error) {
 	if err := checkHeader(data, name, limit); err != nil {
 		return nil, err
 	}
-	kind, dec := "JPEG", jpeg.Decode
+	kind, dec := "JPEG", jpeg.DecodeBytes
 	if bytes.HasPrefix(data, pngMagic) {
-		kind, dec = "PNG", png.Decode
+		kind, dec = "PNG", func(data []byte) (image.Image, error) { return png.Decode(bytes.NewReader(data)) }
 	}
-	img, err := dec(bytes.NewReader(data))
+	img, err := dec(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %sdecoding %s: %v", ErrFormat, prefix(name), kind, err)
 	}

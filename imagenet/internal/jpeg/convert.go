@@ -357,7 +357,7 @@ func (d *decoder) convert() image.Image {
 	w, h := d.width, d.height
 	r := image.Rect(0, 0, w, h)
 	if d.colorSpace() == csGray {
-		img := image.NewGray(r)
+		img := newGray(r)
 		d.copyPlane(img)
 		return img
 	}
@@ -365,10 +365,10 @@ func (d *decoder) convert() image.Image {
 	var stride int
 	var img image.Image
 	if d.nComp == 3 {
-		m := image.NewRGBA(r)
+		m := newRGBA(r)
 		pix, stride, img = m.Pix, m.Stride, m
 	} else {
-		m := image.NewCMYK(r)
+		m := newCMYK(r)
 		pix, stride, img = m.Pix, m.Stride, m
 	}
 	rc := d.rowConverter()
@@ -394,7 +394,7 @@ func (d *decoder) copyPlane(img *image.Gray) {
 // pixel (luma.CMYK); a grey image as it is.
 func (d *decoder) convertGray() *image.Gray {
 	w, h := d.width, d.height
-	img := image.NewGray(image.Rect(0, 0, w, h))
+	img := newGray(image.Rect(0, 0, w, h))
 	rc := d.rowConverter()
 	var px []byte
 	switch rc.cs {

@@ -146,6 +146,12 @@ func Decode(r io.Reader) (image.Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	return DecodeBytes(data)
+}
+
+// DecodeBytes is Decode on the JPEG stream in data, which it does not
+// modify or keep.
+func DecodeBytes(data []byte) (image.Image, error) {
 	var d decoder
 	defer d.release()
 	if err := d.decode(data); err != nil {
@@ -164,6 +170,12 @@ func DecodeGray(r io.Reader) (*image.Gray, error) {
 	if err != nil {
 		return nil, err
 	}
+	return DecodeGrayBytes(data)
+}
+
+// DecodeGrayBytes is DecodeGray on the JPEG stream in data, which it
+// does not modify or keep.
+func DecodeGrayBytes(data []byte) (*image.Gray, error) {
 	var d decoder
 	defer d.release()
 	if err := d.decode(data); err != nil {
