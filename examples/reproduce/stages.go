@@ -629,6 +629,7 @@ type manipulateInputs struct {
 	Seed        uint64
 	// Empty for the paper's readout, so that its key stays the same.
 	Readout  string `json:",omitempty"`
+	Balanced bool   `json:",omitempty"` // -balance (on for a K design by default)
 	Features string `json:",omitempty"`
 }
 
@@ -672,6 +673,7 @@ func (r *runner) manipulateInputs() (manipulateInputs, error) {
 		t := r.p.train
 		in.Readout = fmt.Sprintf("%s lr %g momentum %g batch %d", r.p.o.readout.Optimizer, t.LR, t.Momentum, t.Batch)
 	}
+	in.Balanced = r.p.train.Balanced
 	if r.p.o.features != manipulate.DefaultFeatures {
 		in.Features = r.p.o.features
 	}
