@@ -184,9 +184,6 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			fmt.Fprint(r.log, banner(p))
 		}
 	}
-	if p.k && (o.estimate || p.shards > 1 || o.merge) {
-		return cli.Usagef("-estimate, -shard and -merge are for the paper's valence design; a K-category design runs in one go")
-	}
 	if r.pre, err = cli.Resize(o.resize); err != nil {
 		return err
 	}
@@ -832,6 +829,9 @@ func copyFile(src, dst string) error {
 // shards to merge.
 func (r *runner) checkEarly() error {
 	o := r.p.o
+	if r.p.k && (o.estimate || r.p.shards > 1 || o.merge) {
+		return cli.Usagef("-estimate, -shard and -merge are for the paper's valence design; a K-category design runs in one go")
+	}
 	if r.p.layers != nil || o.fig2 != "" || o.features != manipulate.DefaultFeatures {
 		m, err := shapeOnly(o.model, o.weights)
 		if err != nil {
