@@ -46,6 +46,38 @@ type TrainConfig struct {
 	// drop_last=False). Initialisation is the caller's: build the layer
 	// with NewLinear(tensor.NewRNG(seed), in, k) for PyTorch's default.
 	Seed uint64
+	// ClassWeight, if set, weights each class's cross-entropy as torch's
+	// CrossEntropyLoss(weight=ClassWeight) does: a batch's loss is
+	// Σ w[y]·ℓ / Σ w[y]. It has one entry per class, each ≥ 0. Nil is
+	// the unweighted loss (the same bits as before the field existed).
+	ClassWeight []float64 `json:",omitempty"`
+	// Balanced makes Train weight the classes by n/(k·n_c) of its labels
+	// (scikit-learn's class_weight="balanced"), so that a minority class
+	// counts as much as the rest: a one-vs-rest readout then cannot
+	// minimise the loss by always answering "no". Train only (a Trainer
+	// takes ClassWeight); it panics with ClassWeight also set.
+	Balanced bool `json:",omitempty"`
+}
+
+// BalancedWeights returns the weights n/(k·n_c) of the classes 0..k-1 of
+// labels y (n = len(y), n_c the count of class c; 0 for an absent
+// class): scikit-learn's compute_class_weight("balanced"). It panics on
+// a label outside [0, k).
+func BalancedWeights(y []int, k int) []float64 {
+	n := make([]int, k)
+	for i, c := range y {
+		if c < 0 || c >= k {
+			panic(fmt.Sprintf("nn: label %d of row %d is outside [0, %d)", c, i, k))
+		}
+		n[c]++
+	}
+	w := make([]float64, k)
+	for c, nc := range n {
+		if nc > 0 {
+			w[c] = float64(len(y)) / float64(k*nc)
+		}
+	}
+	return w
 }
 
 // WithDefaults returns c with every zero field replaced by its default.
@@ -76,6 +108,9 @@ func (c TrainConfig) check() {
 	ok := c.LR > 0 && c.Epochs > 0 && c.Batch > 0 && c.Momentum >= 0 && c.WeightDecay >= 0 &&
 		c.Beta1 > 0 && c.Beta1 < 1 && c.Beta2 > 0 && c.Beta2 < 1 && c.Eps > 0 &&
 		(c.Optimizer == Adam || c.Optimizer == SGD)
+	for _, w := range c.ClassWeight {
+		ok = ok && w >= 0 && !math.IsInf(w, 0)
+	}
 	if !ok {
 		panic(fmt.Sprintf("nn: invalid TrainConfig %+v", c))
 	}
@@ -111,6 +146,12 @@ func NewTrainer(l *Linear, cfg TrainConfig) *Trainer {
 	cfg = cfg.WithDefaults()
 	cfg.check()
 	k, in := l.weight.Dim(0), l.weight.Dim(1)
+	if cfg.ClassWeight != nil && len(cfg.ClassWeight) != k {
+		panic(fmt.Sprintf("nn: %d class weights for a Linear of %d outputs", len(cfg.ClassWeight), k))
+	}
+	if cfg.Balanced {
+		panic("nn: a Trainer takes ClassWeight; Balanced is Train's")
+	}
 	n := k*in + k
 	t := &Trainer{l: l, cfg: cfg, k: k, in: in,
 		p: make([]float32, n), m: make([]float32, n), v: make([]float32, n),
@@ -130,8 +171,8 @@ func (t *Trainer) Steps() int { return t.step }
 // Step takes one optimizer step on the minibatch of rows of x [N,in] with
 // class labels y (len N, each in [0,k)), in the order given, writes the
 // new parameters into the layer and returns the batch's mean
-// cross-entropy before the step. It panics if shapes, labels or rows are
-// out of range, or rows is empty.
+// cross-entropy before the step (weighted by ClassWeight if set). It
+// panics if shapes, labels or rows are out of range, or rows is empty.
 func (t *Trainer) Step(x *tensor.Tensor, y []int, rows []int) float64 {
 	if x.Rank() != 2 || x.Dim(1) != t.in {
 		panic(fmt.Sprintf("nn: Trainer.Step input %v, want [N %d]", x.Shape(), t.in))
@@ -147,8 +188,8 @@ func (t *Trainer) Step(x *tensor.Tensor, y []int, rows []int) float64 {
 	w, b := t.p[:k*in], t.p[k*in:]
 	clear(t.acc)
 	gw, gb := t.acc[:k*in], t.acc[k*in:]
-	inv := 1 / float64(len(rows))
-	var loss float64
+	cw := t.cfg.ClassWeight
+	var wsum float64
 	for _, r := range rows {
 		if r < 0 || r >= len(y) {
 			panic(fmt.Sprintf("nn: Trainer.Step row %d out of range [0, %d)", r, len(y)))
@@ -156,6 +197,27 @@ func (t *Trainer) Step(x *tensor.Tensor, y []int, rows []int) float64 {
 		c := y[r]
 		if c < 0 || c >= k {
 			panic(fmt.Sprintf("nn: Trainer.Step label %d of row %d is outside [0, %d)", c, r, k))
+		}
+		if cw != nil {
+			wsum += cw[c]
+		}
+	}
+	// Unweighted, every row weighs 1 and the sum is the batch size (the
+	// same bits as without weights). A batch whose rows all weigh 0 has
+	// no gradient (torch's would be NaN).
+	inv := 1 / float64(len(rows))
+	if cw != nil {
+		inv = 0
+		if wsum > 0 {
+			inv = 1 / wsum
+		}
+	}
+	var loss float64
+	for _, r := range rows {
+		c := y[r]
+		wr := 1.0
+		if cw != nil {
+			wr = cw[c]
 		}
 		xr := data[r*in : (r+1)*in]
 		zmax := math.Inf(-1)
@@ -173,13 +235,13 @@ func (t *Trainer) Step(x *tensor.Tensor, y []int, rows []int) float64 {
 			sum += math.Exp(t.z[i] - zmax)
 		}
 		lse := zmax + math.Log(sum)
-		loss += lse - t.z[c]
+		loss += (lse - t.z[c]) * wr
 		for i := range k {
 			d := math.Exp(t.z[i] - lse)
 			if i == c {
 				d--
 			}
-			t.dz[i] = d * inv
+			t.dz[i] = d * wr * inv
 		}
 		for i := range k {
 			d := t.dz[i]
@@ -261,6 +323,12 @@ func (t *Trainer) Epoch(x *tensor.Tensor, y []int, order []int) float64 {
 // returns ctx's error if it is cancelled (l then holds the weights of the
 // last finished step).
 func Train(ctx context.Context, l *Linear, x *tensor.Tensor, y []int, cfg TrainConfig) ([]float64, error) {
+	if cfg.Balanced {
+		if cfg.ClassWeight != nil {
+			panic("nn: TrainConfig with both Balanced and ClassWeight")
+		}
+		cfg.Balanced, cfg.ClassWeight = false, BalancedWeights(y, l.weight.Dim(0))
+	}
 	t := NewTrainer(l, cfg)
 	if x.Dim(0) == 0 {
 		panic("nn: Train with no rows")

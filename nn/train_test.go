@@ -42,6 +42,7 @@ func TestTrainerGolden(t *testing.T) {
 		{"adamwd", 7, TrainConfig{LR: 1e-2, Beta1: 0.8, Beta2: 0.99, Eps: 1e-6, WeightDecay: 0.01}},
 		{"sgdm", 8, TrainConfig{Optimizer: SGD, LR: 5e-2, Momentum: 0.9}},
 		{"sgd", 10, TrainConfig{Optimizer: SGD, LR: 1e-1}},
+		{"adamcw", 8, TrainConfig{LR: 1e-2}}, // ClassWeight from the fixture
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -52,6 +53,18 @@ func TestTrainerGolden(t *testing.T) {
 			l := NewLinear(nil, w0.Dim(1), w0.Dim(0))
 			l.SetWeights(w0, b0)
 			c.cfg.Batch = c.batch
+			if c.name == "adamcw" {
+				cw := readoutFixture(t, c.name, "cw")
+				for _, v := range cw.Data() {
+					c.cfg.ClassWeight = append(c.cfg.ClassWeight, float64(v))
+				}
+				// torch's weights are the balanced ones of the labels.
+				for i, w := range BalancedWeights(y, 2) {
+					if math.Abs(w-c.cfg.ClassWeight[i]) > 1e-6 {
+						t.Errorf("BalancedWeights %v, torch's %v", BalancedWeights(y, 2), c.cfg.ClassWeight)
+					}
+				}
+			}
 			tr := NewTrainer(l, c.cfg)
 			epochs, n := order.Dim(0), order.Dim(1)
 			var losses []float32
@@ -173,5 +186,56 @@ func TestTrainerPanics(t *testing.T) {
 			}()
 			f()
 		})
+	}
+}
+
+// TestTrainBalanced: Balanced trains with BalancedWeights of the labels
+// (the same bits as passing them as ClassWeight), which differ from the
+// unweighted run on unbalanced labels; weights of 1 are the unweighted
+// run to the bit.
+func TestTrainBalanced(t *testing.T) {
+	x, y := separable(90, 6, 3, 11)
+	for i := range y {
+		if i%3 != 0 {
+			y[i] = 0 // class 0 is the large majority
+		}
+	}
+	run := func(cfg TrainConfig) []float32 {
+		l := NewLinear(tensor.NewRNG(1), 6, 3)
+		cfg.Seed, cfg.LR, cfg.Batch, cfg.Epochs = 3, 1e-2, 16, 4
+		if _, err := Train(context.Background(), l, x, y, cfg); err != nil {
+			t.Fatal(err)
+		}
+		return slices.Concat(l.Weight().Data(), l.Bias().Data())
+	}
+	w := BalancedWeights(y, 3)
+	n := [3]float64{}
+	for _, c := range y {
+		n[c]++
+	}
+	for c := range 3 {
+		if math.Abs(w[c]*3*n[c]-90) > 1e-9 {
+			t.Errorf("BalancedWeights %v for counts %v, want 90/(3·n_c)", w, n)
+		}
+	}
+	bal, cw, plain := run(TrainConfig{Balanced: true}), run(TrainConfig{ClassWeight: w}), run(TrainConfig{})
+	if !slices.Equal(bal, cw) {
+		t.Error("Balanced differs from ClassWeight = BalancedWeights")
+	}
+	if slices.Equal(bal, plain) {
+		t.Error("balanced weights trained the same head as none")
+	}
+	if ones := run(TrainConfig{ClassWeight: []float64{1, 1, 1}}); !slices.Equal(ones, plain) {
+		t.Error("class weights of 1 differ from the unweighted loss")
+	}
+	for _, cfg := range []TrainConfig{{Balanced: true, ClassWeight: w}, {ClassWeight: []float64{1, 1}}, {ClassWeight: []float64{1, -1, 1}}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Train accepted %+v", cfg)
+				}
+			}()
+			run(cfg)
+		}()
 	}
 }

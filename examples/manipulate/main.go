@@ -276,7 +276,11 @@ func config(o options, getenv func(string) string) (study.Config, error) {
 	if o.threshold != "" && o.threshold != "paper" && o.threshold != "all" { // "": paper
 		return cfg, cli.Usagef("-threshold %q, want paper or all", o.threshold)
 	}
-	readout, err := o.readout.Config(o.epochs)
+	des := o.design
+	if des.Select == "" {
+		des.Select = "si" // the flag's default
+	}
+	readout, err := o.readout.Config(o.epochs, !des.IsDefault())
 	if err != nil {
 		return cfg, err
 	}

@@ -58,3 +58,19 @@ func TestKDesign(t *testing.T) {
 		t.Errorf("-stages threshold under a K design: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// TestKDesignRefuses: -estimate, -shard and -merge under a K design are
+// refused with a message that says why, before any stage runs (nothing
+// is written into -out).
+func TestKDesignRefuses(t *testing.T) {
+	for _, args := range [][]string{{"-estimate"}, {"-shard", "0/2"}, {"-merge"}} {
+		out := filepath.Join(t.TempDir(), "k")
+		r := command(t, nil, append([]string{"-out", out, "-synthetic-classes", "face,object", "-label", "category"}, args...)...)
+		if r.code == 0 || !strings.Contains(r.stderr, "a K-category design runs in one go") {
+			t.Errorf("%v under a K design: exit %d\n%s", args, r.code, r.stderr)
+		}
+		if entries, _ := os.ReadDir(out); len(entries) != 0 {
+			t.Errorf("%v under a K design wrote %d entries into -out before refusing", args, len(entries))
+		}
+	}
+}

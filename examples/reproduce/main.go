@@ -517,12 +517,6 @@ func resolve(o options) (*plan, error) {
 	if p.epochs < 1 {
 		return nil, cli.Usagef("-epochs %d, want at least 1", p.epochs)
 	}
-	if p.train, err = o.readout.Config(p.epochs); err != nil {
-		return nil, err
-	}
-	if reduced && !o.set["lr"] {
-		p.train.LR = demoLR
-	}
 	if p.analysis, err = o.an.Config(); err != nil {
 		return nil, err
 	}
@@ -577,6 +571,12 @@ func resolve(o options) (*plan, error) {
 	p.th = stimuli.Thresholds{Low: o.low, High: o.high, Band: o.band}
 	if err := p.resolveDesign(); err != nil {
 		return nil, err
+	}
+	if p.train, err = o.readout.Config(p.epochs, p.k); err != nil {
+		return nil, err
+	}
+	if reduced && !o.set["lr"] {
+		p.train.LR = demoLR
 	}
 	p.controlSeed = o.seed + 1
 	if o.set["control-seed"] {

@@ -184,9 +184,6 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			fmt.Fprint(r.log, banner(p))
 		}
 	}
-	if p.k && (o.estimate || p.shards > 1 || o.merge) {
-		return cli.Usagef("-estimate, -shard and -merge are for the paper's valence design; a K-category design runs in one go")
-	}
 	if r.pre, err = cli.Resize(o.resize); err != nil {
 		return err
 	}
@@ -629,6 +626,7 @@ type manipulateInputs struct {
 	Seed        uint64
 	// Empty for the paper's readout, so that its key stays the same.
 	Readout  string `json:",omitempty"`
+	Balanced bool   `json:",omitempty"` // -balance (on for a K design by default)
 	Features string `json:",omitempty"`
 }
 
@@ -672,6 +670,7 @@ func (r *runner) manipulateInputs() (manipulateInputs, error) {
 		t := r.p.train
 		in.Readout = fmt.Sprintf("%s lr %g momentum %g batch %d", r.p.o.readout.Optimizer, t.LR, t.Momentum, t.Batch)
 	}
+	in.Balanced = r.p.train.Balanced
 	if r.p.o.features != manipulate.DefaultFeatures {
 		in.Features = r.p.o.features
 	}
@@ -830,6 +829,9 @@ func copyFile(src, dst string) error {
 // shards to merge.
 func (r *runner) checkEarly() error {
 	o := r.p.o
+	if r.p.k && (o.estimate || r.p.shards > 1 || o.merge) {
+		return cli.Usagef("-estimate, -shard and -merge are for the paper's valence design; a K-category design runs in one go")
+	}
 	if r.p.layers != nil || o.fig2 != "" || o.features != manipulate.DefaultFeatures {
 		m, err := shapeOnly(o.model, o.weights)
 		if err != nil {

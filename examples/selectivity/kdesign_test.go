@@ -3,29 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/emosel/emosel/internal/golden"
 )
 
 func readTable(t *testing.T, path string) []map[string]string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	head, rows := golden.CSV(t, path)
 	var out []map[string]string
-	for _, r := range recs[1:] {
+	for _, r := range rows {
 		m := map[string]string{}
-		for i, h := range recs[0] {
+		for i, h := range head {
 			m[h] = r[i]
 		}
 		out = append(out, m)

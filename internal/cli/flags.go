@@ -56,20 +56,23 @@ type ReadoutFlags struct {
 	LR        float64
 	Momentum  float64
 	Batch     int
+	Balance   string
 }
 
-// Register defines -optimizer, -lr, -momentum and -train-batch on fs
+// Register defines -optimizer, -lr, -momentum, -train-batch and -balance on fs
 // (-epochs, whose default differs between commands, is theirs).
 func (r *ReadoutFlags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&r.Optimizer, "optimizer", "adam", "readout optimizer: adam (the paper's) or sgd")
 	fs.Float64Var(&r.LR, "lr", 1e-3, "readout learning rate")
 	fs.Float64Var(&r.Momentum, "momentum", 0, "readout SGD momentum")
 	fs.IntVar(&r.Batch, "train-batch", 128, "readout training batch size (the paper's 128)")
+	fs.StringVar(&r.Balance, "balance", "auto", "readout loss: on weights each class's cross-entropy by n/(k*n_c) of the training images, so that a\none-vs-rest readout of a minority class cannot win by always answering no; off is plain cross-entropy\n(the paper's); auto is on for a K-category design, off for the paper's")
 }
 
 // Config checks the flags and returns the training configuration with
-// epochs.
-func (r ReadoutFlags) Config(epochs int) (nn.TrainConfig, error) {
+// epochs; kDesign says whether the study is a K-category design (where
+// -balance auto means on).
+func (r ReadoutFlags) Config(epochs int, kDesign bool) (nn.TrainConfig, error) {
 	opt := nn.Adam
 	switch r.Optimizer {
 	case "adam":
@@ -82,11 +85,21 @@ func (r ReadoutFlags) Config(epochs int) (nn.TrainConfig, error) {
 		return nn.TrainConfig{}, Usagef("readout: -lr %v, -epochs %d, -train-batch %d, -momentum %v: want positive values (momentum >= 0)",
 			r.LR, epochs, r.Batch, r.Momentum)
 	}
-	return nn.TrainConfig{Optimizer: opt, LR: r.LR, Epochs: epochs, Batch: r.Batch, Momentum: r.Momentum}, nil
+	var bal bool
+	switch r.Balance {
+	case "auto", "": // "": a ReadoutFlags built in code
+		bal = kDesign
+	case "on":
+		bal = true
+	case "off":
+	default:
+		return nn.TrainConfig{}, Usagef("-balance %q, want auto, on or off", r.Balance)
+	}
+	return nn.TrainConfig{Optimizer: opt, LR: r.LR, Epochs: epochs, Batch: r.Batch, Momentum: r.Momentum, Balanced: bal}, nil
 }
 
 // IsDefault reports whether the flags ask for the paper's readout
-// training (Adam, lr 1e-3, batch 128).
+// training (Adam, lr 1e-3, batch 128), whatever -balance says.
 func (r ReadoutFlags) IsDefault() bool {
 	return r.Optimizer == "adam" && r.LR == 1e-3 && r.Momentum == 0 && r.Batch == 128
 }

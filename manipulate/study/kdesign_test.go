@@ -3,21 +3,24 @@ package study
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/emosel/emosel/imagenet"
 	"github.com/emosel/emosel/internal/figure"
 	"github.com/emosel/emosel/internal/figure/figuretest"
+	"github.com/emosel/emosel/internal/golden"
 	"github.com/emosel/emosel/manipulate"
 	"github.com/emosel/emosel/nn"
+	"github.com/emosel/emosel/npy"
 	"github.com/emosel/emosel/selectivity"
 	selstudy "github.com/emosel/emosel/selectivity/study"
 	"github.com/emosel/emosel/stimuli"
+	"github.com/emosel/emosel/tensor"
 	"github.com/emosel/emosel/vgg"
 )
 
@@ -28,12 +31,24 @@ var kClasses = []string{"dark", "dim", "light", "bright"}
 // differ in mean luminance) on tinyModel, and returns a study
 // configuration under that design with the selectivity output it wrote.
 func kStudy(t *testing.T) Config {
+	cfg, _ := kStudyOf(t, 0)
+	return cfg
+}
+
+// kStudyOf is kStudy; with shuffle ≠ 0 each set's class labels are
+// permuted among its images first (seeded by shuffle), which keeps the
+// class sizes and removes every link between class and image. It also
+// returns the selectivity stage's output directory.
+func kStudyOf(t *testing.T, shuffle uint64) (Config, string) {
 	t.Helper()
 	dir := t.TempDir()
 	var raw []*stimuli.Set
 	var sets []Set
 	for i, name := range []string{"kA", "kB"} {
 		st := stimuli.SyntheticClasses(name, kClasses, 160, uint64(40+i), size)
+		if shuffle != 0 {
+			st = shuffled(st, shuffle+uint64(i))
+		}
 		s, err := FromSet(st, imagenet.Config{Size: size})
 		if err != nil {
 			t.Fatal(err)
@@ -59,7 +74,19 @@ func kStudy(t *testing.T) Config {
 		Exp:     manipulate.Config{Draws: 4, Alphas: []float64{0, 0.5, 1}},
 		Readout: nn.TrainConfig{LR: 3e-2, Epochs: 200, Batch: 32},
 		Seed:    5,
+	}, filepath.Join(dir, "sel")
+}
+
+// shuffled returns a copy of st whose images' classes are permuted among
+// them (tensor.RNG seeded by seed).
+func shuffled(st *stimuli.Set, seed uint64) *stimuli.Set {
+	c := *st
+	c.Images = slices.Clone(st.Images)
+	perm := tensor.NewRNG(seed).Perm(len(c.Images))
+	for i, p := range perm {
+		c.Images[i].Class = st.Images[p].Class
 	}
+	return &c
 }
 
 // TestKStudy runs the whole K-category study end to end on the planted
@@ -86,7 +113,7 @@ func TestKStudy(t *testing.T) {
 	if err := s.Run(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	head, rows := readCSV(t, filepath.Join(out, Table1File))
+	head, rows := golden.CSV(t, filepath.Join(out, Table1File))
 	want := []string{"set", "emotion", "original_f1", "enhanced_f1", "enhanced_layer", "enhanced_alpha", "enhanced_pct",
 		"lesioned_f1", "lesioned_layer", "lesioned_pct"}
 	if len(head) != len(want) {
@@ -105,7 +132,7 @@ func TestKStudy(t *testing.T) {
 			t.Errorf("table1.csv row %d is %s/%s, want %s/%s", i+1, r[0], r[1], set, class)
 		}
 	}
-	_, les := readCSV(t, filepath.Join(out, LesionFile))
+	_, les := golden.CSV(t, filepath.Join(out, LesionFile))
 	if len(les) != 2*4*2*(1+cfg.Exp.Draws) {
 		t.Errorf("lesion.csv has %d rows, want %d", len(les), 2*4*2*(1+cfg.Exp.Draws))
 	}
@@ -134,18 +161,18 @@ func TestKStudy(t *testing.T) {
 			t.Errorf("%s: selective lesion (summed F1 %.3f, %d channels) does not hurt more than random (%.3f)", c, -drop[c][0], nsel[c], -drop[c][1])
 		}
 	}
-	_, swp := readCSV(t, filepath.Join(out, SweepFile))
+	_, swp := golden.CSV(t, filepath.Join(out, SweepFile))
 	if len(swp) == 0 {
 		t.Error("sweep.csv is empty")
 	}
-	_, st := readCSV(t, filepath.Join(out, StatsFile))
+	_, st := golden.CSV(t, filepath.Join(out, StatsFile))
 	if len(st) != 2*4*(2+1)*2 {
 		t.Errorf("stats.csv has %d rows, want %d (per set and class: a rank test per layer and Wilcoxon's, for lesion and attention)", len(st), 2*4*3*2)
 	}
 	// The figures: fig6 has a panel per class and set (classes as rows),
 	// fig4_<set> a row per class; a panel is empty where the intact test
 	// F1 is 0; each class's selective line has its own colour.
-	_, ro := readCSV(t, filepath.Join(out, ReadoutFile))
+	_, ro := golden.CSV(t, filepath.Join(out, ReadoutFile))
 	scored := map[string]int{}
 	for _, r := range ro {
 		if f, _ := strconv.ParseFloat(r[5], 64); r[2] == "test" && f > 0 {
@@ -197,21 +224,6 @@ func TestKStudy(t *testing.T) {
 	sameOutputs(t, "resumed K study", outputs(t, out), before)
 }
 
-// readCSV reads a CSV output: its header and rows.
-func readCSV(t *testing.T, path string) ([]string, [][]string) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	all, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(all) == 0 {
-		t.Fatalf("%s: %v (%d lines)", path, err, len(all))
-	}
-	return all[0], all[1:]
-}
-
 // TestKStudyErrors: a K design refuses the threshold search, classes that
 // do not match the selectivity output's, and a paper-design study given a
 // K selectivity output.
@@ -231,5 +243,147 @@ func TestKStudyErrors(t *testing.T) {
 	c.Classes = nil
 	if _, err := Open(t.TempDir(), c); err == nil {
 		t.Error("the paper's design accepted a K selectivity output")
+	}
+}
+
+// overlapZ reads an overlap_k.csv (two sets) and returns the summed
+// observed overlap, and its z score against the exact chance model: two
+// draws of n_A and n_B of the layer's N channels meet in a
+// hypergeometric count of mean n_A·n_B/N and variance
+// n_A·n_B·(N−n_A)·(N−n_B)/(N²·(N−1)), summed over the rows (as if
+// independent). It checks each row's expected column against that mean.
+func overlapZ(t *testing.T, path string) (obs, z float64) {
+	t.Helper()
+	head, rows := golden.CSV(t, path)
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	num := func(r []string, name string) float64 {
+		v, err := strconv.ParseFloat(r[col[name]], 64)
+		if err != nil {
+			t.Fatalf("%s: %s %q", path, name, r[col[name]])
+		}
+		return v
+	}
+	var mean, vr float64
+	for _, r := range rows {
+		a, b, n := num(r, "n_kA"), num(r, "n_kB"), num(r, "channels")
+		m := a * b / n
+		if e := num(r, "expected"); math.Abs(e-m) > 1e-9*(1+m) {
+			t.Errorf("%s %s/%s: expected %v, want n_A·n_B/N = %v", path, r[1], r[2], e, m)
+		}
+		obs += num(r, "observed")
+		mean += m
+		if n > 1 {
+			vr += a * b * (n - a) * (n - b) / (n * n * (n - 1))
+		}
+	}
+	if vr == 0 {
+		t.Fatalf("%s: no overlap row can vary", path)
+	}
+	return obs, (obs - mean) / math.Sqrt(vr)
+}
+
+// TestKShuffled is the planted K = 4 study's negative control. With each
+// set's class labels permuted among its images, the channels selective
+// in both sets overlap as the exact chance model says (|z| < 3 summed
+// over layers and classes), while the planted labels overlap far above
+// it (z > 5). The one-vs-rest readouts' test F1 (and macro-F1) of the
+// planted classes sit far above a label-permutation null — the same
+// features, split procedure, balanced training and seeds, with the
+// labels permuted (19 draws; a readout with no signal scores an F1 far
+// from 0 once it is trained balanced, so 0 is not the chance level) —
+// and the shuffled study's readouts sit within that null's range.
+func TestKShuffled(t *testing.T) {
+	ctx := context.Background()
+	study := func(shuffle uint64) (Config, string, string) {
+		cfg, sel := kStudyOf(t, shuffle)
+		cfg.Layers, cfg.Stages, cfg.Exp.Draws = []string{"conv4_3"}, []string{Lesion}, 1
+		cfg.Readout.Balanced = true
+		out := t.TempDir()
+		s, err := Open(out, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Run(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		return cfg, sel, out
+	}
+	planted, pSel, pOut := study(0)
+	_, sSel, sOut := study(101)
+	obs, z := overlapZ(t, filepath.Join(pSel, "overlap_k.csv"))
+	t.Logf("overlap, planted labels: %v channels, z %.1f", obs, z)
+	if !(z > 5) {
+		t.Errorf("planted labels: summed overlap z %.2f, want > 5", z)
+	}
+	obs, z = overlapZ(t, filepath.Join(sSel, "overlap_k.csv"))
+	t.Logf("overlap, shuffled labels: %v channels, z %.1f", obs, z)
+	if !(math.Abs(z) < 3) {
+		t.Errorf("shuffled labels: summed overlap z %.2f, want |z| < 3 (chance)", z)
+	}
+	// Mean test F1 and macro-F1 over sets and classes of a readout.csv.
+	meanF1 := func(out string) (f1, macro float64) {
+		_, rows := golden.CSV(t, filepath.Join(out, ReadoutFile))
+		n := 0
+		for _, r := range rows {
+			if r[2] != "test" {
+				continue
+			}
+			a, _ := strconv.ParseFloat(r[5], 64)
+			b, _ := strconv.ParseFloat(r[6], 64)
+			f1, macro, n = f1+a, macro+b, n+1
+		}
+		if n != 2*len(kClasses) {
+			t.Fatalf("%s: %d test rows, want %d", out, n, 2*len(kClasses))
+		}
+		return f1 / float64(n), macro / float64(n)
+	}
+	// The null: the planted study's features, labels permuted.
+	s, err := Open(pOut, planted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nullF1, nullMacro []float64
+	for d := range 19 {
+		var f1, macro float64
+		for si, set := range planted.Sets {
+			feats, err := npy.ReadFile(s.featuresPath(si))
+			if err != nil {
+				t.Fatal(err)
+			}
+			labels := slices.Clone(set.Classes)
+			for i, p := range tensor.NewRNG(uint64(500 + d)).Perm(len(labels)) {
+				labels[i] = set.Classes[p]
+			}
+			split := manipulate.StratifyK(labels, len(kClasses), manipulate.DefaultFractions, manipulate.Derive(planted.Seed, "split", set.Name))
+			for c := range kClasses {
+				task, err := manipulate.NewTaskK(ctx, set.Name, set.Images, labels, c, feats, split, planted.Readout, uint64(d*10+c))
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, test := task.Original()
+				f1, macro = f1+test.F1(), macro+test.MacroF1()
+			}
+		}
+		k := float64(2 * len(kClasses))
+		nullF1, nullMacro = append(nullF1, f1/k), append(nullMacro, macro/k)
+	}
+	lo, hi := slices.Min(nullF1), slices.Max(nullF1)
+	mlo, mhi := slices.Min(nullMacro), slices.Max(nullMacro)
+	pf, pm := meanF1(pOut)
+	sf, sm := meanF1(sOut)
+	t.Logf("mean test F1: planted %.3f, shuffled %.3f, null [%.3f, %.3f]; macro-F1: planted %.3f, shuffled %.3f, null [%.3f, %.3f]",
+		pf, sf, lo, hi, pm, sm, mlo, mhi)
+	if lo < 0.05 {
+		t.Errorf("null mean F1 down to %.3f: the balanced readout still answers no to everything", lo)
+	}
+	if !(pf > hi+0.2) || !(pm > mhi+0.2) {
+		t.Errorf("planted readouts (F1 %.3f, macro %.3f) not well above the null's largest (%.3f, %.3f)", pf, pm, hi, mhi)
+	}
+	const slack = 0.05 // the shuffled run is one more draw of the null
+	if sf < lo-slack || sf > hi+slack || sm < mlo-slack || sm > mhi+slack {
+		t.Errorf("shuffled readouts (F1 %.3f, macro %.3f) outside the null's range F1 [%.3f, %.3f], macro [%.3f, %.3f]", sf, sm, lo, hi, mlo, mhi)
 	}
 }

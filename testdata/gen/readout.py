@@ -22,10 +22,12 @@ Per case <name>, nn/testdata/readout/ holds (all '<f4', C order):
     <name>.w.npy      [K, D]   weight after training
     <name>.b.npy      [K]      bias after training
     <name>.loss.npy   [S]      the loss of every step, before the step
+    <name>.cw.npy     [K]      class weights of F.cross_entropy (adamcw only)
 
 Batches are consecutive slices of each epoch's order of size BATCH, the
 last one short (a DataLoader with drop_last=False). The loss is
-F.cross_entropy (mean over the batch).
+F.cross_entropy (mean over the batch; with weight=, the weighted mean
+sum(w[y]*l)/sum(w[y])).
 """
 import os
 
@@ -52,6 +54,10 @@ CASES = [
     # SGD with momentum, and plain SGD.
     ("sgdm", 31, 10, 2, 3, 8, "sgd", dict(lr=5e-2, momentum=0.9)),
     ("sgd", 25, 6, 3, 2, 10, "sgd", dict(lr=1e-1)),
+    # Class-weighted cross-entropy (nn.TrainConfig.ClassWeight), the
+    # balanced weights n/(k*n_c) of a one-vs-rest task with a 1:3 class
+    # ratio, as the K-design readouts use.
+    ("adamcw", 40, 8, 2, 3, 8, "adam", dict(lr=1e-2)),
 ]
 
 
@@ -66,6 +72,12 @@ for i, (name, n, d, k, epochs, batch, opt, kw) in enumerate(CASES):
     # Features like fc7 post-ReLU rows: non-negative, a few large.
     x = torch.relu(torch.randn(n, d) * 2 + 0.5)
     y = torch.randint(0, k, (n,))
+    weight = None
+    if name == "adamcw":
+        y = (torch.rand(n) < 0.25).long()
+        counts = torch.bincount(y, minlength=k).double()
+        weight = (n / (k * counts)).float()
+        save(name, "cw", weight)
     lin = torch.nn.Linear(d, k)
     save(name, "x", x)
     save(name, "y", y.numpy().astype(np.float32))
@@ -82,7 +94,7 @@ for i, (name, n, d, k, epochs, batch, opt, kw) in enumerate(CASES):
         for s in range(0, n, batch):
             idx = order[e, s:s + batch]
             o.zero_grad()
-            loss = F.cross_entropy(lin(x[idx]), y[idx])
+            loss = F.cross_entropy(lin(x[idx]), y[idx], weight=weight)
             losses.append(loss.item())
             loss.backward()
             o.step()
