@@ -9,7 +9,7 @@ import (
 )
 
 // benchShapes are the distinct convolution layers of VGG-16 and AlexNet
-// at batch 1 (224×224 input).
+// and ResNet-50's strided ones, at batch 1 (224×224 input).
 var benchShapes = []struct {
 	name        string
 	c, o, k, hw int
@@ -29,6 +29,10 @@ var benchShapes = []struct {
 	{"alexnet/conv3", 192, 384, 3, 13, 1, 1},
 	{"alexnet/conv4", 384, 256, 3, 13, 1, 1},
 	{"alexnet/conv5", 256, 256, 3, 13, 1, 1},
+	{"resnet50/conv1", 3, 64, 7, 224, 2, 3},
+	{"resnet50/layer2.0.conv2", 128, 128, 3, 56, 2, 1},
+	{"resnet50/layer2.0.downsample", 256, 512, 1, 56, 2, 0},
+	{"resnet50/layer3.0.conv2", 256, 256, 3, 28, 2, 1},
 }
 
 // BenchmarkConv runs each layer as the network does: bias, ReLU and the

@@ -121,6 +121,7 @@ func testForwardMatchesDirect(t *testing.T) {
 		convCase{n: 1, c: 3, h: 31, w: 29, o: 4, kh: 11, kw: 11, sh: 4, sw: 4, ph: 2, pw: 2, dh: 1, dw: 1},
 		convCase{n: 1, c: 4, h: 9, w: 9, o: 5, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1},
 	)
+	cases = append(cases, stride2Cases...)
 	for _, k := range cases {
 		x := randTensor(r, k.n, k.c, k.h, k.w)
 		w := randTensor(r, k.o, k.c, k.kh, k.kw)
@@ -129,6 +130,16 @@ func testForwardMatchesDirect(t *testing.T) {
 		got := NewFilter(w, k.params()).Forward(x, Epilogue{Bias: b})
 		golden.Require(t, k.String(), got, want, 1e-5)
 	}
+}
+
+// stride2Cases are ResNet's stride-2 layers (the 7×7 stem, a 3×3 and a
+// 1×1 downsample) on rows wide enough for whole 16-column strips of
+// stride-2 reads, starting within a strip and across output rows.
+var stride2Cases = []convCase{
+	{n: 2, c: 3, h: 9, w: 75, o: 5, kh: 7, kw: 7, sh: 2, sw: 2, ph: 3, pw: 3, dh: 1, dw: 1},
+	{n: 1, c: 4, h: 7, w: 71, o: 6, kh: 3, kw: 3, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1},
+	{n: 2, c: 5, h: 6, w: 68, o: 7, kh: 1, kw: 1, sh: 2, sw: 2, dh: 1, dw: 1},
+	{n: 1, c: 2, h: 5, w: 97, o: 3, kh: 1, kw: 1, sh: 2, sw: 3, dh: 1, dw: 1},
 }
 
 // TestPackBPanels checks the panel layout of the im2col packer directly,
@@ -140,6 +151,7 @@ func TestPackBPanels(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	cases := randomCases(r, 60)
 	cases = append(cases, convCase{n: 1, c: 3, h: 5, w: 4, o: 1, kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1})
+	cases = append(cases, stride2Cases...)
 	nan := float32(math.NaN())
 	for _, k := range cases {
 		x := randTensor(r, 1, k.c, k.h, k.w)
@@ -169,6 +181,9 @@ func TestPackBPanels(t *testing.T) {
 			j0 := r.IntN(N)
 			nc := 1 + r.IntN(N-j0)
 			nr := []int{1, 3, 4, 6, 8, 16}[r.IntN(6)]
+			if trial%2 == 0 {
+				nr = 16 // the AVX2 kernel's width, with its unrolled paths
+			}
 			if trial == 0 {
 				k0, kc, j0, nc = 0, K, 0, N
 			}

@@ -202,6 +202,33 @@ func (c *cursor) copy(dst, src []float32, nr, stride int) {
 
 // gather writes n values row[i], row[i+step], ….
 func (c *cursor) gather(dst, row []float32, i, step, n, nr, stride int) {
+	if step == 2 && nr == 16 && n >= 16 {
+		// The stride-2 convolutions (ResNet's stem, 3×3 and 1×1
+		// downsamples): whole strips by unrolled assignments, which with
+		// fixed-size slices need no per-value bounds check or multiply.
+		if c.room < nr {
+			m := c.room
+			c.gatherAny(dst, row, i, step, m, nr, stride)
+			i += m * step
+			n -= m
+		}
+		off := c.off
+		for ; n >= 16; n -= 16 {
+			d, s := dst[off:off+16:off+16], row[i:i+31:i+31]
+			d[0], d[1], d[2], d[3] = s[0], s[2], s[4], s[6]
+			d[4], d[5], d[6], d[7] = s[8], s[10], s[12], s[14]
+			d[8], d[9], d[10], d[11] = s[16], s[18], s[20], s[22]
+			d[12], d[13], d[14], d[15] = s[24], s[26], s[28], s[30]
+			i += 32
+			off += stride
+		}
+		c.off = off
+	}
+	c.gatherAny(dst, row, i, step, n, nr, stride)
+}
+
+// gatherAny is gather for any step and width.
+func (c *cursor) gatherAny(dst, row []float32, i, step, n, nr, stride int) {
 	for n > 0 {
 		m := min(n, c.room)
 		d := dst[c.off : c.off+m]
