@@ -45,6 +45,28 @@ func TestKDesign(t *testing.T) {
 			t.Errorf("no %s: %v", f, err)
 		}
 	}
+	// The K report: Table 1 and the readouts with a row per set and
+	// category, the figures of both stages, a self-contained HTML.
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, set := range []string{"synth1", "synth2"} {
+		for _, c := range []string{"dark", "dim", "light", "bright"} {
+			if n := strings.Count(string(md), "| "+set+" | "+c+" | "); n < 2 {
+				t.Errorf("report.md has %d rows for %s/%s, want Table 1's and the readouts'", n, set, c)
+			}
+		}
+	}
+	for _, want := range []string{"(selectivity/tuning_k.png)", "(selectivity/si_k.png)", "(selectivity/overlap_k.png)",
+		"(manipulate/fig6.png)", "(manipulate/fig4_synth2.png)", "docs/OUTPUTS.md", "nasr selection"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if h, err := os.ReadFile(filepath.Join(out, "report.html")); err != nil || strings.Count(string(h), "data:image/png;base64,") != 6 {
+		t.Errorf("report.html: %v, want the 6 figures inlined", err)
+	}
 	r = shortRun(t, out, "-synthetic-classes", "dark,dim,light,bright", "-select", "nasr", "-images", "48")
 	if !strings.Contains(r.stderr, "selectivity: reused") || !strings.Contains(r.stderr, "manipulate: reused") {
 		t.Errorf("a rerun does not reuse the stages:\n%s", r.stderr)
