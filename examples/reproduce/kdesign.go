@@ -128,15 +128,9 @@ func balanceText(balanced bool) string {
 
 // readoutTable lists readout.csv's test rows.
 func readoutTable(path string) (block, error) {
-	head, rows, err := readCSV(path)
+	c, rows, err := readColumns(path, "set", "emotion", "split", "n", "positives", "f1", "macro_f1", "accuracy")
 	if err != nil {
 		return nil, err
-	}
-	c := func(n string) int { return column(head, n) }
-	for _, n := range []string{"set", "emotion", "split", "n", "positives", "f1", "macro_f1", "accuracy"} {
-		if c(n) < 0 {
-			return nil, fmt.Errorf("%s: no column %s", path, n)
-		}
 	}
 	t := table{head: []string{"set", "category", "images", "of the category", "F1", "macro-F1", "accuracy"}}
 	for _, r := range rows {
