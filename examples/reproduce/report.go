@@ -208,6 +208,21 @@ func readCSV(path string) ([]string, [][]string, error) {
 // column returns the index of name in head, or -1.
 func column(head []string, name string) int { return slices.Index(head, name) }
 
+// readColumns reads a CSV output that must have the columns names and
+// returns its rows with a lookup of a column's index by name.
+func readColumns(path string, names ...string) (func(string) int, [][]string, error) {
+	head, rows, err := readCSV(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, n := range names {
+		if column(head, n) < 0 {
+			return nil, nil, fmt.Errorf("%s: no column %s", path, n)
+		}
+	}
+	return func(n string) int { return column(head, n) }, rows, nil
+}
+
 // num formats a CSV number for a table.
 func num(s string, digits int) string {
 	v, err := strconv.ParseFloat(s, 64)
@@ -236,16 +251,10 @@ func pval(s string) string {
 // manipulations that ran, so that an experiment that ran with no
 // selective neuron in any layer reads so, not as a dash.
 func table1(path string, stages []string) (block, error) {
-	head, rows, err := readCSV(path)
+	c, rows, err := readColumns(path, "set", "emotion", "original_f1", "enhanced_f1", "enhanced_layer", "enhanced_alpha", "enhanced_pct",
+		"lesioned_f1", "lesioned_layer", "lesioned_pct")
 	if err != nil {
 		return nil, err
-	}
-	c := func(name string) int { return column(head, name) }
-	for _, n := range []string{"set", "emotion", "original_f1", "enhanced_f1", "enhanced_layer", "enhanced_alpha", "enhanced_pct",
-		"lesioned_f1", "lesioned_layer", "lesioned_pct"} {
-		if c(n) < 0 {
-			return nil, fmt.Errorf("%s: no column %s", path, n)
-		}
 	}
 	t := table{head: []string{"set", "emotion", "original F1", "enhanced F1", "layer, α", "change", "lesioned F1", "layer", "change"}}
 	for _, r := range rows {
@@ -308,15 +317,9 @@ func overlapTable(path string) (block, error) {
 
 // wilcoxon lists stats.csv's across-layer tests.
 func wilcoxon(path string) (block, error) {
-	head, rows, err := readCSV(path)
+	c, rows, err := readColumns(path, "set", "emotion", "test", "n_layers", "n_test", "selective", "random_mean", "p_value")
 	if err != nil {
 		return nil, err
-	}
-	c := func(n string) int { return column(head, n) }
-	for _, n := range []string{"set", "emotion", "test", "n_layers", "n_test", "selective", "random_mean", "p_value"} {
-		if c(n) < 0 {
-			return nil, fmt.Errorf("%s: no column %s", path, n)
-		}
 	}
 	t := table{head: []string{"set", "emotion", "test", "layers tested", "layers differing (Wilcoxon n)", "selective (mean F1)", "random (mean F1)", "p (Wilcoxon)"}}
 	for _, r := range rows {

@@ -829,8 +829,8 @@ func copyFile(src, dst string) error {
 // shards to merge.
 func (r *runner) checkEarly() error {
 	o := r.p.o
-	if r.p.k && (o.estimate || r.p.shards > 1 || o.merge) {
-		return cli.Usagef("-estimate, -shard and -merge are for the paper's valence design; a K-category design runs in one go")
+	if r.p.k && o.estimate {
+		return cli.Usagef("-estimate times the paper's valence design only; under a K-category design, time a run with fewer -images")
 	}
 	if r.p.layers != nil || o.fig2 != "" || o.features != manipulate.DefaultFeatures {
 		m, err := shapeOnly(o.model, o.weights)
